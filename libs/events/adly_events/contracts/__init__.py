@@ -1,0 +1,8 @@
+"""Payloads of every published event, one module per bounded context.
+
+Importing this package registers them all in `adly_events.CATALOG`.
+"""
+
+from adly_events.contracts import analytics, campaigns, creative
+
+__all__ = ["analytics", "campaigns", "creative"]

@@ -1,0 +1,65 @@
+"""The one envelope every ADLY event travels in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import uuid6
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+
+def new_event_id() -> UUID:
+    """A time-ordered UUID (v7): sorts by creation time, unique across processes."""
+    return UUID(str(uuid6.uuid7()))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TraceContext(BaseModel):
+    """W3C trace context (https://www.w3.org/TR/trace-context/) of the operation that
+    produced the event, so one trace spans HTTP, service, Kafka and consumer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    traceparent: str = Field(pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+    tracestate: str | None = None
+
+
+class EventEnvelope(BaseModel):
+    """Metadata common to every event, around a type-specific payload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID = Field(default_factory=new_event_id, description="Time-ordered UUIDv7.")
+    event_type: str = Field(description="Registered name, e.g. `CampaignDrafted`.")
+    schema_version: int = Field(ge=1, description="Version of the payload schema.")
+    aggregate_type: str = Field(description="e.g. `campaign`.")
+    aggregate_id: UUID = Field(description="Also the Kafka message key.")
+    aggregate_version: int = Field(ge=1, description="Position of the event in its aggregate.")
+    workspace_id: UUID | None = Field(description="Tenant; null only for user-level events.")
+    occurred_at: AwareDatetime = Field(default_factory=utc_now, description="UTC.")
+    correlation_id: UUID | None = Field(default=None, description="The request or saga.")
+    causation_id: UUID | None = Field(default=None, description="The event or command that caused this one.")
+    trace: TraceContext | None = None
+    payload: dict[str, Any]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @property
+    def key(self) -> bytes:
+        """The Kafka message key: the aggregate id, so one aggregate's events stay in order."""
+        return str(self.aggregate_id).encode()
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> EventEnvelope:
+        return cls.model_validate_json(raw)

@@ -1,0 +1,83 @@
+from datetime import UTC, datetime, timedelta, timezone
+from uuid import uuid4
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from adly_events import EventCatalog, EventEnvelope, UnknownEventType, dead_letter_topic, new_event_id, topic_for
+
+
+class PriceSet(BaseModel):
+    cents: int
+
+
+class PriceSetV2(BaseModel):
+    amount: str
+    currency: str
+
+
+def catalog_with_two_versions() -> EventCatalog:
+    catalog = EventCatalog()
+    catalog.event("PriceSet", version=1, context="catalog", aggregate="product")(PriceSet)
+    catalog.event("PriceSet", version=2, context="catalog", aggregate="product")(PriceSetV2)
+
+    @catalog.upcaster("PriceSet", from_version=1)
+    def cents_to_decimal(payload):
+        return {"amount": f"{payload['cents'] / 100:.2f}", "currency": "SAR"}
+
+    return catalog
+
+
+def test_an_old_version_in_the_store_is_read_as_the_latest_shape():
+    catalog = catalog_with_two_versions()
+    old = catalog.envelope(PriceSet(cents=4990), aggregate_id=uuid4(), aggregate_version=1, workspace_id=None)
+    assert old.schema_version == 1
+    assert catalog.decode(old) == PriceSetV2(amount="49.90", currency="SAR")
+
+
+def test_a_registered_version_cannot_be_redefined():
+    catalog = catalog_with_two_versions()
+    with pytest.raises(ValueError, match="new version"):
+        catalog.event("PriceSet", version=1, context="catalog", aggregate="product")(PriceSetV2)
+
+
+def test_an_unknown_type_or_version_is_refused():
+    catalog = catalog_with_two_versions()
+    envelope = catalog.envelope(PriceSet(cents=1), aggregate_id=uuid4(), aggregate_version=1, workspace_id=None)
+    with pytest.raises(UnknownEventType):
+        catalog.decode(envelope.model_copy(update={"schema_version": 9}))
+    with pytest.raises(UnknownEventType):
+        catalog.decode(envelope.model_copy(update={"event_type": "PriceDeleted"}))
+
+
+def test_event_ids_are_time_ordered():
+    ids = [new_event_id() for _ in range(200)]
+    assert ids == sorted(ids)
+    assert all(i.version == 7 for i in ids)
+
+
+def test_occurred_at_is_kept_in_utc_and_naive_times_are_refused():
+    riyadh = timezone(timedelta(hours=3))
+    envelope = EventEnvelope(
+        event_type="PriceSet", schema_version=1, aggregate_type="product", aggregate_id=uuid4(),
+        aggregate_version=1, workspace_id=None, occurred_at=datetime(2026, 1, 1, 12, tzinfo=riyadh), payload={},
+    )
+    assert envelope.occurred_at == datetime(2026, 1, 1, 9, tzinfo=UTC)
+    assert envelope.occurred_at.utcoffset() == timedelta(0)
+    with pytest.raises(ValidationError):
+        envelope.model_validate(envelope.model_dump() | {"occurred_at": datetime(2026, 1, 1)})
+
+
+def test_the_envelope_round_trips_through_json_and_is_keyed_by_aggregate():
+    catalog = catalog_with_two_versions()
+    envelope = catalog.envelope(PriceSetV2(amount="1.00", currency="SAR"), aggregate_id=uuid4(), aggregate_version=3,
+                                workspace_id=uuid4(), correlation_id=uuid4())
+    assert EventEnvelope.from_json(envelope.to_json()) == envelope
+    assert envelope.key == str(envelope.aggregate_id).encode()
+
+
+def test_topics_are_named_by_context_and_aggregate():
+    assert topic_for("campaigns", "ad_set") == "adly.campaigns.ad_set"
+    assert dead_letter_topic("adly.campaigns.ad_set") == "adly.campaigns.ad_set.DLT"
+    with pytest.raises(ValueError):
+        topic_for("Campaigns", "ad set")

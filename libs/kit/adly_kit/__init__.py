@@ -1,0 +1,1 @@
+"""The shared library of every ADLY service: one copy of what all six need."""

@@ -1,0 +1,93 @@
+"""The FastAPI app every service serves: its routers plus health, readiness and metrics."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import make_asgi_app
+from starlette.exceptions import HTTPException
+
+from adly_kit import logging as adly_logging
+from adly_kit.db import database_is_ready
+from adly_kit.eventstore import ConcurrencyConflict
+from adly_kit.service import Runtime
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status} | ({"detail": detail} if detail else {}) | extra
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await runtime.start(roles)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=f"ADLY {runtime.service.name}", lifespan=lifespan)
+    for router in runtime.service.routers:
+        app.include_router(router)
+    app.mount("/metrics", make_asgi_app())
+    _add_probes(app, runtime)
+    _add_request_ids(app)
+    _add_problem_handlers(app)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
+    app.state.runtime = runtime
+    return app
+
+
+def _add_probes(app: FastAPI, runtime: Runtime) -> None:
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict:
+        return {"status": "ok", "service": runtime.service.name}
+
+    @app.get("/ready", include_in_schema=False)
+    async def ready():
+        checks = {"database": await database_is_ready(runtime.engine), "broker": await runtime.broker.ping(timeout=2.0)}
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse({"status": "ready" if status == 200 else "unavailable", "checks": checks}, status)
+
+
+def _add_request_ids(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):
+        value = request.headers.get("x-request-id") or str(uuid.uuid4())
+        token = adly_logging.request_id.set(value)
+        try:
+            response = await call_next(request)
+        finally:
+            adly_logging.request_id.reset(token)
+        response.headers["X-Request-ID"] = value
+        return response
+
+
+def _add_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException):
+        return problem(error.status_code, str(error.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError):
+        errors = [{"path": "/".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()]
+        return problem(422, "Request is not valid", errors=errors)
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def conflict(_: Request, error: ConcurrencyConflict):
+        return problem(409, "Changed by someone else", "Reload and try again.")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception):
+        log.exception("unhandled error")
+        return problem(500, "Internal error")

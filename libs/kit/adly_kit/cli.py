@@ -1,0 +1,58 @@
+"""The command line every service shares: `adly-<service> serve|migrate|replay-dlt|rebuild`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+
+import uvicorn
+
+from adly_kit import dlt, migrations
+from adly_kit.app import create_app
+from adly_kit.logging import setup_logging
+from adly_kit.service import ROLES, Runtime, Service
+from adly_kit.settings import ServiceSettings
+from adly_kit.telemetry import setup_telemetry
+
+
+def main_for(build: Callable[[], Service]) -> Callable[[], None]:
+    def main() -> None:
+        service = build()
+        parser = argparse.ArgumentParser(prog=f"adly-{service.name}")
+        sub = parser.add_subparsers(dest="command", required=True)
+        serve = sub.add_parser("serve", help="serve HTTP, consume, relay (all roles by default)")
+        serve.add_argument("--roles", default=",".join(ROLES))
+        sub.add_parser("migrate", help="apply Alembic migrations to the service's schema")
+        replay = sub.add_parser("replay-dlt", help="re-process a consumer's dead-lettered events")
+        replay.add_argument("subscription")
+        rebuild = sub.add_parser("rebuild", help="rebuild a projection from the event store")
+        rebuild.add_argument("projection")
+        args = parser.parse_args()
+
+        settings = ServiceSettings(service_name=service.name)
+        setup_logging(service.name, settings.log_level)
+        setup_telemetry(service.name)
+        if args.command == "migrate":
+            migrations.upgrade(settings, service.migrations)
+        elif args.command == "serve":
+            _serve(service, settings, tuple(args.roles.split(",")))
+        elif args.command == "replay-dlt":
+            asyncio.run(dlt.replay(Runtime(service, settings), args.subscription))
+        else:
+            asyncio.run(_rebuild(Runtime(service, settings), args.projection))
+
+    return main
+
+
+def _serve(service: Service, settings: ServiceSettings, roles: tuple[str, ...]) -> None:
+    app = create_app(Runtime(service, settings), roles)
+    host, port = (settings.http_host, settings.http_port) if "api" in roles else ("127.0.0.1", 0)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
+
+
+async def _rebuild(runtime: Runtime, name: str) -> None:
+    runner = next(r for r in runtime.projection_runners if r.projection.name == name)
+    count = await runner.rebuild()
+    print(f"rebuilt {name} from {count} events")
+    await runtime.engine.dispose()

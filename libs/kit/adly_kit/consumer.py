@@ -1,0 +1,193 @@
+"""Idempotent event consumers on FastStream, with retries and a dead-letter topic.
+
+Delivery semantics, declared once here for every subscriber (STYLE 7, RELIABILITY E1):
+- an explicit consumer group per handler, `auto_offset_reset=earliest` for new groups,
+  auto-commit off, offsets committed only after the handler's transaction committed
+  (`AckPolicy.NACK_ON_ERROR`: an infrastructure error rewinds to the same record);
+- the handler's writes and the inbox row of the event id commit in one transaction, so a
+  redelivered event has no second effect;
+- a handler error is retried with exponential backoff, then the record goes to
+  `<topic>.DLT` on the same partition with its origin and the error in headers, and
+  the partition moves on: one bad message never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.middlewares import AckPolicy
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adly_events import EventCatalog, EventEnvelope, UnknownEventType, dead_letter_topic
+from adly_kit import metrics
+from adly_kit.db import safe_schema
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncConnection, EventEnvelope, BaseModel], Awaitable[None]]
+
+# Errors of the infrastructure, not of the event: retrying later can succeed, so the
+# record is redelivered instead of dead-lettered (a database outage must not empty topics).
+INFRASTRUCTURE_ERRORS = (
+    OSError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+)
+UNREADABLE = (ValidationError, UnknownEventType, ValueError, UnicodeDecodeError)
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a consumer needs of a Kafka record; also what a DLT replay feeds back in."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        return next((v.decode() for k, v in self.headers if k == name), None)
+
+
+class DeadLetters:
+    """Publishes records a consumer gave up on, with the reason in headers."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self.broker = broker
+
+    async def send(self, consumer: str, record: Record, error: BaseException, attempts: int) -> None:
+        origin = record.header("adly-dlt-origin-topic") or record.topic
+        headers = {k: v.decode(errors="replace") for k, v in record.headers if not k.startswith("adly-dlt-")}
+        headers |= {
+            "adly-dlt-consumer": consumer,
+            "adly-dlt-origin-topic": origin,
+            "adly-dlt-origin-partition": record.header("adly-dlt-origin-partition") or str(record.partition),
+            "adly-dlt-origin-offset": record.header("adly-dlt-origin-offset") or str(record.offset),
+            "adly-dlt-exception-type": type(error).__name__,
+            "adly-dlt-exception-message": str(error)[:1000],
+            "adly-dlt-attempts": str(attempts),
+            "adly-dlt-failed-at": datetime.now(UTC).isoformat(),
+        }
+        await self.broker.publish(
+            record.value, topic=dead_letter_topic(origin), key=record.key, partition=record.partition, headers=headers
+        )
+        metrics.EVENTS_DEAD_LETTERED.labels(consumer, origin).inc()
+        log.warning(
+            "event dead-lettered",
+            extra={"consumer": consumer, "topic": origin, "offset": record.offset, "reason": type(error).__name__},
+        )
+
+
+class IdempotentConsumer:
+    """Applies each event once: inbox row and handler writes commit together."""
+
+    def __init__(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        engine: AsyncEngine,
+        schema: str,
+        catalog: EventCatalog,
+        dead_letters: DeadLetters,
+        max_retries: int = 3,
+        backoff_seconds: float = 0.2,
+    ) -> None:
+        self.name = name
+        self.handler = handler
+        self.engine = engine
+        self.catalog = catalog
+        self.dead_letters = dead_letters
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
+        self._claim = text(
+            f"INSERT INTO {safe_schema(schema)}.inbox (consumer, event_id) VALUES (:consumer, :event_id) "
+            "ON CONFLICT DO NOTHING"
+        )
+
+    async def process(self, record: Record) -> str:
+        """Apply one record; returns the outcome (`applied`, `duplicate`, `dead_lettered`)."""
+        try:
+            envelope = EventEnvelope.model_validate_json(record.value)
+            payload = self.catalog.decode(envelope)
+        except UNREADABLE as error:
+            await self.dead_letters.send(self.name, record, error, attempts=0)
+            return self._count(record, "dead_lettered")
+        started = time.perf_counter()
+        outcome = await self._apply_with_retries(record, envelope, payload)
+        metrics.HANDLER_SECONDS.labels(self.name, record.topic).observe(time.perf_counter() - started)
+        return self._count(record, outcome)
+
+    async def _apply_with_retries(self, record: Record, envelope: EventEnvelope, payload: BaseModel) -> str:
+        for attempt in range(1, self.max_retries + 2):
+            try:
+                return await self._apply(envelope, payload)
+            except INFRASTRUCTURE_ERRORS:
+                await asyncio.sleep(self.backoff_seconds)
+                raise
+            except Exception as error:  # the handler's own failure: retry, then dead-letter
+                metrics.EVENTS_FAILED.labels(self.name, record.topic).inc()
+                if attempt > self.max_retries:
+                    await self.dead_letters.send(self.name, record, error, attempts=attempt)
+                    return "dead_lettered"
+                log.info("handler failed, retrying", extra={"consumer": self.name, "attempt": attempt})
+                await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    async def _apply(self, envelope: EventEnvelope, payload: BaseModel) -> str:
+        async with self.engine.begin() as tx:
+            claimed = await tx.execute(self._claim, {"consumer": self.name, "event_id": envelope.event_id})
+            if claimed.rowcount == 0:
+                return "duplicate"
+            await self.handler(tx, envelope, payload)
+        return "applied"
+
+    def _count(self, record: Record, outcome: str) -> str:
+        metrics.EVENTS_CONSUMED.labels(self.name, record.topic, outcome).inc()
+        return outcome
+
+
+def record_of(message: KafkaMessage) -> Record:
+    raw = message.raw_message
+    return Record(raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers or ()))
+
+
+def subscribe(broker: KafkaBroker, consumer: IdempotentConsumer, topics: list[str], *, group_id: str) -> None:
+    """Register `consumer` on `broker` with explicit group and delivery semantics."""
+
+    async def on_message(message: KafkaMessage) -> None:
+        record = record_of(message)
+        await consumer.process(record)
+        _record_lag(consumer.name, message, record)
+
+    broker.subscriber(
+        *topics,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_poll_interval_ms=300_000,
+        session_timeout_ms=10_000,
+        title=f"{group_id}",
+    )(on_message)
+
+
+def _record_lag(name: str, message: KafkaMessage, record: Record) -> None:
+    from aiokafka import TopicPartition
+
+    highwater = message.consumer.highwater(TopicPartition(record.topic, record.partition))
+    if highwater is not None:
+        metrics.CONSUMER_LAG.labels(name, record.topic, str(record.partition)).set(max(highwater - record.offset - 1, 0))

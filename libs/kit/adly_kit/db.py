@@ -1,0 +1,47 @@
+"""Database access at the edge: one async engine per service, one schema per service."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from adly_kit.settings import ServiceSettings
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def safe_schema(schema: str) -> str:
+    """Schemas are interpolated into SQL, so only plain lower-case identifiers pass."""
+    if not _IDENTIFIER.match(schema):
+        raise ValueError(f"not a safe schema name: {schema!r}")
+    return schema
+
+
+def make_engine(settings: ServiceSettings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": f"adly-{settings.service_name}"}},
+    )
+
+
+@asynccontextmanager
+async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One transaction: everything written inside commits together or not at all."""
+    async with engine.begin() as connection:
+        yield connection
+
+
+async def database_is_ready(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,139 @@
+"""The event store: append with optimistic concurrency, load, and read in commit order.
+
+Appending also writes the outbox rows in the same statement, so an event is stored
+and scheduled for publication in one transaction, or neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adly_events import EventCatalog, EventEnvelope
+from adly_kit import metrics
+from adly_kit.db import safe_schema
+
+
+class ConcurrencyConflict(Exception):
+    """The aggregate moved on since it was loaded; reload and decide again."""
+
+    def __init__(self, aggregate_id: UUID, expected_version: int) -> None:
+        super().__init__(f"aggregate {aggregate_id} is no longer at version {expected_version}")
+        self.aggregate_id = aggregate_id
+        self.expected_version = expected_version
+
+
+@dataclass(frozen=True, order=True)
+class StorePosition:
+    """A place in the whole store's commit order: (writing transaction, row position)."""
+
+    tx_id: int = 0
+    position: int = 0
+
+
+START = StorePosition()
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: StorePosition
+    envelope: EventEnvelope
+
+
+class EventStore:
+    def __init__(self, schema: str, catalog: EventCatalog) -> None:
+        self.schema = safe_schema(schema)
+        self.catalog = catalog
+        s = self.schema
+        self._append = text(f"""
+            WITH appended AS (
+                INSERT INTO {s}.events (aggregate_id, aggregate_version, aggregate_type, event_id,
+                                        event_type, schema_version, workspace_id, occurred_at, envelope)
+                SELECT :aggregate_id, e.version, :aggregate_type, e.event_id, e.event_type,
+                       e.schema_version, :workspace_id, e.occurred_at, e.envelope::jsonb
+                FROM unnest(CAST(:versions AS integer[]), CAST(:event_ids AS uuid[]),
+                            CAST(:event_types AS text[]), CAST(:schema_versions AS integer[]),
+                            CAST(:occurred_at AS timestamptz[]), CAST(:envelopes AS text[]))
+                     AS e(version, event_id, event_type, schema_version, occurred_at, envelope)
+                WHERE CAST(:expected_version AS integer) = 0 OR EXISTS (
+                    SELECT 1 FROM {s}.events
+                    WHERE aggregate_id = :aggregate_id AND aggregate_version = :expected_version)
+                ORDER BY e.version
+                RETURNING event_id, aggregate_version
+            )
+            INSERT INTO {s}.outbox (event_id, topic)
+            SELECT a.event_id, t.topic
+            FROM appended a JOIN unnest(CAST(:event_ids AS uuid[]), CAST(:topics AS text[])) AS t(event_id, topic)
+                 USING (event_id)
+            ORDER BY a.aggregate_version
+        """)
+        self._load = text(f"""
+            SELECT envelope::text FROM {s}.events
+            WHERE aggregate_id = :aggregate_id AND aggregate_version > :after
+            ORDER BY aggregate_version
+        """)
+        # Rows whose transaction id is below the oldest still-running transaction
+        # (pg_snapshot_xmin) can no longer be joined by anything that commits later,
+        # so a reader that only goes that far and orders by (tx_id, position) never
+        # skips a row that a slow writer commits after a faster one.
+        self._read_all = text(f"""
+            SELECT tx_id::text::bigint, position, envelope::text FROM {s}.events
+            WHERE (tx_id, position) > (CAST(CAST(:tx_id AS text) AS xid8), :position)
+              AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY tx_id, position
+            LIMIT :limit
+        """)
+
+    async def append(self, tx: AsyncConnection, events: Sequence[EventEnvelope], *, expected_version: int) -> None:
+        """Append one aggregate's new events; all or nothing, at `expected_version` only."""
+        if not events:
+            return
+        first = events[0]
+        _check_contiguous(events, expected_version)
+        params = {
+            "aggregate_id": first.aggregate_id,
+            "aggregate_type": first.aggregate_type,
+            "workspace_id": first.workspace_id,
+            "expected_version": expected_version,
+            "versions": [e.aggregate_version for e in events],
+            "event_ids": [e.event_id for e in events],
+            "event_types": [e.event_type for e in events],
+            "schema_versions": [e.schema_version for e in events],
+            "occurred_at": [e.occurred_at for e in events],
+            "envelopes": [e.model_dump_json() for e in events],
+            "topics": [self.catalog.get(e.event_type, e.schema_version).topic for e in events],
+        }
+        try:
+            result = await tx.execute(self._append, params)
+        except IntegrityError as error:
+            raise ConcurrencyConflict(first.aggregate_id, expected_version) from error
+        if result.rowcount != len(events):
+            raise ConcurrencyConflict(first.aggregate_id, expected_version)
+        metrics.EVENTS_APPENDED.labels(self.schema, first.aggregate_type).inc(len(events))
+
+    async def load(self, conn: AsyncConnection, aggregate_id: UUID, *, after_version: int = 0) -> list[EventEnvelope]:
+        rows = await conn.execute(self._load, {"aggregate_id": aggregate_id, "after": after_version})
+        return [EventEnvelope.model_validate_json(envelope) for (envelope,) in rows]
+
+    async def read_all(self, conn: AsyncConnection, after: StorePosition = START, limit: int = 1000) -> list[StoredEvent]:
+        """The whole store in commit-safe order, from just after `after`."""
+        rows = await conn.execute(
+            self._read_all, {"tx_id": str(after.tx_id), "position": after.position, "limit": limit}
+        )
+        return [StoredEvent(StorePosition(tx, pos), EventEnvelope.model_validate_json(env)) for tx, pos, env in rows]
+
+
+def _check_contiguous(events: Sequence[EventEnvelope], expected_version: int) -> None:
+    aggregate_id = events[0].aggregate_id
+    for offset, event in enumerate(events, start=1):
+        if event.aggregate_id != aggregate_id:
+            raise ValueError("one append holds the events of one aggregate")
+        if event.aggregate_version != expected_version + offset:
+            raise ValueError(
+                f"event {event.event_id} has version {event.aggregate_version}, expected {expected_version + offset}"
+            )

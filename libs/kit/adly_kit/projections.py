@@ -1,0 +1,88 @@
+"""Read models fed from the service's own event store, with checkpoints.
+
+A projection's writes and its checkpoint commit in one transaction, so it resumes
+exactly where it stopped. `rebuild` empties it and replays the whole store; the result
+equals the live projection because both apply the same events in the same order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adly_events import EventEnvelope
+from adly_kit.backbone_schema import notify_channel
+from adly_kit.db import safe_schema
+from adly_kit.eventstore import START, EventStore, StorePosition
+
+
+class Projection(Protocol):
+    name: str
+
+    async def apply(self, tx: AsyncConnection, event: EventEnvelope) -> None: ...
+
+    async def reset(self, tx: AsyncConnection) -> None:
+        """Empty the read model before a rebuild."""
+
+
+class ProjectionRunner:
+    def __init__(self, engine: AsyncEngine, store: EventStore, projection: Projection, *, batch_size: int = 500) -> None:
+        self.engine = engine
+        self.store = store
+        self.projection = projection
+        self.batch_size = batch_size
+        s = safe_schema(store.schema)
+        self._load = text(f"SELECT tx_id::text::bigint, position FROM {s}.projection_checkpoints WHERE projection = :p")
+        self._save = text(f"""
+            INSERT INTO {s}.projection_checkpoints (projection, tx_id, position)
+            VALUES (:p, CAST(CAST(:tx_id AS text) AS xid8), :position)
+            ON CONFLICT (projection) DO UPDATE
+            SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()""")
+
+    async def catch_up(self) -> int:
+        """Apply every event committed since the checkpoint; returns how many."""
+        applied = 0
+        while True:
+            async with self.engine.begin() as tx:
+                after = await self._checkpoint(tx)
+                batch = await self.store.read_all(tx, after, self.batch_size)
+                for stored in batch:
+                    await self.projection.apply(tx, stored.envelope)
+                if batch:
+                    await self._save_checkpoint(tx, batch[-1].position)
+            applied += len(batch)
+            if len(batch) < self.batch_size:
+                return applied
+
+    async def rebuild(self) -> int:
+        async with self.engine.begin() as tx:
+            await self.projection.reset(tx)
+            await self._save_checkpoint(tx, START)
+        return await self.catch_up()
+
+    async def run(self, dsn: str, poll_seconds: float = 1.0) -> None:
+        """Follow the store until cancelled, woken by the append notification."""
+        wake = asyncio.Event()
+        connection = await asyncpg.connect(dsn)
+        await connection.add_listener(notify_channel(self.store.schema), lambda *_: wake.set())
+        try:
+            while True:
+                wake.clear()
+                await self.catch_up()
+                try:
+                    await asyncio.wait_for(wake.wait(), poll_seconds)
+                except TimeoutError:
+                    pass
+        finally:
+            await connection.close()
+
+    async def _checkpoint(self, tx: AsyncConnection) -> StorePosition:
+        row = (await tx.execute(self._load, {"p": self.projection.name})).first()
+        return StorePosition(*row) if row else START
+
+    async def _save_checkpoint(self, tx: AsyncConnection, position: StorePosition) -> None:
+        await tx.execute(self._save, {"p": self.projection.name, "tx_id": str(position.tx_id), "position": position.position})

@@ -1,0 +1,57 @@
+"""Settings every service reads from its environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BrokerKind = Literal["kafka", "tansu"]
+
+
+class ServiceSettings(BaseSettings):
+    """Production values are the defaults; development overrides are opt-in and named."""
+
+    model_config = SettingsConfigDict(env_prefix="ADLY_", extra="ignore")
+
+    service_name: str
+    database_url: str = Field(validation_alias=AliasChoices("ADLY_DATABASE_URL", "DATABASE_URL"))
+    database_schema: str | None = None
+    database_pool_size: int = 10
+    kafka_bootstrap_servers: str = Field(
+        validation_alias=AliasChoices("ADLY_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS")
+    )
+    # `tansu` is the development override for the embedded broker, which lacks the
+    # idempotent producer (no InitProducerId) and has a single node. Never in production.
+    kafka_broker_kind: BrokerKind = "kafka"
+    topic_partitions: int = 12
+    topic_replication_factor: int = 3
+    topic_min_insync_replicas: int = 2
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    relay_batch_size: int = 500
+    consumer_max_retries: int = 3
+    consumer_retry_backoff_seconds: float = 0.2
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+asyncpg://", url)
+
+    @property
+    def schema(self) -> str:
+        schema = self.database_schema or self.service_name
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            raise ValueError(f"not a safe schema name: {schema!r}")
+        return schema
+
+    @property
+    def idempotent_producer(self) -> bool:
+        return self.kafka_broker_kind == "kafka"
+
+    @property
+    def asyncpg_dsn(self) -> str:
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)

@@ -1,0 +1,77 @@
+"""OpenTelemetry: one trace from HTTP through the service, Kafka and the next consumer.
+
+Exporters follow the standard variables: `OTEL_TRACES_EXPORTER` (`otlp`, `console` or
+`none`; `none` when unset, since a laptop has no collector), `OTEL_EXPORTER_OTLP_ENDPOINT`,
+`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+from adly_events import TraceContext
+
+_configured = False
+
+
+def _exporter(name: str) -> SpanExporter | None:
+    if name == "otlp":
+        protocol = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"))
+        if protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        else:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        return OTLPSpanExporter()
+    if name == "console":
+        return ConsoleSpanExporter()
+    return None
+
+
+def setup_telemetry(service_name: str) -> None:
+    """Install the tracer provider once per process."""
+    global _configured
+    if _configured:
+        return
+    os.environ.setdefault("OTEL_SERVICE_NAME", f"adly-{service_name}")
+    provider = TracerProvider(resource=Resource.create())
+    for name in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(","):
+        exporter = _exporter(name.strip())
+        if exporter is not None:
+            provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    _configured = True
+
+
+def tracer(name: str = "adly") -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def current_trace() -> TraceContext | None:
+    """The active span's W3C trace context, to store in the envelope of a new event."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    if "traceparent" not in carrier:
+        return None
+    return TraceContext(traceparent=carrier["traceparent"], tracestate=carrier.get("tracestate"))
+
+
+def context_of(trace_context: TraceContext | None) -> context.Context:
+    """An OpenTelemetry context whose parent is the span that produced the event."""
+    if trace_context is None:
+        return context.get_current()
+    carrier = {"traceparent": trace_context.traceparent}
+    if trace_context.tracestate:
+        carrier["tracestate"] = trace_context.tracestate
+    return propagate.extract(carrier)
+
+
+def inject_headers(headers: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Add the active context's `traceparent`/`tracestate` to Kafka headers."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return headers + [(k, v.encode()) for k, v in carrier.items()]

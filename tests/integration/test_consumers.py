@@ -1,0 +1,199 @@
+"""Idempotent consumers on the real broker: retries, dead letters, replay, crashes, order."""
+
+import asyncio
+import json
+import random
+import signal
+from collections import defaultdict
+
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+
+from adly_events import dead_letter_topic
+from adly_kit import kafka
+from adly_kit.consumer import DeadLetters, IdempotentConsumer, subscribe
+from adly_kit.dlt import replay_topics
+from adly_kit.relay import OutboxRelay
+from adly_kit.testing.plugin import eventually, read_topic
+from adly_kit.testing.sample import counted, new_aggregate
+
+from .test_relay import append_many, start_worker
+
+
+class Applied:
+    """A handler that records what it applied, and fails on demand."""
+
+    def __init__(self, fail=lambda envelope, attempt: False):
+        self.fail = fail
+        self.attempts = defaultdict(int)
+        self.applied = defaultdict(list)
+
+    async def __call__(self, tx, envelope, payload):
+        self.attempts[envelope.event_id] += 1
+        if self.fail(envelope, self.attempts[envelope.event_id]):
+            raise RuntimeError(f"cannot apply {envelope.aggregate_version}")
+        self.applied[envelope.aggregate_id].append(envelope.aggregate_version)
+
+
+def consumer_for(backbone, handler, broker, name="adly.test.consumer"):
+    return IdempotentConsumer(
+        name, handler, engine=backbone.engine, schema=backbone.settings.schema, catalog=backbone.catalog,
+        dead_letters=DeadLetters(broker), max_retries=3, backoff_seconds=0.01,
+    )
+
+
+def broker_for(backbone) -> KafkaBroker:
+    s = backbone.settings
+    return KafkaBroker(s.kafka_bootstrap_servers, acks="all", enable_idempotence=s.idempotent_producer)
+
+
+async def publish_raw(backbone, key: bytes, value: bytes, partition=None):
+    producer = AIOKafkaProducer(**kafka.producer_config(backbone.settings))
+    await producer.start()
+    try:
+        await producer.send_and_wait(backbone.topic, value, key=key, partition=partition)
+    finally:
+        await producer.stop()
+
+
+async def run_relay(backbone):
+    s = backbone.settings
+    return asyncio.create_task(OutboxRelay(s.asyncpg_dsn, s.schema, kafka.producer_config(s)).run())
+
+
+async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_and_the_next_is_processed(backbone):
+    handler = Applied()
+    broker = broker_for(backbone)
+    consumer = consumer_for(backbone, handler, broker)
+    subscribe(broker, consumer, [backbone.topic], group_id=consumer.name)
+    aggregate = new_aggregate()
+    await publish_raw(backbone, str(aggregate).encode(), b"{not json", partition=0)
+    good = counted(backbone.catalog, aggregate, range(1, 2))[0]
+    await publish_raw(backbone, str(aggregate).encode(), good.to_json(), partition=0)
+    async with broker:
+        await broker.start()
+        assert await eventually(lambda: _applied(handler, aggregate, [1]))
+    dead = await read_topic(backbone.settings.kafka_bootstrap_servers, dead_letter_topic(backbone.topic), until=1)
+    assert len(dead) == 1
+    headers = {k: v.decode() for k, v in dead[0].headers}
+    assert dead[0].value == b"{not json"
+    assert dead[0].partition == 0
+    assert headers["adly-dlt-origin-topic"] == backbone.topic
+    assert headers["adly-dlt-origin-partition"] == "0"
+    assert headers["adly-dlt-origin-offset"] == "0"
+    assert headers["adly-dlt-exception-type"] == "ValidationError"
+    assert headers["adly-dlt-consumer"] == consumer.name
+
+
+async def _applied(handler, aggregate, versions):
+    return handler.applied[aggregate] == versions
+
+
+async def test_a_failing_handler_is_retried_three_times_then_dead_lettered_and_replayed_once_fixed(backbone):
+    broken = {"on": True}
+    handler = Applied(fail=lambda envelope, attempt: broken["on"] and envelope.aggregate_version == 2)
+    broker = broker_for(backbone)
+    consumer = consumer_for(backbone, handler, broker)
+    subscribe(broker, consumer, [backbone.topic], group_id=consumer.name)
+    aggregate = new_aggregate()
+    async with backbone.engine.begin() as tx:
+        await backbone.store.append(tx, counted(backbone.catalog, aggregate, range(1, 4)), expected_version=0)
+    relay = await run_relay(backbone)
+    try:
+        async with broker:
+            await broker.start()
+            assert await eventually(lambda: _applied(handler, aggregate, [1, 3]))
+            event_2 = next(e for e in handler.attempts if handler.attempts[e] > 1)
+            assert handler.attempts[event_2] == 4  # the first try and three retries
+            broken["on"] = False
+            outcomes = await replay_topics(backbone.settings.kafka_bootstrap_servers, consumer, [dead_letter_topic(backbone.topic)])
+            assert outcomes == {"applied": 1}
+            again = await replay_topics(backbone.settings.kafka_bootstrap_servers, consumer, [dead_letter_topic(backbone.topic)])
+            assert sum(again.values()) == 0
+    finally:
+        relay.cancel()
+    assert handler.applied[aggregate] == [1, 3, 2]
+    dead = await read_topic(backbone.settings.kafka_bootstrap_servers, dead_letter_topic(backbone.topic), until=1)
+    assert {k: v.decode() for k, v in dead[0].headers}["adly-dlt-exception-message"] == "cannot apply 2"
+
+
+async def test_redelivered_events_have_no_second_effect(backbone):
+    handler = Applied()
+    broker = broker_for(backbone)
+    consumer = consumer_for(backbone, handler, broker)
+    events = counted(backbone.catalog, new_aggregate(), range(1, 4))
+    async with broker:
+        await broker.connect()
+        for _ in range(3):
+            for e in events:
+                outcome = await consumer.process(_record(backbone, e))
+    assert outcome == "duplicate"
+    assert handler.applied[events[0].aggregate_id] == [1, 2, 3]
+
+
+def _record(backbone, envelope):
+    from adly_kit.consumer import Record
+
+    return Record(backbone.topic, 0, 0, envelope.key, envelope.to_json())
+
+
+async def test_per_aggregate_order_holds_across_partitions_under_retries(backbone):
+    rnd = random.Random(7)
+    flaky = {}
+    handler = Applied(fail=lambda e, attempt: flaky.setdefault((e.event_id, attempt), rnd.random() < 0.3) and attempt < 3)
+    broker = broker_for(backbone)
+    consumer = consumer_for(backbone, handler, broker)
+    subscribe(broker, consumer, [backbone.topic], group_id=consumer.name)
+    events = await append_many(backbone, aggregates=30, versions=10)
+    relay = await run_relay(backbone)
+    try:
+        async with broker:
+            await broker.start()
+            assert await eventually(lambda: _all_applied(handler, len(events)), timeout=60)
+    finally:
+        relay.cancel()
+    assert len(handler.applied) == 30
+    for versions in handler.applied.values():
+        assert versions == list(range(1, 11))
+    assert sum(a > 1 for a in handler.attempts.values()) > 0  # retries did happen
+
+
+async def _all_applied(handler, n):
+    return sum(len(v) for v in handler.applied.values()) >= n
+
+
+async def test_a_consumer_killed_mid_handler_applies_each_event_exactly_once(backbone, tmp_path):
+    async with backbone.engine.begin() as tx:
+        await tx.execute(text(f"CREATE TABLE {backbone.settings.schema}.effects (event_id uuid, aggregate_id uuid, version int)"))
+    events = await append_many(backbone, aggregates=5, versions=4)
+    relay = await run_relay(backbone)
+    slow = start_worker(backbone, "consumer", "--marks", str(tmp_path), "--slow-seconds", "30")
+    try:
+        assert await eventually(lambda: _any_file(tmp_path), timeout=60)
+        slow.send_signal(signal.SIGKILL)  # inside the handler, its transaction still open
+        slow.wait()
+        steady = start_worker(backbone, "consumer")
+        try:
+            assert await eventually(lambda: _effects(backbone, len(events)), timeout=60)
+            await asyncio.sleep(1)
+            async with backbone.engine.connect() as conn:
+                counts = (await conn.execute(text(
+                    f"SELECT event_id, count(*) FROM {backbone.settings.schema}.effects GROUP BY event_id"))).all()
+        finally:
+            steady.kill()
+            steady.wait()
+    finally:
+        relay.cancel()
+        slow.kill()
+    assert len(counts) == len(events)
+    assert all(n == 1 for _, n in counts)
+
+
+async def _any_file(path):
+    return any(path.iterdir())
+
+
+async def _effects(backbone, n):
+    async with backbone.engine.connect() as conn:
+        return (await conn.execute(text(f"SELECT count(*) FROM {backbone.settings.schema}.effects"))).scalar() >= n

@@ -1,0 +1,63 @@
+"""One trace from the operation that appended an event to the consumer that applied it."""
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from adly_kit import telemetry
+from adly_kit.consumer import DeadLetters, IdempotentConsumer, subscribe
+from adly_kit.testing.plugin import eventually
+from adly_kit.testing.sample import counted, new_aggregate
+
+from .test_consumers import run_relay
+
+exporter = InMemorySpanExporter()
+
+
+def _provider() -> TracerProvider:
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        provider = current
+    else:
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider
+
+
+async def test_the_consumer_span_belongs_to_the_trace_of_the_request_that_appended_the_event(backbone):
+    provider = _provider()
+    seen = []
+
+    async def handler(tx, envelope, payload):
+        seen.append(trace.get_current_span().get_span_context().trace_id)
+
+    s = backbone.settings
+    broker = KafkaBroker(s.kafka_bootstrap_servers, acks="all", enable_idempotence=s.idempotent_producer,
+                         middlewares=(KafkaTelemetryMiddleware(tracer_provider=provider),))
+    consumer = IdempotentConsumer("adly.test.traced", handler, engine=backbone.engine, schema=s.schema,
+                                  catalog=backbone.catalog, dead_letters=DeadLetters(broker))
+    subscribe(broker, consumer, [backbone.topic], group_id=consumer.name)
+    with telemetry.tracer().start_as_current_span("POST /v1/things") as request_span:
+        trace_id = request_span.get_span_context().trace_id
+        events = [e.model_copy(update={"trace": telemetry.current_trace()})
+                  for e in counted(backbone.catalog, new_aggregate(), range(1, 2))]
+        async with backbone.engine.begin() as tx:
+            await backbone.store.append(tx, events, expected_version=0)
+    relay = await run_relay(backbone)
+    try:
+        async with broker:
+            await broker.start()
+            assert await eventually(lambda: _len(seen))
+    finally:
+        relay.cancel()
+    assert seen == [trace_id]
+    names = {span.name for span in exporter.get_finished_spans() if span.context.trace_id == trace_id}
+    assert f"{backbone.topic} publish" in names
+
+
+async def _len(items):
+    return len(items) > 0
