@@ -1,0 +1,1 @@
+"""How the outside reaches the analytics context: HTTP routes and event consumers."""

@@ -1,0 +1,1 @@
+"""How the outside reaches the campaigns context: HTTP routes and event consumers."""

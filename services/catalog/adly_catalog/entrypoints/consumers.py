@@ -1,0 +1,5 @@
+"""Subscriptions of the catalog service to event topics, each under its own consumer group."""
+
+from adly_kit.service import Subscription
+
+subscriptions: list[Subscription] = []

@@ -1,0 +1,1 @@
+"""Adapters of the creative context: database repositories and clients of external APIs."""

@@ -1,0 +1,36 @@
+"""The one place that wires the creative service: catalog, migrations, routes, consumers."""
+
+from pathlib import Path
+
+import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
+from adly_events import CATALOG
+from adly_kit.cli import main_for
+from adly_kit.service import Service
+
+from adly_creative.entrypoints.consumers import subscriptions
+from adly_creative.entrypoints.http import router
+from adly_creative.projections import projections
+
+NAME = "creative"
+CONTEXT = "creative"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build() -> Service:
+    return Service(
+        name=NAME,
+        catalog=CATALOG,
+        migrations=str(MIGRATIONS),
+        routers=[router],
+        subscriptions=list(subscriptions),
+        projections=list(projections),
+        produces=published_topics(),
+    )
+
+
+def published_topics() -> list[str]:
+    """The topics of the events this context publishes, as the catalog declares them."""
+    return sorted({event.topic for event in CATALOG.all() if event.context == CONTEXT})
+
+
+main = main_for(build)
