@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/events libs/kit $(wildcard services/*)
+EDITABLES := libs/events "libs/kit[dev]" $(wildcard services/*)
 STAMP := $(VENV)/.installed
 
 .PHONY: install run test test-kafka bench contracts kafka-jars clean
@@ -11,7 +12,7 @@ install: $(STAMP)
 
 $(STAMP): requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements-dev.txt $(foreach p,$(PACKAGES),-e $(p))
+	$(BIN)/pip install --quiet -r requirements-dev.txt $(foreach p,$(EDITABLES),-e $(p))
 	touch $(STAMP)
 
 ## Start Postgres, the broker, every service; Ctrl-C stops them all.

@@ -30,15 +30,16 @@ def problem(status: int, title: str, detail: str | None = None, **extra) -> JSON
 def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        await runtime.start(roles)
         try:
+            await runtime.start(roles)
             yield
         finally:
             await runtime.stop()
 
     app = FastAPI(title=f"ADLY {runtime.service.name}", lifespan=lifespan)
-    for router in runtime.service.routers:
-        app.include_router(router)
+    if "api" in roles:
+        for router in runtime.service.routers:
+            app.include_router(router)
     app.mount("/metrics", make_asgi_app())
     _add_probes(app, runtime)
     _add_request_ids(app)

@@ -46,9 +46,9 @@ def main_for(build: Callable[[], Service]) -> Callable[[], None]:
 
 
 def _serve(service: Service, settings: ServiceSettings, roles: tuple[str, ...]) -> None:
+    # Every role serves /health, /ready and /metrics, so worker-only pods can be probed too.
     app = create_app(Runtime(service, settings), roles)
-    host, port = (settings.http_host, settings.http_port) if "api" in roles else ("127.0.0.1", 0)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
 
 
 async def _rebuild(runtime: Runtime, name: str) -> None:
