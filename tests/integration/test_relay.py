@@ -164,3 +164,28 @@ async def _published_at_least(backbone, total, n) -> bool:
 async def _effects_at_least(backbone, n) -> bool:
     async with backbone.engine.connect() as conn:
         return (await conn.execute(text(f"SELECT count(*) FROM {backbone.settings.schema}.effects"))).scalar() >= n
+
+
+async def test_relay_never_skips_rows_that_commit_out_of_order(backbone):
+    """10 writers holding their transactions open for random times while the relay runs (RELIABILITY E3)."""
+    expected = []
+
+    async def writer(seed: int):
+        rnd = random.Random(seed)
+        for _ in range(20):
+            events = counted(backbone.catalog, new_aggregate(), range(1, 4))
+            expected.extend(events)
+            async with backbone.engine.begin() as tx:
+                await backbone.store.append(tx, events, expected_version=0)
+                await asyncio.sleep(rnd.uniform(0, 0.03))
+
+    task = asyncio.create_task(relay_for(backbone, batch_size=25).run())
+    try:
+        await asyncio.gather(*(writer(i) for i in range(10)))
+        assert await eventually(lambda: _none_left(backbone))
+        records = await read_topic(backbone.settings.kafka_bootstrap_servers, backbone.topic, until=len(expected))
+    finally:
+        task.cancel()
+    published = [dict(r.headers)["adly-event-id"].decode() for r in records]
+    assert len(published) == len(set(published)) == 600
+    assert set(published) == {str(e.event_id) for e in expected}
