@@ -104,3 +104,14 @@ async def test_reading_the_store_never_skips_a_transaction_that_commits_late(bac
     await asyncio.wait_for(tail, 30)
     assert len(seen) == len(set(seen)) == writers * per_writer * 3
     assert set(seen) == expected
+
+
+async def test_a_unit_of_work_that_fails_before_commit_stores_and_schedules_nothing(backbone):
+    """RELIABILITY E2: events of a rolled-back transaction never reach the outbox."""
+    for _ in range(50):
+        with pytest.raises(RuntimeError):
+            async with backbone.engine.begin() as tx:
+                await backbone.store.append(tx, counted(backbone.catalog, new_aggregate(), range(1, 3)), expected_version=0)
+                raise RuntimeError("the handler failed after appending")
+    assert await count_rows(backbone, "events") == 0
+    assert await count_rows(backbone, "outbox") == 0
