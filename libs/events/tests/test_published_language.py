@@ -43,6 +43,10 @@ def test_every_reference_in_the_asyncapi_document_resolves():
 def test_every_event_lives_on_its_contexts_topic():
     assert CATALOG.topics() == [
         "adly.analytics.campaign_performance",
+        "adly.auth.api_key",
+        "adly.auth.session",
+        "adly.auth.user",
+        "adly.auth.workspace",
         "adly.campaigns.campaign",
         "adly.creative.generation_job",
     ]

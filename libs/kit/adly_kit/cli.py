@@ -28,15 +28,19 @@ def main_for(build: Callable[[], Service]) -> Callable[[], None]:
         replay.add_argument("subscription")
         rebuild = sub.add_parser("rebuild", help="rebuild a projection from the event store")
         rebuild.add_argument("projection")
+        for name in service.commands:
+            sub.add_parser(name, help=f"{service.name}: {name}").add_argument("args", nargs="*")
         args = parser.parse_args()
 
-        settings = ServiceSettings(service_name=service.name)
+        settings = service.settings_class(service_name=service.name)
         setup_logging(service.name, settings.log_level)
         setup_telemetry(service.name)
         if args.command == "migrate":
             migrations.upgrade(settings, service.migrations)
         elif args.command == "serve":
             _serve(service, settings, tuple(args.roles.split(",")))
+        elif args.command in service.commands:
+            asyncio.run(_command(Runtime(service, settings), service.commands[args.command], args.args))
         elif args.command == "replay-dlt":
             asyncio.run(dlt.replay(Runtime(service, settings), args.subscription))
         else:
@@ -49,6 +53,13 @@ def _serve(service: Service, settings: ServiceSettings, roles: tuple[str, ...]) 
     # Every role serves /health, /ready and /metrics, so worker-only pods can be probed too.
     app = create_app(Runtime(service, settings), roles)
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
+
+
+async def _command(runtime: Runtime, command, args: list[str]) -> None:
+    try:
+        await command(runtime, args)
+    finally:
+        await runtime.engine.dispose()
 
 
 async def _rebuild(runtime: Runtime, name: str) -> None:

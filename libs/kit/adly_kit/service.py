@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter
@@ -49,6 +49,8 @@ class Service:
     subscriptions: list[Subscription] = field(default_factory=list)
     projections: list[Callable[[], Projection]] = field(default_factory=list)
     produces: list[str] = field(default_factory=list)
+    settings_class: type[ServiceSettings] = ServiceSettings
+    commands: dict[str, Callable[[Runtime, list[str]], Awaitable[None]]] = field(default_factory=dict)
 
 
 class Runtime:

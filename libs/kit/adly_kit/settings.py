@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BrokerKind = Literal["kafka", "tansu"]
+Environment = Literal["development", "test", "production"]
+
+# Development defaults so `make run` works with no setup; refused in production.
+DEV_IDENTITY_KEY = "dev-only-internal-identity-key-not-for-production"
+DEV_ENCRYPTION_KEYS = "dev1:ZGV2LW9ubHktYWVzLTI1Ni1rZXktMzItYnl0ZXMhISE="
 
 
 class ServiceSettings(BaseSettings):
@@ -17,6 +22,9 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ADLY_", extra="ignore")
 
     service_name: str
+    environment: Environment = "development"
+    internal_identity_key: SecretStr = SecretStr(DEV_IDENTITY_KEY)
+    encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEYS)
     database_url: str = Field(validation_alias=AliasChoices("ADLY_DATABASE_URL", "DATABASE_URL"))
     database_schema: str | None = None
     database_pool_size: int = 10
@@ -40,6 +48,17 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _async_driver(cls, url: str) -> str:
         return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+asyncpg://", url)
+
+    @model_validator(mode="after")
+    def _no_dev_secrets_in_production(self) -> ServiceSettings:
+        if self.environment == "production":
+            if self.internal_identity_key.get_secret_value() == DEV_IDENTITY_KEY:
+                raise ValueError("set ADLY_INTERNAL_IDENTITY_KEY: the development key is refused in production")
+            if self.encryption_keys.get_secret_value() == DEV_ENCRYPTION_KEYS:
+                raise ValueError("set ADLY_ENCRYPTION_KEYS: the development key is refused in production")
+            if len(self.internal_identity_key.get_secret_value()) < 32:
+                raise ValueError("ADLY_INTERNAL_IDENTITY_KEY must be at least 32 characters")
+        return self
 
     @property
     def schema(self) -> str:

@@ -1,0 +1,91 @@
+"""The identity the gateway vouches for, and how a service checks it (docs/identity.md).
+
+The gateway signs `X-Adly-Identity` with a key only it and the services hold; a request
+that reaches a service without a valid one is refused, so nothing trusts a caller blindly.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict
+
+from adly_kit.permissions import Role
+
+HEADER = "X-Adly-Identity"
+LIFETIME_SECONDS = 30
+
+
+class Identity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sub: str
+    kind: Literal["user", "api_key"]
+    ws: UUID | None = None
+    role: Role | None = None
+    sid: str | None = None
+    mfa: bool = False
+    rid: str | None = None
+    exp: int
+
+    @property
+    def user_id(self) -> UUID | None:
+        return UUID(self.sub) if self.kind == "user" else None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, body: str) -> str:
+    return _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+
+
+def sign(identity_without_exp: dict, key: bytes) -> str:
+    claims = identity_without_exp | {"exp": int(time.time()) + LIFETIME_SECONDS}
+    body = _b64(json.dumps(Identity.model_validate(claims).model_dump(mode="json"), separators=(",", ":")).encode())
+    return f"{body}.{_mac(key, body)}"
+
+
+def verify(header: str | None, key: bytes) -> Identity | None:
+    """The identity in a header value, or None if it is missing, forged or expired."""
+    if not header or header.count(".") != 1:
+        return None
+    body, mac = header.split(".")
+    if not hmac.compare_digest(mac, _mac(key, body)):
+        return None
+    try:
+        identity = Identity.model_validate_json(_unb64(body))
+    except ValueError:
+        return None
+    return identity if identity.exp >= time.time() else None
+
+
+def _identity_key(request: Request) -> bytes:
+    return request.app.state.runtime.settings.internal_identity_key.get_secret_value().encode()
+
+
+def require_identity(request: Request) -> Identity:
+    identity = verify(request.headers.get(HEADER), _identity_key(request))
+    if identity is None:
+        raise HTTPException(status_code=401, detail="Requests reach services through the gateway only.")
+    return identity
+
+
+def optional_identity(request: Request) -> Identity | None:
+    return verify(request.headers.get(HEADER), _identity_key(request))
+
+
+CurrentIdentity = Annotated[Identity, Depends(require_identity)]
+MaybeIdentity = Annotated[Identity | None, Depends(optional_identity)]
