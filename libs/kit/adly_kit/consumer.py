@@ -4,8 +4,9 @@ Delivery semantics, declared once here for every subscriber (STYLE 7, RELIABILIT
 - an explicit consumer group per handler, `auto_offset_reset=earliest` for new groups,
   auto-commit off, offsets committed only after the handler's transaction committed
   (`AckPolicy.NACK_ON_ERROR`: an infrastructure error rewinds to the same record);
-- the handler's writes and the inbox row of the event id commit in one transaction, so a
-  redelivered event has no second effect;
+- records are applied in batches, one transaction per batch, each record in its own
+  savepoint; the handler's writes and the inbox row of the event id commit together, so
+  a redelivered event has no second effect;
 - a handler error is retried with exponential backoff, then the record goes to
   `<topic>.DLT` on the same partition with its origin and the error in headers, and
   the partition moves on: one bad message never stops the others.
@@ -21,15 +22,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
+from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adly_events import EventCatalog, EventEnvelope, UnknownEventType, dead_letter_topic
-from adly_kit import metrics
+from adly_kit import metrics, telemetry
 from adly_kit.db import safe_schema
 
 log = logging.getLogger(__name__)
@@ -121,23 +124,46 @@ class IdempotentConsumer:
 
     async def process(self, record: Record) -> str:
         """Apply one record; returns the outcome (`applied`, `duplicate`, `dead_lettered`)."""
-        try:
-            envelope = EventEnvelope.model_validate_json(record.value)
-            payload = self.catalog.decode(envelope)
-        except UNREADABLE as error:
-            await self.dead_letters.send(self.name, record, error, attempts=0)
-            return self._count(record, "dead_lettered")
-        started = time.perf_counter()
-        outcome = await self._apply_with_retries(record, envelope, payload)
-        metrics.HANDLER_SECONDS.labels(self.name, record.topic).observe(time.perf_counter() - started)
-        return self._count(record, outcome)
+        return (await self.process_batch([record]))[0]
 
-    async def _apply_with_retries(self, record: Record, envelope: EventEnvelope, payload: BaseModel) -> str:
+    async def process_batch(self, records: list[Record]) -> list[str]:
+        """Apply records in order in one transaction: one commit for the whole batch.
+
+        Each record runs inside its own savepoint, so a failing handler is retried (and at
+        worst dead-lettered) alone: the records around it are neither undone nor re-run."""
+        started = time.perf_counter()
+        outcomes: dict[int, str] = {}
+        readable = []
+        for index, record in enumerate(records):
+            try:
+                envelope = EventEnvelope.model_validate_json(record.value)
+                readable.append((index, record, envelope, self.catalog.decode(envelope)))
+            except UNREADABLE as error:
+                await self.dead_letters.send(self.name, record, error, attempts=0)
+                outcomes[index] = "dead_lettered"
+        if readable:
+            try:
+                async with self.engine.begin() as tx:
+                    for index, record, envelope, payload in readable:
+                        outcomes[index] = await self._apply_with_retries(tx, record, envelope, payload)
+            except INFRASTRUCTURE_ERRORS:
+                await asyncio.sleep(self.backoff_seconds)  # then the batch is rewound and redelivered
+                raise
+        elapsed = time.perf_counter() - started
+        for index, record in enumerate(records):
+            self._count(record, outcomes[index])
+            metrics.HANDLER_SECONDS.labels(self.name, record.topic).observe(elapsed / len(records))
+        return [outcomes[i] for i in range(len(records))]
+
+    async def _apply_with_retries(
+        self, tx: AsyncConnection, record: Record, envelope: EventEnvelope, payload: BaseModel
+    ) -> str:
         for attempt in range(1, self.max_retries + 2):
             try:
-                return await self._apply(envelope, payload)
+                async with tx.begin_nested():
+                    with _span(record):
+                        return await self._apply_in(tx, envelope, payload)
             except INFRASTRUCTURE_ERRORS:
-                await asyncio.sleep(self.backoff_seconds)
                 raise
             except Exception as error:  # the handler's own failure: retry, then dead-letter
                 metrics.EVENTS_FAILED.labels(self.name, record.topic).inc()
@@ -148,12 +174,11 @@ class IdempotentConsumer:
                 await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    async def _apply(self, envelope: EventEnvelope, payload: BaseModel) -> str:
-        async with self.engine.begin() as tx:
-            claimed = await tx.execute(self._claim, {"consumer": self.name, "event_id": envelope.event_id})
-            if claimed.rowcount == 0:
-                return "duplicate"
-            await self.handler(tx, envelope, payload)
+    async def _apply_in(self, tx: AsyncConnection, envelope: EventEnvelope, payload: BaseModel) -> str:
+        claimed = await tx.execute(self._claim, {"consumer": self.name, "event_id": envelope.event_id})
+        if claimed.rowcount == 0:
+            return "duplicate"
+        await self.handler(tx, envelope, payload)
         return "applied"
 
     def _count(self, record: Record, outcome: str) -> str:
@@ -161,33 +186,56 @@ class IdempotentConsumer:
         return outcome
 
 
-def record_of(message: KafkaMessage) -> Record:
-    raw = message.raw_message
-    return Record(raw.topic, raw.partition, raw.offset, raw.key, raw.value, tuple(raw.headers or ()))
+def _span(record: Record):
+    """A consumer span per event, child of the span that published it (W3C headers)."""
+    carrier = {k: v.decode(errors="replace") for k, v in record.headers if k in ("traceparent", "tracestate")}
+    return telemetry.tracer().start_as_current_span(
+        f"{record.topic} process",
+        context=propagate.extract(carrier),
+        kind=trace.SpanKind.CONSUMER,
+        attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
+                    "messaging.kafka.partition": record.partition, "messaging.kafka.offset": record.offset},
+    )
 
 
-def subscribe(broker: KafkaBroker, consumer: IdempotentConsumer, topics: list[str], *, group_id: str) -> None:
-    """Register `consumer` on `broker` with explicit group and delivery semantics."""
+def records_of(message: KafkaMessage) -> list[Record]:
+    raws = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+    return [Record(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ())) for r in raws]
 
-    async def on_message(message: KafkaMessage) -> None:
-        record = record_of(message)
-        await consumer.process(record)
-        _record_lag(consumer.name, message, record)
+
+def subscribe(
+    broker: KafkaBroker, consumer: IdempotentConsumer, topics: list[str], *, group_id: str, max_records: int = 200
+) -> None:
+    """Register `consumer` on `broker` with explicit group and delivery semantics.
+
+    Records arrive in batches (whatever is fetched, up to `max_records`): one database
+    commit and one offset commit per batch instead of per event. A batch holds records
+    of several partitions, each in partition order, so an aggregate's events still
+    apply in order; a rewind (NACK) goes back to each partition's first record."""
+
+    async def on_batch(message: KafkaMessage) -> None:
+        records = records_of(message)
+        if records:
+            await consumer.process_batch(records)
+            _record_lag(consumer.name, message, records)
 
     broker.subscriber(
         *topics,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=10,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=300_000,
         session_timeout_ms=10_000,
         title=f"{group_id}",
-    )(on_message)
+    )(on_batch)
 
 
-def _record_lag(name: str, message: KafkaMessage, record: Record) -> None:
-    from aiokafka import TopicPartition
-
-    highwater = message.consumer.highwater(TopicPartition(record.topic, record.partition))
-    if highwater is not None:
-        metrics.CONSUMER_LAG.labels(name, record.topic, str(record.partition)).set(max(highwater - record.offset - 1, 0))
+def _record_lag(name: str, message: KafkaMessage, records: list[Record]) -> None:
+    last = {(r.topic, r.partition): r.offset for r in records}
+    for (topic, partition), offset in last.items():
+        highwater = message.consumer.highwater(TopicPartition(topic, partition))
+        if highwater is not None:
+            metrics.CONSUMER_LAG.labels(name, topic, str(partition)).set(max(highwater - offset - 1, 0))
