@@ -51,6 +51,9 @@ class Service:
     produces: list[str] = field(default_factory=list)
     settings_class: type[ServiceSettings] = ServiceSettings
     commands: dict[str, Callable[[Runtime, list[str]], Awaitable[None]]] = field(default_factory=dict)
+    # Long-running tasks of the service's own (e.g. a table-backed mail queue), started
+    # with the "worker" role and cancelled on stop, like the projection runners.
+    background: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
 
 
 class Runtime:
@@ -104,6 +107,7 @@ class Runtime:
         if "worker" in roles:
             await self.broker.start()
             self._tasks += [asyncio.create_task(r.run(self.settings.asyncpg_dsn)) for r in self.projection_runners]
+            self._tasks += [asyncio.create_task(task(self)) for task in self.service.background]
         if "relay" in roles:
             self._tasks.append(asyncio.create_task(self.relay.run()))
 

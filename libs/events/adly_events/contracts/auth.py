@@ -46,6 +46,14 @@ class WorkspaceCreated(Contract):
     owner_id: UUID
 
 
+@CATALOG.event("WorkspaceRenamed", **workspace_event)
+class WorkspaceRenamed(Contract):
+    """The workspace has a new name."""
+
+    name: str
+    renamed_by: UUID
+
+
 @CATALOG.event("MemberAdded", **workspace_event)
 class MemberAdded(Contract):
     """A user joined the workspace with a role."""

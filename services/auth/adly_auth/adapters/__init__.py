@@ -1,1 +1,1 @@
-"""Adapters of the auth context: database repositories and clients of external APIs."""
+"""Adapters of the auth context: Postgres repositories, JWT signing, mail, OpenID Connect."""

@@ -1,4 +1,1 @@
-"""The auth context's aggregates, value objects and rules, in plain Python.
-
-No I/O imports here (no database, broker, HTTP or web framework); `tests/unit` checks it.
-"""
+"""The auth domain: credentials, secrets, TOTP and the workspace aggregate. Plain Python, no I/O."""

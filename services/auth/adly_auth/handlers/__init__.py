@@ -1,6 +1,5 @@
-"""Use cases of the auth context: command handlers and event handlers.
+"""Use cases of the auth context. Handlers never commit: the edge owns the transaction.
 
-A handler loads aggregates through adapters, asks the domain to decide, and saves the
-resulting events; it never commits. The edge (the HTTP request, the consumed message)
-owns the transaction and commits once at its end.
+A handler that must keep a failed attempt's effect (a revoked token family, a counted
+TOTP failure) returns the error instead of raising it, so the edge commits and then refuses.
 """

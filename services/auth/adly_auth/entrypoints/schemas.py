@@ -1,0 +1,154 @@
+"""Request and response bodies of the auth API. Requests forbid unknown fields; responses
+never carry hashes, and secrets only where they are shown once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from adly_events.contracts.auth import WorkspaceRole
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Credentials(Request):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class TwoFactorLogin(Request):
+    challenge_token: str = Field(max_length=4096)
+    code: str | None = Field(default=None, max_length=10)
+    recovery_code: str | None = Field(default=None, max_length=40)
+
+
+class Code(Request):
+    code: str = Field(max_length=10)
+
+
+class CodeOrRecoveryCode(Request):
+    code: str | None = Field(default=None, max_length=10)
+    recovery_code: str | None = Field(default=None, max_length=40)
+
+
+class LinkToken(Request):
+    token: str = Field(max_length=200)
+
+
+class Email(Request):
+    email: str = Field(max_length=320)
+
+
+class NewPassword(Request):
+    token: str = Field(max_length=200)
+    password: str = Field(max_length=1024)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    refresh_token: str | None = None
+
+
+class TwoFactorRequired(BaseModel):
+    two_factor_required: bool = True
+    challenge_token: str
+
+
+class OAuthErrorBody(BaseModel):
+    error: str
+    error_description: str
+
+
+class Me(BaseModel):
+    id: UUID
+    email: str
+    email_verified: bool
+    two_factor_enabled: bool
+    created_at: datetime
+
+
+class Enrolment(BaseModel):
+    otpauth_uri: str
+    secret: str
+    recovery_codes: list[str] = Field(description="Shown once; each works once.")
+
+
+class TwoFactorProof(BaseModel):
+    two_factor_token: str = Field(description="Send as `X-2FA-Token` with sensitive operations.")
+    expires_in: int
+
+
+class JsonWebKeySet(BaseModel):
+    keys: list[dict]
+
+
+class NewWorkspace(Request):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class WorkspaceChange(Request):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class WorkspaceOut(BaseModel):
+    id: UUID
+    name: str
+    role: WorkspaceRole
+    created_at: datetime
+
+
+class MemberOut(BaseModel):
+    user_id: UUID
+    email: str
+    role: WorkspaceRole
+    joined_at: datetime
+
+
+class RoleChange(Request):
+    role: WorkspaceRole
+
+
+class OwnershipTransfer(Request):
+    user_id: UUID
+
+
+class NewInvitation(Request):
+    email: str = Field(max_length=320)
+    role: WorkspaceRole
+
+
+class InvitationOut(BaseModel):
+    id: UUID
+    workspace_id: UUID
+    email: str
+    role: WorkspaceRole
+    expires_at: datetime
+
+
+class Accepted(BaseModel):
+    workspace_id: UUID
+
+
+class NewApiKey(Request):
+    name: str = Field(min_length=1, max_length=100)
+    role: WorkspaceRole
+
+
+class ApiKeyOut(BaseModel):
+    id: UUID
+    workspace_id: UUID
+    name: str
+    role: WorkspaceRole
+    created_by: UUID
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class CreatedApiKey(ApiKeyOut):
+    secret: str = Field(description="The key itself, shown once: `adly_sk_…`. Also the client_secret; client_id is `id`.")

@@ -1,0 +1,111 @@
+"""Sign-up, login, email verification and password reset."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adly_events.contracts.auth import EmailVerified, UserRegistered
+
+from adly_auth.adapters.container import Adapters
+from adly_auth.adapters.mail import Mail
+from adly_auth.domain.credentials import check_password, normalise_email
+from adly_auth.domain.errors import Conflict, InvalidCredentials, InvalidInput
+from adly_auth.handlers.outcomes import Tokens, TwoFactorChallenge
+from adly_auth.handlers.sessions import revoke_all_sessions, start_session
+from adly_auth.handlers.two_factor import challenge
+from adly_auth.handlers.user_events import record_user_event
+
+VERIFY_EMAIL, RESET_PASSWORD = "verify_email", "reset_password"
+
+
+async def signup(tx: AsyncConnection, a: Adapters, email: str, password: str) -> Tokens:
+    email = normalise_email(email)
+    check_password(password, email)
+    user_id = uuid.uuid4()
+    if not await a.users.add(tx, user_id, email, await a.passwords.hash(password), verified=False):
+        raise Conflict("An account with this email exists already; sign in or reset the password.", field="email")
+    await record_user_event(tx, a, user_id, UserRegistered(method="password"))
+    await send_verification(tx, a, user_id, email)
+    return await start_session(tx, a, user_id)
+
+
+async def register_external(tx: AsyncConnection, a: Adapters, email: str, verified: bool, method: str) -> UUID | None:
+    """A user who signs in with an identity provider; None if the email is taken."""
+    user_id = uuid.uuid4()
+    if not await a.users.add(tx, user_id, email, None, verified=verified):
+        return None
+    await record_user_event(tx, a, user_id, UserRegistered(method=method))
+    if verified:
+        await record_user_event(tx, a, user_id, EmailVerified())
+    return user_id
+
+
+async def login(tx: AsyncConnection, a: Adapters, email: str, password: str) -> Tokens | TwoFactorChallenge:
+    try:
+        email = normalise_email(email)
+    except InvalidInput:
+        email = ""
+    user = await a.users.by_email(tx, email) if email else None
+    # An unknown email costs one hash verification too (against a dummy), like a known one.
+    if not await a.passwords.verify(user.password_hash if user else None, password):
+        raise InvalidCredentials("The email or password is wrong.")
+    if a.passwords.needs_rehash(user.password_hash):
+        await a.users.set_password_hash(tx, user.id, await a.passwords.hash(password))
+    if user.two_factor_enabled:
+        return TwoFactorChallenge(await challenge(tx, a, user.id))
+    return await start_session(tx, a, user.id)
+
+
+async def send_verification(tx: AsyncConnection, a: Adapters, user_id: UUID, email: str) -> None:
+    token = await a.links.issue(tx, VERIFY_EMAIL, user_id, a.seconds("email_verification_ttl"))
+    link = f"{a.settings.public_base_url}/verify-email?token={quote(token)}"
+    await a.mail.enqueue(tx, Mail(email, "Confirm your email address",
+                                  f"Confirm your email address for ADLY:\n\n{link}\n\nThe link works once, for 24 hours."))
+
+
+async def resend_verification(tx: AsyncConnection, a: Adapters, user_id: UUID) -> None:
+    user = await a.users.get(tx, user_id)
+    if user.email_verified_at is not None:
+        raise Conflict("The email address is verified already.")
+    await a.links.spend_all(tx, user_id, VERIFY_EMAIL)
+    await send_verification(tx, a, user_id, user.email)
+
+
+async def verify_email(tx: AsyncConnection, a: Adapters, token: str) -> None:
+    user_id = await a.links.consume(tx, VERIFY_EMAIL, token)
+    if user_id is None:
+        raise InvalidInput("The link is invalid, used or expired.", field="token")
+    if await a.users.mark_verified(tx, user_id):
+        await record_user_event(tx, a, user_id, EmailVerified())
+
+
+async def forgot_password(tx: AsyncConnection, a: Adapters, email: str) -> None:
+    """Mail a reset link if the account exists; the answer is the same either way."""
+    try:
+        user = await a.users.by_email(tx, normalise_email(email))
+    except InvalidInput:
+        return
+    if user is None:
+        return
+    token = await a.links.issue(tx, RESET_PASSWORD, user.id, a.seconds("password_reset_ttl"))
+    link = f"{a.settings.public_base_url}/reset-password?token={quote(token)}"
+    await a.mail.enqueue(tx, Mail(user.email, "Reset your password",
+                                  f"Someone asked to reset your ADLY password. If it was you:\n\n{link}\n\n"
+                                  "The link works once, for one hour. If it was not you, ignore this mail."))
+
+
+async def reset_password(tx: AsyncConnection, a: Adapters, token: str, password: str) -> None:
+    user_id = await a.links.consume(tx, RESET_PASSWORD, token)
+    if user_id is None:
+        raise InvalidInput("The link is invalid, used or expired.", field="token")
+    user = await a.users.get(tx, user_id, lock=True)
+    check_password(password, user.email)
+    await a.users.set_password_hash(tx, user_id, await a.passwords.hash(password))
+    await a.links.spend_all(tx, user_id, RESET_PASSWORD)
+    await revoke_all_sessions(tx, a, user_id, "password_reset")
+    if await a.users.mark_verified(tx, user_id):  # the reset link proved the mailbox
+        await record_user_event(tx, a, user_id, EmailVerified())

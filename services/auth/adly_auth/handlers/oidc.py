@@ -1,0 +1,70 @@
+"""Sign-in with an external OpenID Connect provider: state, nonce and PKCE kept server-side."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adly_auth.adapters.container import Adapters
+from adly_auth.adapters.oidc import OidcError
+from adly_auth.domain.credentials import normalise_email
+from adly_auth.domain.errors import Conflict, DomainError, InvalidCredentials, InvalidInput, NotFound
+from adly_auth.handlers.accounts import register_external
+from adly_auth.handlers.outcomes import Tokens, TwoFactorChallenge
+from adly_auth.handlers.sessions import start_session
+from adly_auth.handlers.two_factor import challenge
+
+STATE_TTL = timedelta(minutes=10)
+
+
+def _provider(a: Adapters, name: str):
+    if name not in a.providers:
+        raise NotFound("No such identity provider.")
+    return a.providers[name]
+
+
+async def start(tx: AsyncConnection, a: Adapters, provider: str) -> tuple[str, str]:
+    """(authorization URL, state) for the browser."""
+    client = _provider(a, provider)
+    state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+    await a.oidc_states.save(tx, provider, state, nonce, verifier, STATE_TTL)
+    return await client.authorization_url(state, nonce, verifier), state
+
+
+async def callback(tx: AsyncConnection, a: Adapters, provider: str, code: str, state: str
+                   ) -> Tokens | TwoFactorChallenge | DomainError:
+    """Tokens for the provider's user; a refused id_token is returned (not raised) so the
+    state stays spent."""
+    client = _provider(a, provider)
+    saved = await a.oidc_states.take(tx, provider, state)
+    if saved is None:
+        raise InvalidInput("The sign-in state is invalid, used or expired; start again.", field="state")
+    nonce, verifier = saved
+    try:
+        claims = await client.verify(await client.exchange(code, verifier), nonce)
+    except OidcError as error:
+        return InvalidCredentials(f"The identity provider's answer was not accepted ({error}).")
+    user_id = await a.oidc_identities.user_of(tx, provider, claims["sub"]) or await _link_or_register(tx, a, provider, claims)
+    user = await a.users.get(tx, user_id)
+    if user.two_factor_enabled:
+        return TwoFactorChallenge(await challenge(tx, a, user_id))
+    return await start_session(tx, a, user_id)
+
+
+async def _link_or_register(tx: AsyncConnection, a: Adapters, provider: str, claims: dict):
+    if not isinstance(claims.get("email"), str):
+        raise InvalidCredentials("The identity provider did not share an email address.")
+    email, verified = normalise_email(claims["email"]), claims.get("email_verified") is True
+    existing = await a.users.by_email(tx, email)
+    if existing is not None:
+        if not verified:  # linking on an unverified address would hand over someone's account
+            raise Conflict("An account with this email exists; sign in with your password to link it.")
+        user_id = existing.id
+    else:
+        user_id = await register_external(tx, a, email, verified, provider)
+        if user_id is None:
+            raise Conflict("An account with this email was created meanwhile; try again.")
+    await a.oidc_identities.link(tx, provider, claims["sub"], user_id)
+    return user_id
