@@ -36,7 +36,11 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=f"ADLY {runtime.service.name}", lifespan=lifespan)
+    # Optional hooks a `Service` subclass may define (the gateway does): FastAPI constructor
+    # options from the settings, and a last say over the finished app (middleware, OpenAPI).
+    app_options = getattr(runtime.service, "app_options", None)
+    options = app_options(runtime.settings) if app_options is not None else {}
+    app = FastAPI(title=f"ADLY {runtime.service.name}", lifespan=lifespan, **options)
     if "api" in roles:
         for router in runtime.service.routers:
             app.include_router(router)
@@ -46,6 +50,9 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
     _add_problem_handlers(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
     app.state.runtime = runtime
+    extend_app = getattr(runtime.service, "extend_app", None)
+    if extend_app is not None:
+        extend_app(app, roles)
     return app
 
 

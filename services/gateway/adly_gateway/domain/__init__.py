@@ -1,4 +1,1 @@
-"""The gateway context's aggregates, value objects and rules, in plain Python.
-
-No I/O imports here (no database, broker, HTTP or web framework); `tests/unit` checks it.
-"""
+"""The gateway's rules, free of I/O: route table, authorization, rate-limit arithmetic, principals."""

@@ -1,0 +1,115 @@
+"""The identity read model in the gateway schema: written by event handlers, read per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adly_kit.db import safe_schema
+
+
+class ReadModelWriter:
+    """Upserts of the read model, in the consumer's transaction (SQLAlchemy connection)."""
+
+    def __init__(self, tx: AsyncConnection, schema: str) -> None:
+        self.tx = tx
+        self.s = safe_schema(schema)
+
+    async def workspace_created(self, ws: UUID) -> None:
+        await self.tx.execute(
+            text(f"INSERT INTO {self.s}.workspaces (id) VALUES (:ws) ON CONFLICT (id) DO NOTHING"), {"ws": ws}
+        )
+
+    async def workspace_deleted(self, ws: UUID) -> None:
+        await self.tx.execute(
+            text(
+                f"INSERT INTO {self.s}.workspaces (id, deleted, deleted_at) VALUES (:ws, true, now()) "
+                "ON CONFLICT (id) DO UPDATE SET deleted = true, deleted_at = now()"
+            ),
+            {"ws": ws},
+        )
+        await self.tx.execute(text(f"DELETE FROM {self.s}.memberships WHERE workspace_id = :ws"), {"ws": ws})
+        await self.tx.execute(
+            text(f"UPDATE {self.s}.api_keys SET revoked = true, revoked_at = now() WHERE workspace_id = :ws AND NOT revoked"),
+            {"ws": ws},
+        )
+
+    async def set_member(self, ws: UUID, user_id: UUID, role: str) -> None:
+        await self.tx.execute(
+            text(
+                f"INSERT INTO {self.s}.memberships (workspace_id, user_id, role) VALUES (:ws, :user, :role) "
+                "ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()"
+            ),
+            {"ws": ws, "user": user_id, "role": role},
+        )
+
+    async def remove_member(self, ws: UUID, user_id: UUID) -> None:
+        await self.tx.execute(
+            text(f"DELETE FROM {self.s}.memberships WHERE workspace_id = :ws AND user_id = :user"),
+            {"ws": ws, "user": user_id},
+        )
+
+    async def api_key_created(self, key_id: UUID, ws: UUID, role: str, secret_sha256: str) -> None:
+        await self.tx.execute(
+            text(
+                f"INSERT INTO {self.s}.api_keys (id, workspace_id, role, secret_sha256) VALUES (:id, :ws, :role, :hash) "
+                "ON CONFLICT (id) DO NOTHING"
+            ),
+            {"id": key_id, "ws": ws, "role": role, "hash": secret_sha256},
+        )
+
+    async def api_key_revoked(self, key_id: UUID) -> None:
+        # A revocation may overtake its creation only across a replay; the row stays revoked either way.
+        await self.tx.execute(
+            text(f"UPDATE {self.s}.api_keys SET revoked = true, revoked_at = now() WHERE id = :id"), {"id": key_id}
+        )
+
+    async def session_revoked(self, sid: str, user_id: UUID, at: datetime) -> None:
+        await self.tx.execute(
+            text(
+                f"INSERT INTO {self.s}.revoked_sessions (sid, user_id, at) VALUES (:sid, :user, :at) "
+                "ON CONFLICT (sid) DO NOTHING"
+            ),
+            {"sid": sid, "user": user_id, "at": at},
+        )
+
+
+@dataclass(frozen=True)
+class ApiKeyRow:
+    workspace_id: UUID
+    role: str
+    secret_sha256: str
+    usable: bool  # not revoked and its workspace not deleted
+
+
+class ReadModel:
+    """Per-request lookups on the asyncpg pool (the hot path: one round trip each)."""
+
+    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+        self.pool = pool
+        s = safe_schema(schema)
+        self._user = (
+            f"SELECT (SELECT role FROM {s}.memberships WHERE workspace_id = $1 AND user_id = $2) AS role, "
+            f"EXISTS (SELECT 1 FROM {s}.revoked_sessions WHERE sid = $3) AS revoked"
+        )
+        self._key = (
+            f"SELECT k.workspace_id, k.role, k.secret_sha256, "
+            f"NOT k.revoked AND NOT EXISTS (SELECT 1 FROM {s}.workspaces w WHERE w.id = k.workspace_id AND w.deleted) AS usable "
+            f"FROM {s}.api_keys k WHERE k.id = $1"
+        )
+
+    async def user(self, user_id: UUID, workspace_id: UUID | None, sid: str | None) -> tuple[str | None, bool]:
+        """(role in `workspace_id` or None, session revoked)."""
+        row = await self.pool.fetchrow(self._user, workspace_id, user_id, sid)
+        return row["role"], bool(row["revoked"])
+
+    async def api_key(self, key_id: UUID) -> ApiKeyRow | None:
+        row = await self.pool.fetchrow(self._key, key_id)
+        if row is None:
+            return None
+        return ApiKeyRow(row["workspace_id"], row["role"], row["secret_sha256"], bool(row["usable"]))

@@ -1,0 +1,173 @@
+"""The public route table: which upstream serves a path and what the caller must hold.
+
+docs/identity.md is the source: `/v1/auth/**`, `/v1/invitations/**`, `/v1/workspaces` and the
+workspace's members, invitations, api-keys and ownership go to auth; stores to catalog;
+campaigns and ad accounts to campaigns; creatives and the brand kit to creative; analytics
+to analytics; the audit log and the live socket are the gateway's own. The first rule whose
+template and method match wins, so specific rules come before the catch-alls of a prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+READS = frozenset({"GET", "HEAD"})
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ALL = READS | WRITES
+MUTATING = WRITES
+
+_SEGMENT = re.compile(r"\{(\w+)\}")
+_WORD = re.compile(r"^[a-z][a-z-]*$")
+
+
+class Access(StrEnum):
+    PUBLIC = "public"        # no principal needed; one presented is verified and forwarded
+    USER = "user"            # a signed-in person (not an API key)
+    ANY = "any"              # any principal
+    WORKSPACE = "workspace"  # a member of `{workspace_id}` holding `permission`
+
+
+class RatePolicy(StrEnum):
+    """The stricter policies of credential routes (per IP and per account)."""
+
+    LOGIN = "login"
+    TWO_FACTOR = "two-factor"
+    PASSWORD_RESET = "password-reset"
+
+
+@dataclass(frozen=True)
+class Route:
+    methods: frozenset[str]
+    template: str
+    upstream: str
+    access: Access
+    permission: str | None = None
+    prefix: bool = False                   # also matches everything below the template
+    self_service: bool = False             # `{user_id}` == caller needs no permission ("leave")
+    forward_authorization: bool = False    # the upstream reads Authorization itself (OAuth token endpoint)
+    rate_policy: RatePolicy | None = None
+    pattern: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        body = _SEGMENT.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(self.template).replace(r"\{", "{").replace(r"\}", "}"))
+        suffix = r"(?P<rest>/.*)?" if self.prefix else ""
+        object.__setattr__(self, "pattern", re.compile(f"^{body}{suffix}$"))
+
+
+@dataclass(frozen=True)
+class Match:
+    route: Route
+    params: dict[str, str]
+    rest: str = ""
+
+    @property
+    def workspace_id(self) -> str | None:
+        return self.params.get("workspace_id")
+
+    @property
+    def template(self) -> str:
+        """The route template for the audit log: ids in the tail become `{id}`, never values."""
+        if not self.rest:
+            return self.route.template
+        tail = "/".join(s if _WORD.match(s) else "{id}" for s in self.rest.strip("/").split("/"))
+        return f"{self.route.template}/{tail}" if tail else self.route.template
+
+
+def _r(methods, template, upstream, access, permission=None, **options) -> Route:
+    return Route(frozenset(methods), template, upstream, access, permission, **options)
+
+
+W = "/v1/workspaces/{workspace_id}"
+P, U, A, WS = Access.PUBLIC, Access.USER, Access.ANY, Access.WORKSPACE
+
+ROUTES: tuple[Route, ...] = (
+    # --- auth: credentials (public, stricter rate limits) ---------------------------------
+    _r({"POST"}, "/v1/auth/signup", "auth", P, rate_policy=RatePolicy.LOGIN),
+    _r({"POST"}, "/v1/auth/login", "auth", P, rate_policy=RatePolicy.LOGIN),
+    _r({"POST"}, "/v1/auth/login/2fa", "auth", P, rate_policy=RatePolicy.TWO_FACTOR),
+    _r({"POST"}, "/v1/auth/oauth/token", "auth", P, forward_authorization=True, rate_policy=RatePolicy.LOGIN),
+    _r({"POST"}, "/v1/auth/password/forgot", "auth", P, rate_policy=RatePolicy.PASSWORD_RESET),
+    _r({"POST"}, "/v1/auth/password/reset", "auth", P, rate_policy=RatePolicy.PASSWORD_RESET),
+    _r({"POST"}, "/v1/auth/email/verify", "auth", P, rate_policy=RatePolicy.PASSWORD_RESET),
+    _r({"POST"}, "/v1/auth/email/verify/resend", "auth", U, rate_policy=RatePolicy.PASSWORD_RESET),
+    _r({"GET"}, "/v1/auth/oidc/google/start", "auth", P),
+    _r({"GET"}, "/v1/auth/oidc/google/callback", "auth", P, rate_policy=RatePolicy.LOGIN),
+    _r({"POST"}, "/v1/auth/logout", "auth", U),
+    _r({"POST"}, "/v1/auth/logout-everywhere", "auth", U),
+    _r({"POST"}, "/v1/auth/2fa/enroll", "auth", U, rate_policy=RatePolicy.TWO_FACTOR),
+    _r({"POST"}, "/v1/auth/2fa/confirm", "auth", U, rate_policy=RatePolicy.TWO_FACTOR),
+    _r({"POST"}, "/v1/auth/2fa/verify", "auth", U, rate_policy=RatePolicy.TWO_FACTOR),
+    _r({"GET"}, "/v1/auth/me", "auth", U),
+    _r(READS, "/.well-known/jwks.json", "auth", P),
+    _r(ALL, "/v1/auth", "auth", P, prefix=True),  # anything else auth adds: auth decides
+    _r({"POST"}, "/v1/invitations/{token}/accept", "auth", U),
+    _r(ALL, "/v1/invitations", "auth", U, prefix=True),
+    # --- workspaces (auth) ----------------------------------------------------------------
+    _r(READS, "/v1/workspaces", "auth", A),
+    _r({"POST"}, "/v1/workspaces", "auth", U),
+    _r(READS, W, "auth", WS, "workspace.read"),
+    _r({"PATCH", "PUT"}, W, "auth", WS, "workspace.update"),
+    _r({"DELETE"}, W, "auth", WS, "workspace.delete"),
+    _r(READS, f"{W}/members", "auth", WS, "members.read"),
+    _r({"POST"}, f"{W}/members", "auth", WS, "members.invite"),
+    _r(READS, f"{W}/members/{{user_id}}", "auth", WS, "members.read"),
+    _r({"PATCH", "PUT"}, f"{W}/members/{{user_id}}", "auth", WS, "members.change_role"),
+    _r({"DELETE"}, f"{W}/members/{{user_id}}", "auth", WS, "members.remove", self_service=True),
+    _r(READS, f"{W}/invitations", "auth", WS, "members.invite", prefix=True),
+    _r(WRITES, f"{W}/invitations", "auth", WS, "members.invite", prefix=True),
+    _r(READS, f"{W}/api-keys", "auth", WS, "api_keys.read", prefix=True),
+    _r({"POST"}, f"{W}/api-keys", "auth", WS, "api_keys.create"),
+    _r({"DELETE"}, f"{W}/api-keys/{{key_id}}", "auth", WS, "api_keys.revoke"),
+    _r({"POST", "PUT"}, f"{W}/ownership", "auth", WS, "ownership.transfer"),
+    # --- catalog --------------------------------------------------------------------------
+    _r(READS, f"{W}/stores", "catalog", WS, "stores.read", prefix=True),
+    _r({"DELETE"}, f"{W}/stores/{{store_id}}", "catalog", WS, "stores.disconnect"),
+    _r(WRITES, f"{W}/stores", "catalog", WS, "stores.connect", prefix=True),
+    # --- campaigns ------------------------------------------------------------------------
+    _r(READS, f"{W}/campaigns", "campaigns", WS, "campaigns.read", prefix=True),
+    _r(WRITES, f"{W}/campaigns", "campaigns", WS, "campaigns.write", prefix=True),
+    _r(READS, f"{W}/ad-accounts", "campaigns", WS, "campaigns.read", prefix=True),
+    _r({"DELETE"}, f"{W}/ad-accounts/{{account_id}}", "campaigns", WS, "ad_accounts.disconnect"),
+    _r(WRITES, f"{W}/ad-accounts", "campaigns", WS, "ad_accounts.connect", prefix=True),
+    # --- creative -------------------------------------------------------------------------
+    _r(READS, f"{W}/creatives", "creative", WS, "creatives.read", prefix=True),
+    _r(WRITES, f"{W}/creatives", "creative", WS, "creatives.generate", prefix=True),
+    _r(READS, f"{W}/brand-kit", "creative", WS, "creatives.read", prefix=True),
+    _r(WRITES, f"{W}/brand-kit", "creative", WS, "creatives.generate", prefix=True),
+    # --- analytics ------------------------------------------------------------------------
+    _r(ALL, f"{W}/analytics/exports", "analytics", WS, "data.export", prefix=True),
+    _r(ALL, f"{W}/exports", "analytics", WS, "data.export", prefix=True),
+    _r(READS, f"{W}/analytics", "analytics", WS, "analytics.read", prefix=True),
+    _r({"POST"}, f"{W}/analytics", "analytics", WS, "analytics.read", prefix=True),
+    # --- the gateway's own ----------------------------------------------------------------
+    _r(READS, f"{W}/audit-log", "gateway", WS, "audit_log.read"),
+    _r(READS, f"{W}/live", "gateway", WS, "workspace.read"),
+)
+
+WORKSPACE_PATH = re.compile(r"^/v1/workspaces/(?P<workspace_id>[^/]+)(?:/.*)?$")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the table says about a request: a match, a known path with another method, or nothing."""
+
+    match: Match | None
+    allowed_methods: frozenset[str] = frozenset()
+    workspace_id: str | None = None
+
+
+def resolve(method: str, path: str, routes: tuple[Route, ...] = ROUTES) -> Resolution:
+    workspace = WORKSPACE_PATH.match(path)
+    workspace_id = workspace.group("workspace_id") if workspace else None
+    allowed: set[str] = set()
+    for route in routes:
+        found = route.pattern.match(path)
+        if not found:
+            continue
+        if method in route.methods:
+            params = {k: v for k, v in found.groupdict().items() if k != "rest" and v is not None}
+            return Resolution(Match(route, params, found.groupdict().get("rest") or ""), workspace_id=workspace_id)
+        allowed |= route.methods
+    return Resolution(None, frozenset(allowed), workspace_id)
