@@ -25,7 +25,7 @@ test: install
 
 ## The integration suite again, on Apache Kafka 4 (KRaft) with idempotent producers.
 test-kafka: install kafka-jars
-	ADLY_TEST_BROKER=kafka $(BIN)/python -m pytest tests/integration tests/devstack
+	ADLY_TEST_BROKER=kafka $(BIN)/python -m pytest tests services
 
 kafka-jars: install
 	$(BIN)/python -c "from adly_kit.devstack import ensure_kafka_jars; print(ensure_kafka_jars())"

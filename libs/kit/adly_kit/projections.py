@@ -67,7 +67,7 @@ class ProjectionRunner:
     async def run(self, dsn: str, poll_seconds: float = 1.0) -> None:
         """Follow the store until cancelled, woken by the append notification."""
         wake = asyncio.Event()
-        connection = await asyncpg.connect(dsn)
+        connection = await asyncpg.connect(dsn, server_settings={"application_name": f"adly-{self.store.schema}-projection"})
         await connection.add_listener(notify_channel(self.store.schema), lambda *_: wake.set())
         try:
             while True:

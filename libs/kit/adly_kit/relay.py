@@ -101,7 +101,7 @@ class OutboxRelay:
                 await asyncio.sleep(self.standby_seconds)
 
     async def _run_once(self) -> None:
-        connection = await asyncpg.connect(self.dsn)
+        connection = await asyncpg.connect(self.dsn, server_settings={"application_name": f"adly-{self.schema}-relay"})
         try:
             await self._become_leader(connection)
             await connection.add_listener(notify_channel(self.schema), self._on_notify)

@@ -106,10 +106,27 @@ async def backbone(service_settings: ServiceSettings) -> AsyncIterator[Backbone]
     try:
         yield Backbone(service_settings, engine, catalog, EventStore(service_settings.schema, catalog))
     finally:
-        async with engine.begin() as tx:
-            for statement in drop_statements(service_settings.schema):
-                await tx.execute(text(statement))
         await engine.dispose()
+        await drop_schema(service_settings)
+
+
+async def drop_schema(settings: ServiceSettings) -> None:
+    """Drop a test service's schema, first ending any session of it that a cancelled task
+    left behind mid-transaction (it would hold locks and make DROP wait forever)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(settings.asyncpg_dsn)
+    try:
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE pid <> pg_backend_pid() AND (application_name = $1 OR application_name LIKE $2)",
+            f"adly-{settings.service_name}", f"adly-{settings.schema}-%",
+        )
+        await connection.execute("SET lock_timeout = '10s'")
+        for statement in drop_statements(settings.schema):
+            await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 async def eventually(check, *, timeout: float = 20.0, interval: float = 0.05):

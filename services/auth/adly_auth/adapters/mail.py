@@ -80,7 +80,9 @@ class MailWorker:
 
     async def run(self) -> None:
         wake = asyncio.Event()
-        listener = await asyncpg.connect(self.settings.asyncpg_dsn)
+        listener = await asyncpg.connect(
+            self.settings.asyncpg_dsn, server_settings={"application_name": f"adly-{self.settings.schema}-mail"}
+        )
         await listener.add_listener(mail_channel(self.sql.schema), lambda *_: wake.set())
         try:
             while True:

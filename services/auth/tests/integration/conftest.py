@@ -30,7 +30,7 @@ from adly_kit import migrations
 from adly_kit.app import create_app
 from adly_kit.identity import sign
 from adly_kit.service import Runtime
-from adly_kit.testing.plugin import KafkaUnderTest
+from adly_kit.testing.plugin import KafkaUnderTest, drop_schema
 
 from adly_auth.bootstrap import MIGRATIONS, build
 from adly_auth.domain import totp
@@ -240,7 +240,4 @@ async def auth(service_settings, kafka: KafkaUnderTest):
                     async with httpx.AsyncClient(transport=transport, base_url="https://auth.adly.test") as client:
                         yield AuthHarness(client, settings, smtp, oidc, runtime)
             finally:
-                engine = Runtime(build(settings.schema), settings).engine
-                async with engine.begin() as tx:
-                    await tx.execute(text(f"DROP SCHEMA IF EXISTS {settings.schema} CASCADE"))
-                await engine.dispose()
+                await drop_schema(settings)

@@ -100,6 +100,9 @@ class LiveFeed:
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="latest",
+                # aiokafka answers topics() from cached metadata; without this a topic
+                # created after start would stay unseen for the default five minutes.
+                metadata_max_age_ms=max(int(self.refresh_seconds * 1000), 1000),
             )
             try:
                 await consumer.start()
@@ -125,6 +128,9 @@ class LiveFeed:
                 first = False
                 self.ready.set()
                 next_refresh = loop.time() + self.refresh_seconds
+            if not assigned:  # aiokafka's getmany waits forever on an empty assignment
+                await asyncio.sleep(min(self.refresh_seconds, 1.0))
+                continue
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             for records in batches.values():
                 for record in records:
