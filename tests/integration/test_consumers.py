@@ -22,18 +22,32 @@ from .test_relay import append_many, start_worker
 
 
 class Applied:
-    """A handler that records what it applied, and fails on demand."""
+    """A handler that records what it applied in its transaction, and fails on demand."""
 
-    def __init__(self, fail=lambda envelope, attempt: False):
+    def __init__(self, backbone, fail=lambda envelope, attempt: False):
+        self.engine, self.table = backbone.engine, f"{backbone.settings.schema}.applied"
         self.fail = fail
         self.attempts = defaultdict(int)
-        self.applied = defaultdict(list)
+
+    async def create(self):
+        async with self.engine.begin() as tx:
+            await tx.execute(text(f"CREATE TABLE {self.table} (seq serial, aggregate_id uuid, version int)"))
+        return self
 
     async def __call__(self, tx, envelope, payload):
         self.attempts[envelope.event_id] += 1
         if self.fail(envelope, self.attempts[envelope.event_id]):
             raise RuntimeError(f"cannot apply {envelope.aggregate_version}")
-        self.applied[envelope.aggregate_id].append(envelope.aggregate_version)
+        await tx.execute(text(f"INSERT INTO {self.table} (aggregate_id, version) VALUES (:a, :v)"),
+                         {"a": envelope.aggregate_id, "v": envelope.aggregate_version})
+
+    async def applied(self) -> dict:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(text(f"SELECT aggregate_id, version FROM {self.table} ORDER BY seq"))
+        versions = defaultdict(list)
+        for aggregate_id, version in rows:
+            versions[aggregate_id].append(version)
+        return versions
 
 
 def consumer_for(backbone, handler, broker, name="adly.test.consumer"):
@@ -63,7 +77,7 @@ async def run_relay(backbone):
 
 
 async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_and_the_next_is_processed(backbone):
-    handler = Applied()
+    handler = await Applied(backbone).create()
     broker = broker_for(backbone)
     consumer = consumer_for(backbone, handler, broker)
     subscribe(broker, consumer, [backbone.topic], group_id=consumer.name)
@@ -87,12 +101,12 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_an
 
 
 async def _applied(handler, aggregate, versions):
-    return handler.applied[aggregate] == versions
+    return (await handler.applied())[aggregate] == versions
 
 
 async def test_a_failing_handler_is_retried_three_times_then_dead_lettered_and_replayed_once_fixed(backbone):
     broken = {"on": True}
-    handler = Applied(fail=lambda envelope, attempt: broken["on"] and envelope.aggregate_version == 2)
+    handler = await Applied(backbone, fail=lambda envelope, attempt: broken["on"] and envelope.aggregate_version == 2).create()
     broker = broker_for(backbone)
     consumer = consumer_for(backbone, handler, broker)
     subscribe(broker, consumer, [backbone.topic], group_id=consumer.name)
@@ -104,7 +118,8 @@ async def test_a_failing_handler_is_retried_three_times_then_dead_lettered_and_r
         async with broker:
             await broker.start()
             assert await eventually(lambda: _applied(handler, aggregate, [1, 3]))
-            event_2 = next(e for e in handler.attempts if handler.attempts[e] > 1)
+            async with backbone.engine.connect() as conn:
+                event_2 = (await backbone.store.load(conn, aggregate))[1].event_id
             assert handler.attempts[event_2] == 4  # the first try and three retries
             broken["on"] = False
             outcomes = await replay_topics(backbone.settings.kafka_bootstrap_servers, consumer, [dead_letter_topic(backbone.topic)])
@@ -113,13 +128,13 @@ async def test_a_failing_handler_is_retried_three_times_then_dead_lettered_and_r
             assert sum(again.values()) == 0
     finally:
         relay.cancel()
-    assert handler.applied[aggregate] == [1, 3, 2]
+    assert (await handler.applied())[aggregate] == [1, 3, 2]
     dead = await read_topic(backbone.settings.kafka_bootstrap_servers, dead_letter_topic(backbone.topic), until=1)
     assert {k: v.decode() for k, v in dead[0].headers}["adly-dlt-exception-message"] == "cannot apply 2"
 
 
 async def test_redelivered_events_have_no_second_effect(backbone):
-    handler = Applied()
+    handler = await Applied(backbone).create()
     broker = broker_for(backbone)
     consumer = consumer_for(backbone, handler, broker)
     events = counted(backbone.catalog, new_aggregate(), range(1, 4))
@@ -129,7 +144,8 @@ async def test_redelivered_events_have_no_second_effect(backbone):
             for e in events:
                 outcome = await consumer.process(_record(backbone, e))
     assert outcome == "duplicate"
-    assert handler.applied[events[0].aggregate_id] == [1, 2, 3]
+    assert (await handler.applied())[events[0].aggregate_id] == [1, 2, 3]
+    assert await consumer.process_batch([_record(backbone, e) for e in events + events]) == ["duplicate"] * 6
 
 
 def _record(backbone, envelope):
@@ -141,7 +157,7 @@ def _record(backbone, envelope):
 async def test_per_aggregate_order_holds_across_partitions_under_retries(backbone):
     rnd = random.Random(7)
     flaky = {}
-    handler = Applied(fail=lambda e, attempt: flaky.setdefault((e.event_id, attempt), rnd.random() < 0.3) and attempt < 3)
+    handler = await Applied(backbone, fail=lambda e, attempt: flaky.setdefault((e.event_id, attempt), rnd.random() < 0.3) and attempt < 3).create()
     broker = broker_for(backbone)
     consumer = consumer_for(backbone, handler, broker)
     subscribe(broker, consumer, [backbone.topic], group_id=consumer.name)
@@ -153,14 +169,15 @@ async def test_per_aggregate_order_holds_across_partitions_under_retries(backbon
             assert await eventually(lambda: _all_applied(handler, len(events)), timeout=60)
     finally:
         relay.cancel()
-    assert len(handler.applied) == 30
-    for versions in handler.applied.values():
+    applied = await handler.applied()
+    assert len(applied) == 30
+    for versions in applied.values():
         assert versions == list(range(1, 11))
     assert sum(a > 1 for a in handler.attempts.values()) > 0  # retries did happen
 
 
 async def _all_applied(handler, n):
-    return sum(len(v) for v in handler.applied.values()) >= n
+    return sum(len(v) for v in (await handler.applied()).values()) >= n
 
 
 async def test_a_consumer_killed_mid_handler_applies_each_event_exactly_once(backbone, tmp_path):

@@ -51,6 +51,14 @@ INFRASTRUCTURE_ERRORS = (
 UNREADABLE = (ValidationError, UnknownEventType, ValueError, UnicodeDecodeError)
 
 
+class _HandlerFailed(Exception):
+    """A handler raised while applying record `index` of a batch."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
 @dataclass(frozen=True)
 class Record:
     """What a consumer needs of a Kafka record; also what a DLT replay feeds back in."""
@@ -121,6 +129,10 @@ class IdempotentConsumer:
             f"INSERT INTO {safe_schema(schema)}.inbox (consumer, event_id) VALUES (:consumer, :event_id) "
             "ON CONFLICT DO NOTHING"
         )
+        self._claim_many = text(
+            f"INSERT INTO {safe_schema(schema)}.inbox (consumer, event_id) "
+            "SELECT :consumer, unnest(CAST(:event_ids AS uuid[])) ON CONFLICT DO NOTHING RETURNING event_id"
+        )
 
     async def process(self, record: Record) -> str:
         """Apply one record; returns the outcome (`applied`, `duplicate`, `dead_lettered`)."""
@@ -129,8 +141,10 @@ class IdempotentConsumer:
     async def process_batch(self, records: list[Record]) -> list[str]:
         """Apply records in order in one transaction: one commit for the whole batch.
 
-        Each record runs inside its own savepoint, so a failing handler is retried (and at
-        worst dead-lettered) alone: the records around it are neither undone nor re-run."""
+        If a handler raises, that transaction is undone and the batch is applied again
+        record by record, each in its own savepoint, so the failing record is retried (and
+        at worst dead-lettered) alone. Database effects of the others happen once either
+        way; a handler that calls outside systems must be idempotent there anyway."""
         started = time.perf_counter()
         outcomes: dict[int, str] = {}
         readable = []
@@ -143,9 +157,11 @@ class IdempotentConsumer:
                 outcomes[index] = "dead_lettered"
         if readable:
             try:
-                async with self.engine.begin() as tx:
-                    for index, record, envelope, payload in readable:
-                        outcomes[index] = await self._apply_with_retries(tx, record, envelope, payload)
+                try:
+                    outcomes |= await self._apply_all(readable)
+                except _HandlerFailed as failed:
+                    metrics.EVENTS_FAILED.labels(self.name, records[failed.index].topic).inc()
+                    outcomes |= await self._apply_one_by_one(readable, failed.index)
             except INFRASTRUCTURE_ERRORS:
                 await asyncio.sleep(self.backoff_seconds)  # then the batch is rewound and redelivered
                 raise
@@ -155,10 +171,44 @@ class IdempotentConsumer:
             metrics.HANDLER_SECONDS.labels(self.name, record.topic).observe(elapsed / len(records))
         return [outcomes[i] for i in range(len(records))]
 
+    async def _apply_all(self, readable: list) -> dict[int, str]:
+        """The common case: one inbox statement for the batch, the handlers, one commit."""
+        outcomes: dict[int, str] = {}
+        async with self.engine.begin() as tx:
+            fresh = await self._claim_all(tx, [envelope.event_id for _, _, envelope, _ in readable])
+            for index, record, envelope, payload in readable:
+                if envelope.event_id not in fresh:
+                    outcomes[index] = "duplicate"
+                    continue
+                fresh.discard(envelope.event_id)  # the same event twice in one batch applies once
+                with _span(record):
+                    try:
+                        await self.handler(tx, envelope, payload)
+                    except INFRASTRUCTURE_ERRORS:
+                        raise
+                    except Exception as error:
+                        raise _HandlerFailed(index) from error
+                outcomes[index] = "applied"
+        return outcomes
+
+    async def _claim_all(self, tx: AsyncConnection, event_ids: list) -> set:
+        rows = await tx.execute(self._claim_many, {"consumer": self.name, "event_ids": event_ids})
+        return {event_id for (event_id,) in rows}
+
+    async def _apply_one_by_one(self, readable: list, failed_index: int) -> dict[int, str]:
+        outcomes: dict[int, str] = {}
+        async with self.engine.begin() as tx:
+            for index, record, envelope, payload in readable:
+                first = 2 if index == failed_index else 1  # the failed try in the batch counts
+                outcomes[index] = await self._apply_with_retries(tx, record, envelope, payload, first_attempt=first)
+        return outcomes
+
     async def _apply_with_retries(
-        self, tx: AsyncConnection, record: Record, envelope: EventEnvelope, payload: BaseModel
+        self, tx: AsyncConnection, record: Record, envelope: EventEnvelope, payload: BaseModel, *, first_attempt: int = 1
     ) -> str:
-        for attempt in range(1, self.max_retries + 2):
+        if first_attempt > 1:
+            await asyncio.sleep(self.backoff_seconds)
+        for attempt in range(first_attempt, self.max_retries + 2):
             try:
                 async with tx.begin_nested():
                     with _span(record):

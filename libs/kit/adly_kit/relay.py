@@ -22,9 +22,8 @@ from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 
-from adly_events import TraceContext
 from adly_kit import metrics, telemetry
 from adly_kit.backbone_schema import notify_channel
 from adly_kit.db import safe_schema
@@ -52,9 +51,10 @@ class OutboxRow:
             ("adly-schema-version", str(self.schema_version).encode()),
         ]
 
-    @property
-    def trace(self) -> TraceContext | None:
-        return TraceContext(traceparent=self.traceparent, tracestate=self.tracestate) if self.traceparent else None
+    def trace_context(self) -> dict[str, str]:
+        """The producing operation's W3C trace context."""
+        carrier = {"traceparent": self.traceparent} if self.traceparent else {}
+        return carrier | ({"tracestate": self.tracestate} if self.tracestate else {})
 
 
 class OutboxRelay:
@@ -145,13 +145,18 @@ class OutboxRelay:
             metrics.EVENTS_PUBLISHED.labels(self.schema, row.topic).inc()
 
     async def _send(self, producer: AIOKafkaProducer, row: OutboxRow) -> asyncio.Future:
-        # The fields come from SQL rather than parsing each envelope: the relay's hot path.
-        with telemetry.tracer().start_as_current_span(
-            f"{row.topic} publish", context=telemetry.context_of(row.trace), kind=trace.SpanKind.PRODUCER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": row.topic,
-                        "messaging.message.id": row.event_id},
-        ):
-            headers = telemetry.inject_headers(row.headers())
+        # The relay's hot path: fields come from SQL rather than from parsing each envelope,
+        # and a publish span is opened only when traces are being recorded at all.
+        if telemetry.recording():
+            with telemetry.tracer().start_as_current_span(
+                f"{row.topic} publish", context=propagate.extract(row.trace_context()),
+                kind=trace.SpanKind.PRODUCER,
+                attributes={"messaging.system": "kafka", "messaging.destination.name": row.topic,
+                            "messaging.message.id": row.event_id},
+            ):
+                headers = telemetry.inject_headers(row.headers())
+        else:
+            headers = row.headers() + [(k, v.encode()) for k, v in row.trace_context().items()]
         return await producer.send(row.topic, row.envelope.encode(), key=row.key.encode(), headers=headers)
 
     async def _record_lag(self, connection: asyncpg.Connection) -> None:

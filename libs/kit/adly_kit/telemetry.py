@@ -38,13 +38,19 @@ def setup_telemetry(service_name: str) -> None:
     if _configured:
         return
     os.environ.setdefault("OTEL_SERVICE_NAME", f"adly-{service_name}")
-    provider = TracerProvider(resource=Resource.create())
-    for name in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(","):
-        exporter = _exporter(name.strip())
-        if exporter is not None:
-            provider.add_span_processor(BatchSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
+    exporters = [e for name in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",") if (e := _exporter(name.strip()))]
     _configured = True
+    if not exporters:
+        return  # the API's no-op provider: spans cost next to nothing when nobody collects them
+    provider = TracerProvider(resource=Resource.create())
+    for exporter in exporters:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+
+
+def recording() -> bool:
+    """Whether spans are collected in this process (an SDK tracer provider is installed)."""
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
 
 
 def tracer(name: str = "adly") -> trace.Tracer:
