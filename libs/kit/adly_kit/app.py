@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
@@ -25,6 +26,52 @@ PROBLEM = "application/problem+json"
 def problem(status: int, title: str, detail: str | None = None, **extra) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status} | ({"detail": detail} if detail else {}) | extra
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+VALIDATION_PROBLEM = {
+    "title": "ValidationProblem",
+    "type": "object",
+    "required": ["type", "title", "status", "errors"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "const": 422},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def document_problems(document: dict) -> dict:
+    """Describe 422 answers as what they are: problem+json with field paths (RFC 9457)."""
+    document.setdefault("components", {}).setdefault("schemas", {})["ValidationProblem"] = VALIDATION_PROBLEM
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "422" in operation.get("responses", {}):
+                operation["responses"]["422"] = {
+                    "description": "Validation error",
+                    "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}},
+                }
+    document["components"]["schemas"].pop("HTTPValidationError", None)
+    document["components"]["schemas"].pop("ValidationError", None)
+    return document
+
+
+def _problem_openapi(app: FastAPI):
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(
+                get_openapi(title=app.title, version=app.version, routes=app.routes, description=app.description)
+            )
+        return app.openapi_schema
+
+    return openapi
 
 
 def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
@@ -50,6 +97,7 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
     _add_problem_handlers(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
     app.state.runtime = runtime
+    app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     extend_app = getattr(runtime.service, "extend_app", None)
     if extend_app is not None:
         extend_app(app, roles)

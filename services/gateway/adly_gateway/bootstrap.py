@@ -19,6 +19,8 @@ from adly_kit.service import Service
 from adly_kit.settings import ServiceSettings
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from adly_kit.app import document_problems
 from prometheus_client import Histogram
 from starlette.middleware.cors import CORSMiddleware
 
@@ -206,10 +208,10 @@ def _merge_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if not own:
-            own.update(get_openapi(
+            own.update(document_problems(get_openapi(
                 title="ADLY API", version="1", routes=app.routes,
                 description="The public API of ADLY: the gateway's routes and every service's, in one document.",
-            ))
+            )))
         gateway: Gateway | None = getattr(app.state, "gateway", None)
         if gateway is None:
             return own

@@ -6,7 +6,10 @@ import base64
 import binascii
 from urllib.parse import parse_qs, unquote_plus
 
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from adly_auth.domain.errors import DomainError, InvalidCredentials
@@ -84,19 +87,25 @@ async def verify_email(body: LinkToken, a: AdaptersDep) -> Response:
     return Response(status_code=204)
 
 
+class Accepted(BaseModel):
+    """The request is taken; its effect (a mail) follows."""
+
+    status: Literal["accepted"] = "accepted"
+
+
 @router.post("/email/verify/resend", status_code=202)
-async def resend_verification(user: CurrentUser, a: AdaptersDep) -> Response:
+async def resend_verification(user: CurrentUser, a: AdaptersDep) -> Accepted:
     async with unit_of_work(a) as tx:
         await accounts.resend_verification(tx, a, user.user_id)
-    return Response(status_code=202)
+    return Accepted()
 
 
 @router.post("/password/forgot", status_code=202)
-async def forgot_password(body: Email, a: AdaptersDep) -> Response:
+async def forgot_password(body: Email, a: AdaptersDep) -> Accepted:
     """Mail a reset link if the account exists; the answer does not say whether it does."""
     async with unit_of_work(a) as tx:
         await accounts.forgot_password(tx, a, body.email)
-    return Response(status_code=202)
+    return Accepted()
 
 
 @router.post("/password/reset", status_code=204)

@@ -257,6 +257,11 @@ async def _drain(websocket: WebSocket) -> None:
 # --- everything else: the proxy -------------------------------------------------------------
 
 
+def _raw_path(request: Request) -> str:
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else request.url.path
+
+
 @public.api_route("/.well-known/jwks.json", methods=["GET", "HEAD"], include_in_schema=False)
 @public.api_route("/v1/{path:path}", methods=PROXY_METHODS, include_in_schema=False)
 async def proxy(request: Request) -> Response:
@@ -308,7 +313,9 @@ async def _forward(gateway: Gateway, request: Request, admission: Admission, bod
             idempotency = (scope, key, print_)
     try:
         result = await gateway.upstreams.send(
-            match.route.upstream, request.method, request.url.path, request.url.query,
+            # The path as the client encoded it: decoding and re-encoding would turn an
+            # escaped control character into a URL httpx refuses (a 500 instead of the upstream's 4xx).
+            match.route.upstream, request.method, _raw_path(request), request.url.query,
             _upstream_headers(gateway, request, admission), body,
         )
     except UpstreamTimeout:

@@ -1,0 +1,483 @@
+"""The system under test, for real: `adly-auth serve` and `adly-gateway serve` as processes.
+
+One session-scoped stack: a fresh database `adly_e2e_<random>` on the test Postgres
+(`postgres_url`), the test broker (`kafka`, Tansu or Apache Kafka), a local SMTP server
+(aiosmtpd on 127.0.0.1) that keeps every mail auth sends, then `adly-<svc> migrate` and
+`adly-<svc> serve` for auth and the gateway, each under the devstack watchdog with its log
+in `$ADLY_TEST_VAR/e2e-logs/` (kept after the run). The catalog, campaigns, creative and analytics
+upstreams point at a closed port: these suites cover identity and workspaces only.
+
+Every request of the suites goes through the gateway, the one public entry. The gateway's
+rate limits are raised far out of reach (its own tests cover them), so a suite that signs
+up dozens of people is not throttled.
+
+Helpers (`Stack`): sign up + verify email (+ tokens), enable 2FA and get an X-2FA-Token,
+create a workspace, invite and accept to give someone a role, create an API key, and wait
+until the gateway's read model has caught up with auth's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import asyncpg
+import httpx
+import jwt
+import pyotp
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy.engine import make_url
+
+from adly_kit.devstack._process import ManagedProcess, free_port, tail
+from adly_kit.devstack.run import exited_cleanly, service_command
+from adly_kit.testing.plugin import KafkaUnderTest
+
+PASSWORD = "correct horse battery staple"
+UNLIMITED = "1000000/60"
+READY_TIMEOUT = 90.0
+STEP = 30  # TOTP step, seconds (RFC 6238 default, docs/identity.md)
+
+
+# ----------------------------------------------------------------------------- mail
+
+
+class Inbox:
+    """aiosmtpd handler keeping every delivered message."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        with self._lock:
+            return [m for m in self.messages if (m["To"] or "").lower() == address.lower()]
+
+    def link_token(self, address: str, path: str) -> str | None:
+        """The token of the newest link `/<path>?token=…` or `/<path>/<token>` mailed to `address`."""
+        for message in reversed(self.to(address)):
+            body = message.get_payload(decode=True).decode()
+            match = re.search(rf"/{path}(?:\?token=|/)([A-Za-z0-9_%.~-]+)", body)
+            if match:
+                return unquote(match.group(1))
+        return None
+
+
+# --------------------------------------------------------------------------- people
+
+
+@dataclass
+class Person:
+    """A signed-up, verified user and the tokens of one session."""
+
+    user_id: str
+    email: str
+    access_token: str
+    refresh_token: str
+    sid: str
+    totp_secret: str | None = None
+    last_step: int | None = None  # the last TOTP step auth accepted from us
+    proof: str | None = None
+    proof_at: float = 0.0
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    def code(self, step: int) -> str:
+        assert self.totp_secret is not None, "two-factor is not on for this person"
+        return pyotp.TOTP(self.totp_secret).at(step * STEP)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    secret: str
+    role: str
+    workspace_id: str
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret}"}
+
+
+def now_step() -> int:
+    return int(time.time()) // STEP
+
+
+def settle_step(margin: float = 2.0) -> None:
+    """Sleep past the next step boundary if it is less than `margin` seconds away, so that
+    a code computed now is judged by auth in the same step."""
+    left = STEP - time.time() % STEP
+    if left < margin:
+        time.sleep(left + 0.05)
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.02) -> Any:
+    """Poll `check` until it returns a truthy value or time runs out; returns the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
+def is_two_factor_required(response: httpx.Response) -> bool:
+    if response.status_code != 403:
+        return False
+    body = response.json()
+    return "two-factor-required" in f"{body.get('type', '')} {body.get('code', '')}"
+
+
+# ---------------------------------------------------------------------- measurements
+
+MEASUREMENTS: list[str] = []
+
+
+def report(line: str) -> None:
+    """A measured figure: printed now (with -s) and again in the terminal summary."""
+    print(f"e2e: {line}", flush=True)
+    MEASUREMENTS.append(line)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if MEASUREMENTS:
+        terminalreporter.section("e2e measurements")
+        for line in MEASUREMENTS:
+            terminalreporter.write_line(line)
+
+
+# ---------------------------------------------------------------------------- stack
+
+
+@dataclass
+class Stack:
+    gateway_url: str
+    auth_url: str
+    inbox: Inbox
+    logs: Path
+    database_url: str
+    broker: KafkaUnderTest
+    env: dict[str, str]
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.gateway_url, timeout=30.0)
+
+    # -- HTTP through the gateway
+
+    def request(self, method: str, path: str, *, who: Person | ApiKey | None = None, proof: str | None = None,
+                **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if who is not None:
+            headers |= who.bearer
+        if proof is not None:
+            headers["X-2FA-Token"] = proof
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    # -- mail
+
+    def mail_token(self, email: str, path: str, *, timeout: float = 20.0, after: int = 0) -> str:
+        """The token of a link mailed to `email` (among mails after the first `after` ones)."""
+        def found() -> str | None:
+            mails = self.inbox.to(email)[after:]
+            if not mails:
+                return None
+            return self.inbox.link_token(email, path)
+
+        token = eventually(found, timeout=timeout)
+        assert token, f"no /{path} mail reached {email} in {timeout:.0f}s"
+        return token
+
+    # -- accounts
+
+    def signup(self, *, verify: bool = True, prefix: str = "user") -> Person:
+        email = f"{prefix}-{secrets.token_hex(6)}@example.com"
+        response = self.http.post("/v1/auth/signup", json={"email": email, "password": PASSWORD})
+        assert response.status_code == 201, response.text
+        tokens = response.json()
+        claims = claims_of(tokens["access_token"])
+        person = Person(claims["sub"], email, tokens["access_token"], tokens["refresh_token"], claims["sid"])
+        if verify:
+            token = self.mail_token(email, "verify-email")
+            verified = self.http.post("/v1/auth/email/verify", json={"token": token})
+            assert verified.status_code == 204, verified.text
+        return person
+
+    def login(self, person: Person) -> httpx.Response:
+        return self.http.post("/v1/auth/login", json={"email": person.email, "password": PASSWORD})
+
+    def enable_two_factor(self, person: Person) -> Person:
+        enrolled = self.request("POST", "/v1/auth/2fa/enroll", who=person)
+        assert enrolled.status_code == 201, enrolled.text
+        person.totp_secret = enrolled.json()["secret"]
+        settle_step()
+        step = now_step() - 1  # the oldest step auth accepts: leaves T and T+1 for proofs
+        confirmed = self.request("POST", "/v1/auth/2fa/confirm", who=person, json={"code": person.code(step)})
+        assert confirmed.status_code == 204, confirmed.text
+        person.last_step = step
+        return person
+
+    def next_code(self, person: Person) -> tuple[int, str]:
+        """A code auth will accept: the earliest step in T-1..T+1 after the last accepted one
+        (waiting for the next step if T+1 is used up already)."""
+        while True:
+            settle_step()
+            current = now_step()
+            step = max(current - 1, (person.last_step or current - 2) + 1)
+            if step <= current + 1:
+                return step, person.code(step)
+            time.sleep(STEP - time.time() % STEP + 0.05)
+
+    def two_factor_token(self, person: Person, *, max_age: float = 200.0) -> str:
+        """An X-2FA-Token (5 minutes); reused while younger than `max_age` seconds, since a
+        TOTP step works once and a person has at most two fresh steps at a time."""
+        if person.proof and time.monotonic() - person.proof_at < max_age:
+            return person.proof
+        step, code = self.next_code(person)
+        response = self.request("POST", "/v1/auth/2fa/verify", who=person, json={"code": code})
+        assert response.status_code == 200, response.text
+        person.last_step = step
+        person.proof, person.proof_at = response.json()["two_factor_token"], time.monotonic()
+        return person.proof
+
+    # -- workspaces
+
+    def create_workspace(self, owner: Person, name: str | None = None) -> str:
+        response = self.request("POST", "/v1/workspaces", who=owner, json={"name": name or f"ws {secrets.token_hex(3)}"})
+        assert response.status_code == 201, response.text
+        workspace_id = response.json()["id"]
+        self.wait_for_access(owner, workspace_id)
+        return workspace_id
+
+    def invite(self, workspace_id: str, inviter: Person, email: str, role: str) -> str:
+        """Invite `email` as `role`; the token from the mailed link."""
+        before = len(self.inbox.to(email))
+        response = self.request("POST", f"/v1/workspaces/{workspace_id}/invitations", who=inviter,
+                                json={"email": email, "role": role})
+        assert response.status_code == 201, response.text
+        return self.mail_token(email, "invitations", after=before)
+
+    def accept(self, person: Person, token: str) -> None:
+        response = self.request("POST", f"/v1/invitations/{token}/accept", who=person)
+        assert response.status_code == 200, response.text
+
+    def add_members(self, workspace_id: str, inviter: Person, members: list[tuple[Person, str]]) -> None:
+        """Invite every (person, role), accept every invitation, wait until the gateway knows."""
+        tokens = [(person, self.invite(workspace_id, inviter, person.email, role)) for person, role in members]
+        for person, token in tokens:
+            self.accept(person, token)
+        for person, _ in members:
+            self.wait_for_access(person, workspace_id)
+
+    def create_api_key(self, workspace_id: str, creator: Person, role: str, *, wait: bool = True) -> ApiKey:
+        response = self.request("POST", f"/v1/workspaces/{workspace_id}/api-keys", who=creator,
+                                proof=self.two_factor_token(creator), json={"name": f"key {role}", "role": role})
+        assert response.status_code == 201, response.text
+        body = response.json()
+        key = ApiKey(body["id"], body["secret"], role, workspace_id)
+        if wait:
+            self.wait_for_access(key, workspace_id)
+        return key
+
+    def wait_for_access(self, who: Person | ApiKey, workspace_id: str, *, timeout: float = 20.0) -> None:
+        """Until the gateway's read model lets `who` read the workspace (auth's events arrived)."""
+        ok = eventually(lambda: self.request("GET", f"/v1/workspaces/{workspace_id}", who=who).status_code == 200,
+                        timeout=timeout)
+        assert ok, f"the gateway did not learn of {who} in workspace {workspace_id} within {timeout:.0f}s"
+
+    def close(self) -> None:
+        self.http.close()
+
+
+# ------------------------------------------------------------------------ processes
+
+
+def _create_database(admin_url: str) -> str:
+    """A fresh database next to the test one; its plain postgresql:// URL."""
+    name = f"adly_e2e_{secrets.token_hex(4)}"
+    url = make_url(admin_url).set(drivername="postgresql")
+
+    async def create() -> None:
+        conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(database_url: str) -> None:
+    url = make_url(database_url)
+    name = url.database
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(url.set(database="postgres").render_as_string(hide_password=False))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+def _migrate(name: str, env: dict[str, str], logs: Path) -> None:
+    import subprocess
+
+    log_path = logs / f"{name}.migrate.log"
+    with open(log_path, "wb") as log:
+        run = subprocess.Popen([*service_command(name), "migrate"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    if not exited_cleanly(run, 180.0):
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        raise RuntimeError(f"adly-{name} migrate failed:\n{tail(log_path, 40)}")
+
+
+def _serve(name: str, env: dict[str, str], logs: Path) -> ManagedProcess:
+    process = ManagedProcess(f"adly-{name}", [*service_command(name), "serve"], log_path=logs / f"{name}.log",
+                             env=env, grace=15.0)
+    process.start()
+    return process
+
+
+def _wait_ready(name: str, url: str, process: ManagedProcess) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if not process.is_running():
+                raise RuntimeError(f"adly-{name} exited ({process.returncode}):\n{tail(process.log_path, 60)}")
+            try:
+                if client.get(f"{url}/ready").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+    raise RuntimeError(f"adly-{name} not ready after {READY_TIMEOUT:.0f}s:\n{tail(process.log_path, 60)}")
+
+
+def service_env(database_url: str, kafka: KafkaUnderTest) -> dict[str, str]:
+    """What every service process of the stack shares."""
+    return dict(os.environ) | {
+        "PYTHONUNBUFFERED": "1",
+        "ADLY_ENVIRONMENT": "test",
+        "ADLY_LOG_LEVEL": "INFO",
+        "ADLY_HTTP_HOST": "127.0.0.1",
+        "ADLY_DATABASE_URL": database_url,
+        "ADLY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "ADLY_KAFKA_BROKER_KIND": kafka.kind,
+        "ADLY_TOPIC_REPLICATION_FACTOR": "1",
+        "ADLY_TOPIC_MIN_INSYNC_REPLICAS": "1",
+        "ADLY_TOPIC_PARTITIONS": "3",
+        "ADLY_CONSUMER_RETRY_BACKOFF_SECONDS": "0.05",
+    }
+
+
+def auth_env(base: dict[str, str], port: int, smtp_port: int) -> dict[str, str]:
+    return base | {
+        "ADLY_HTTP_PORT": str(port),
+        "ADLY_SMTP_HOST": "127.0.0.1",
+        "ADLY_SMTP_PORT": str(smtp_port),
+        "ADLY_SMTP_STARTTLS": "false",
+        "ADLY_MAIL_POLL_SECONDS": "0.1",
+        "ADLY_PUBLIC_BASE_URL": "https://app.e2e.adly.test",
+    }
+
+
+def gateway_env(base: dict[str, str], port: int, auth_url: str, **overrides: str) -> dict[str, str]:
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there: those services are not under test
+    return base | {
+        "ADLY_HTTP_PORT": str(port),
+        "ADLY_UPSTREAM_AUTH": auth_url,
+        "ADLY_UPSTREAM_CATALOG": closed,
+        "ADLY_UPSTREAM_CAMPAIGNS": closed,
+        "ADLY_UPSTREAM_CREATIVE": closed,
+        "ADLY_UPSTREAM_ANALYTICS": closed,
+        "ADLY_OPENAPI_FETCH_ATTEMPTS": "2",
+        "ADLY_CORS_ORIGINS": "https://app.e2e.adly.test",
+        **{f"ADLY_RATE_LIMIT_{name}": UNLIMITED for name in (
+            "CLIENT", "IP", "LOGIN", "LOGIN_IP", "TWO_FACTOR", "TWO_FACTOR_IP", "PASSWORD_RESET", "PASSWORD_RESET_IP")},
+    } | overrides
+
+
+@pytest.fixture(scope="session")
+def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
+    logs = Path(os.environ.get("ADLY_TEST_VAR", Path.cwd() / "var" / "test")) / "e2e-logs"  # the plugin's var dir
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    print(f"\ne2e: service logs in {logs}", flush=True)
+    database_url = _create_database(postgres_url)
+    inbox = Inbox()
+    smtp_port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    processes: list[ManagedProcess] = []
+    stack: Stack | None = None
+    try:
+        base = service_env(database_url, kafka)
+        auth_port, gateway_port = free_port(), free_port()
+        auth_url, gateway_url = f"http://127.0.0.1:{auth_port}", f"http://127.0.0.1:{gateway_port}"
+        a_env, g_env = auth_env(base, auth_port, smtp_port), gateway_env(base, gateway_port, auth_url)
+        _migrate("auth", a_env, logs)
+        _migrate("gateway", g_env, logs)
+        auth = _serve("auth", a_env, logs)
+        processes.append(auth)
+        _wait_ready("auth", auth_url, auth)  # first, so the gateway finds auth's JWKS and OpenAPI
+        gateway = _serve("gateway", g_env, logs)
+        processes.append(gateway)
+        _wait_ready("gateway", gateway_url, gateway)
+        stack = Stack(gateway_url, auth_url, inbox, logs, database_url, kafka, base)
+        yield stack
+    finally:
+        if stack is not None:
+            stack.close()
+        for process in reversed(processes):
+            process.stop()
+        smtp.stop()
+        _drop_database(database_url)
+
+
+# -------------------------------------------------------------------- shared people
+
+
+@dataclass
+class People:
+    """People every suite may use: two with 2FA on, and one enrolled early for the TOTP window."""
+
+    owner: Person
+    admin: Person
+    outsider: Person
+    totp_window: Person
+    enrolled_step: int
+
+
+@pytest.fixture(scope="session")
+def people(e2e: Stack) -> People:
+    owner, admin, outsider, window = (e2e.signup(prefix=p) for p in ("owner", "admin", "outsider", "window"))
+    for person in (owner, admin, outsider, window):
+        e2e.enable_two_factor(person)
+    return People(owner, admin, outsider, window, window.last_step + 1)
