@@ -64,7 +64,7 @@ class OutboxRelay:
         schema: str,
         producer_config: dict,
         *,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         poll_seconds: float = 1.0,
         standby_seconds: float = 1.0,
     ) -> None:

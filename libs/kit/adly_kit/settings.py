@@ -40,7 +40,7 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
-    relay_batch_size: int = 500
+    relay_batch_size: int = 2000
     consumer_max_retries: int = 3
     consumer_retry_backoff_seconds: float = 0.2
 

@@ -137,7 +137,8 @@ class Server:
 
     def __init__(self, app, port: int | None = None) -> None:
         self.port = port or free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
+                                                   timeout_graceful_shutdown=2))
         self.task: asyncio.Task | None = None
 
     @property

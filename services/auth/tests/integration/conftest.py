@@ -133,7 +133,8 @@ class FakeOidcProvider:
         return app
 
     async def __aenter__(self) -> FakeOidcProvider:
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
+                                timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self._task = asyncio.create_task(self.server.serve())
         while not self.server.started:
