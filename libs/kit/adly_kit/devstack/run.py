@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,10 +128,34 @@ class DevStack:
         self._wait_until_ready()
         self._print_table()
         if self.options.check:
-            return 0 if all(s.ready for s in self.services) else 1
+            healthy = all(s.ready for s in self.services)
+            return 0 if healthy and self._first_session_works() else 1
         say(f"logs in {self.logs}; press Ctrl-C to stop")
         self._watch()
         return 0
+
+    def _first_session_works(self) -> bool:
+        """Through the gateway: sign up, create a workspace, read it back."""
+        gateway = f"http://{self.options.host}:{self.options.port_of('gateway')}"
+        email = f"check-{uuid.uuid4().hex[:8]}@example.com"
+        try:
+            with httpx.Client(base_url=gateway, timeout=10) as client:
+                signup = client.post("/v1/auth/signup", json={"email": email, "password": "a long enough password"})
+                signup.raise_for_status()
+                bearer = {"Authorization": f"Bearer {signup.json()['access_token']}"}
+                created = client.post("/v1/workspaces", json={"name": "Smoke check"}, headers=bearer)
+                created.raise_for_status()
+                workspace = created.json()["id"]
+                for _ in range(50):  # the gateway learns the membership from auth's events
+                    read = client.get(f"/v1/workspaces/{workspace}", headers=bearer)
+                    if read.status_code == 200:
+                        say(f"a first session works: signed up, created and read workspace {workspace}")
+                        return True
+                    time.sleep(0.2)
+                say(f"the gateway never let the owner read the new workspace ({read.status_code})")
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            say(f"a first session through the gateway failed: {error!r}")
+        return False
 
     def _interrupt(self, signum: int, _frame: object) -> None:
         if self._interrupted:
