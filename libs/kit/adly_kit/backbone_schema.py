@@ -37,7 +37,9 @@ def create_statements(schema: str) -> list[str]:
         f"CREATE INDEX events_commit_order ON {s}.events (tx_id, position)",
         f"""CREATE TABLE {s}.outbox (
             position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            event_id uuid NOT NULL REFERENCES {s}.events (event_id),
+            -- No foreign key to events: the same statement writes both rows, and a
+            -- per-row referential check would cost every append for nothing.
+            event_id uuid NOT NULL,
             topic text NOT NULL,
             created_at timestamptz NOT NULL DEFAULT now(),
             published_at timestamptz
