@@ -1,0 +1,9 @@
+"""The benchmark modules `python -m bench.run` runs, in order.
+
+A later issue adds its module here; its rows join the same table and latest.json.
+"""
+
+MODULES: list[str] = [
+    "bench.backbone",  # issue 2: event store, outbox relay, end-to-end latency
+    "bench.gateway",  # issue 3: an authenticated GET through the gateway vs straight to the service
+]
