@@ -56,6 +56,11 @@ class Service:
     background: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
 
 
+def topics_of(catalog: EventCatalog, context: str) -> list[str]:
+    """The topics of the events a context publishes, as the catalog declares them."""
+    return sorted({event.topic for event in catalog.all() if event.context == context})
+
+
 class Runtime:
     """The adapters of one running service, built once from its settings."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
 from adly_events import CATALOG
 from adly_kit.cli import main_for
-from adly_kit.service import Runtime, Service
+from adly_kit.service import Runtime, Service, topics_of
 
 from adly_auth.adapters.container import Adapters
 from adly_auth.entrypoints import http
@@ -33,16 +33,12 @@ def build(schema: str | None = None, make_adapters: Callable[[Runtime], Adapters
         routers=[http.router(make_adapters)],
         subscriptions=list(subscriptions),
         projections=[lambda: WorkspaceProjection(schema)],
-        produces=published_topics(),
+        produces=topics_of(CATALOG, CONTEXT),
         settings_class=AuthSettings,
         commands={"rotate-keys": rotate_keys},
         background=[send_mail],
     )
 
-
-def published_topics() -> list[str]:
-    """The topics of the events this context publishes, as the catalog declares them."""
-    return sorted({event.topic for event in CATALOG.all() if event.context == CONTEXT})
 
 
 main = main_for(build)

@@ -5,7 +5,7 @@ from pathlib import Path
 import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
 from adly_events import CATALOG
 from adly_kit.cli import main_for
-from adly_kit.service import Service
+from adly_kit.service import Service, topics_of
 
 from adly_catalog.entrypoints.consumers import subscriptions
 from adly_catalog.entrypoints.http import router
@@ -24,13 +24,9 @@ def build() -> Service:
         routers=[router],
         subscriptions=list(subscriptions),
         projections=list(projections),
-        produces=published_topics(),
+        produces=topics_of(CATALOG, CONTEXT),
     )
 
-
-def published_topics() -> list[str]:
-    """The topics of the events this context publishes, as the catalog declares them."""
-    return sorted({event.topic for event in CATALOG.all() if event.context == CONTEXT})
 
 
 main = main_for(build)

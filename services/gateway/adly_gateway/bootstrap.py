@@ -15,7 +15,7 @@ import adly_events.contracts  # noqa: F401  (importing it registers every event 
 import asyncpg
 from adly_events import CATALOG
 from adly_kit.cli import main_for
-from adly_kit.service import Service
+from adly_kit.service import Service, topics_of
 from adly_kit.settings import ServiceSettings
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -75,14 +75,10 @@ def build() -> Service:
         routers=[router, public],
         subscriptions=list(subscriptions),
         projections=list(projections),
-        produces=published_topics(),
+        produces=topics_of(CATALOG, CONTEXT),
         settings_class=GatewaySettings,
     )
 
-
-def published_topics() -> list[str]:
-    """The topics of the events this context publishes, as the catalog declares them."""
-    return sorted({event.topic for event in CATALOG.all() if event.context == CONTEXT})
 
 
 @dataclass
