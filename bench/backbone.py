@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 import time
@@ -50,7 +49,6 @@ ISSUE = 2
 NAME = "backbone"
 DATABASE = "bench_backbone"
 
-log = logging.getLogger("bench.backbone")
 CONSUMER_LOG = ROOT / "var" / "bench-e2e-consumer.log"
 # The relay's batch size in the `relay_outbox_to_broker` row: 500, as issue 2 specifies
 # (ADLY_BENCH_RELAY_BATCH to explore others). If the kit's default differs, a second row

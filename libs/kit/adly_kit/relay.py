@@ -79,11 +79,15 @@ class OutboxRelay:
         self.is_leader = False
         self._lag_recorded_at = 0.0
         s = self.schema
+        # The page is chosen on the outbox alone, then joined: ordering the join itself made
+        # Postgres convert the whole backlog before an ANALYZE had seen the outbox grow.
         self._select = f"""
             SELECT o.position, o.topic, e.aggregate_id::text, e.event_id::text, e.event_type, e.schema_version,
                    e.envelope->'trace'->>'traceparent', e.envelope->'trace'->>'tracestate', e.envelope::text
-            FROM {s}.outbox o JOIN {s}.events e USING (event_id)
-            WHERE o.published_at IS NULL ORDER BY o.position LIMIT $1"""
+            FROM (SELECT position, event_id, topic FROM {s}.outbox
+                  WHERE published_at IS NULL ORDER BY position LIMIT $1) o
+            JOIN {s}.events e USING (event_id)
+            ORDER BY o.position"""
         self._mark = f"UPDATE {s}.outbox SET published_at = now() WHERE position = ANY($1::bigint[])"
         self._lag = f"""SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
                         FROM {s}.outbox WHERE published_at IS NULL"""

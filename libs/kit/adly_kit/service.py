@@ -101,7 +101,8 @@ class Runtime:
             max_retries=self.settings.consumer_max_retries,
             backoff_seconds=self.settings.consumer_retry_backoff_seconds,
         )
-        subscribe(self.broker, consumer, subscription.topics, group_id=consumer.name)
+        subscribe(self.broker, consumer, subscription.topics, group_id=consumer.name,
+                  fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
         return consumer
 
     async def start(self, roles: tuple[str, ...] = ROLES) -> None:
@@ -116,10 +117,15 @@ class Runtime:
         if "relay" in roles:
             self._tasks.append(asyncio.create_task(self.relay.run()))
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 10.0) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            # Bounded: a task stuck in a call that ignores cancellation must not hold the
+            # shutdown (or a test's teardown) forever; the process exit ends it.
+            _, stuck = await asyncio.wait(self._tasks, timeout=grace_seconds)
+            for task in stuck:
+                log.warning("background task did not stop in time", extra={"task": task.get_name()})
         self._tasks.clear()
         await self.broker.stop()
         await self.engine.dispose()

@@ -43,6 +43,7 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = 2000
     consumer_max_retries: int = 3
     consumer_retry_backoff_seconds: float = 0.2
+    consumer_fetch_max_wait_ms: int | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -66,6 +67,14 @@ class ServiceSettings(BaseSettings):
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
             raise ValueError(f"not a safe schema name: {schema!r}")
         return schema
+
+    @property
+    def fetch_max_wait_ms(self) -> int:
+        """Tansu holds a fetch for the whole wait when records spread over partitions, so the
+        embedded broker gets a short one (docs/benchmarks.md); Kafka answers as data arrives."""
+        if self.consumer_fetch_max_wait_ms is not None:
+            return self.consumer_fetch_max_wait_ms
+        return 20 if self.kafka_broker_kind == "tansu" else 100
 
     @property
     def idempotent_producer(self) -> bool:

@@ -143,7 +143,7 @@ class FakeOidcProvider:
 
     async def __aexit__(self, *_) -> None:
         self.server.should_exit = True
-        await self._task
+        await asyncio.wait_for(self._task, 10)
 
 
 @dataclass
