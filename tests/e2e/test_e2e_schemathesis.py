@@ -29,7 +29,6 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
 import pytest
 import schemathesis

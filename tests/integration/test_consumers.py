@@ -1,7 +1,6 @@
 """Idempotent consumers on the real broker: retries, dead letters, replay, crashes, order."""
 
 import asyncio
-import json
 import random
 import signal
 from collections import defaultdict

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from opentelemetry import context, propagate, trace
+from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
@@ -66,14 +66,6 @@ def current_trace() -> TraceContext | None:
     return TraceContext(traceparent=carrier["traceparent"], tracestate=carrier.get("tracestate"))
 
 
-def context_of(trace_context: TraceContext | None) -> context.Context:
-    """An OpenTelemetry context whose parent is the span that produced the event."""
-    if trace_context is None:
-        return context.get_current()
-    carrier = {"traceparent": trace_context.traceparent}
-    if trace_context.tracestate:
-        carrier["tracestate"] = trace_context.tracestate
-    return propagate.extract(carrier)
 
 
 def inject_headers(headers: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
