@@ -72,6 +72,34 @@ class EventStore:
                  USING (event_id)
             ORDER BY a.aggregate_version
         """)
+        # The same as `_append` for many aggregates; `expected` is each row's aggregate's
+        # version before this append (the same for all its rows: later rows of one
+        # aggregate cannot see the earlier ones in the same statement's snapshot).
+        self._append_many = text(f"""
+            WITH appended AS (
+                INSERT INTO {s}.events (aggregate_id, aggregate_version, aggregate_type, event_id,
+                                        event_type, schema_version, workspace_id, occurred_at, envelope)
+                SELECT e.aggregate_id, e.version, e.aggregate_type, e.event_id, e.event_type,
+                       e.schema_version, e.workspace_id, e.occurred_at, e.envelope::jsonb
+                FROM unnest(CAST(:aggregate_ids AS uuid[]), CAST(:aggregate_types AS text[]),
+                            CAST(:workspace_ids AS uuid[]), CAST(:expected AS integer[]),
+                            CAST(:versions AS integer[]), CAST(:event_ids AS uuid[]),
+                            CAST(:event_types AS text[]), CAST(:schema_versions AS integer[]),
+                            CAST(:occurred_at AS timestamptz[]), CAST(:envelopes AS text[]))
+                     WITH ORDINALITY AS e(aggregate_id, aggregate_type, workspace_id, expected, version, event_id,
+                                          event_type, schema_version, occurred_at, envelope, ord)
+                WHERE e.expected = 0 OR EXISTS (
+                    SELECT 1 FROM {s}.events x
+                    WHERE x.aggregate_id = e.aggregate_id AND x.aggregate_version = e.expected)
+                ORDER BY e.ord
+                RETURNING event_id, position
+            )
+            INSERT INTO {s}.outbox (event_id, topic)
+            SELECT a.event_id, t.topic
+            FROM appended a JOIN unnest(CAST(:event_ids AS uuid[]), CAST(:topics AS text[])) AS t(event_id, topic)
+                 USING (event_id)
+            ORDER BY a.position
+        """)
         self._load = text(f"""
             SELECT envelope::text FROM {s}.events
             WHERE aggregate_id = :aggregate_id AND aggregate_version > :after
@@ -115,6 +143,38 @@ class EventStore:
         if result.rowcount != len(events):
             raise ConcurrencyConflict(first.aggregate_id, expected_version)
         metrics.EVENTS_APPENDED.labels(self.schema, first.aggregate_type).inc(len(events))
+
+    async def append_many(self, tx: AsyncConnection, batches: Sequence[tuple[Sequence[EventEnvelope], int]]) -> None:
+        """Append the new events of many aggregates in one statement: each `(events,
+        expected_version)` as `append` would, all or nothing. A sync page of 250 products
+        costs one round trip instead of 250."""
+        rows: list[tuple[EventEnvelope, int]] = []
+        for events, expected_version in batches:
+            if events:
+                _check_contiguous(events, expected_version)
+                rows += [(event, expected_version) for event in events]
+        if not rows:
+            return
+        params = {
+            "aggregate_ids": [e.aggregate_id for e, _ in rows],
+            "aggregate_types": [e.aggregate_type for e, _ in rows],
+            "workspace_ids": [e.workspace_id for e, _ in rows],
+            "expected": [expected for _, expected in rows],
+            "versions": [e.aggregate_version for e, _ in rows],
+            "event_ids": [e.event_id for e, _ in rows],
+            "event_types": [e.event_type for e, _ in rows],
+            "schema_versions": [e.schema_version for e, _ in rows],
+            "occurred_at": [e.occurred_at for e, _ in rows],
+            "envelopes": [e.model_dump_json() for e, _ in rows],
+            "topics": [self.catalog.get(e.event_type, e.schema_version).topic for e, _ in rows],
+        }
+        try:
+            result = await tx.execute(self._append_many, params)
+        except IntegrityError as error:
+            raise ConcurrencyConflict(rows[0][0].aggregate_id, rows[0][1]) from error
+        if result.rowcount != len(rows):
+            raise ConcurrencyConflict(rows[0][0].aggregate_id, rows[0][1])
+        metrics.EVENTS_APPENDED.labels(self.schema, rows[0][0].aggregate_type).inc(len(rows))
 
     async def load(self, conn: AsyncConnection, aggregate_id: UUID, *, after_version: int = 0) -> list[EventEnvelope]:
         rows = await conn.execute(self._load, {"aggregate_id": aggregate_id, "after": after_version})

@@ -27,7 +27,7 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], bool]] = {
         "members.change_role", "members.remove", "api_keys.create", "stores.connect", "stores.disconnect",
         "ad_accounts.connect", "ad_accounts.disconnect", "data.export")},
     **{p: (_OWNER, True) for p in ("workspace.delete", "ownership.transfer")},
-    **{p: (_MAKERS, False) for p in ("campaigns.write", "creatives.generate")},
+    **{p: (_MAKERS, False) for p in ("campaigns.write", "creatives.generate", "stores.sync")},
     "budget.increase_above_threshold": (_MAKERS, True),
 }
 

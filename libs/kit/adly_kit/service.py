@@ -85,6 +85,9 @@ class Runtime:
             settings.asyncpg_dsn, settings.schema, self.producer_config, batch_size=settings.relay_batch_size
         )
         self.projection_runners = [ProjectionRunner(self.engine, self.store, make()) for make in service.projections]
+        # A projection its writers keep current in their own transactions is followed by no
+        # runner (`follows_store = False`): `rebuild` still replays the store into it.
+        self.followed_projections = [r for r in self.projection_runners if getattr(r.projection, "follows_store", True)]
         self._tasks: list[asyncio.Task] = []
 
     def group_id(self, subscription_name: str) -> str:
@@ -112,7 +115,7 @@ class Runtime:
         await self.broker.connect()
         if "worker" in roles:
             await self.broker.start()
-            self._tasks += [asyncio.create_task(r.run(self.settings.asyncpg_dsn)) for r in self.projection_runners]
+            self._tasks += [asyncio.create_task(r.run(self.settings.asyncpg_dsn)) for r in self.followed_projections]
             self._tasks += [asyncio.create_task(task(self)) for task in self.service.background]
         if "relay" in roles:
             self._tasks.append(asyncio.create_task(self.relay.run()))

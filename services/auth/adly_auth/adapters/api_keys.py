@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_auth.adapters.sql import Statements
+from adly_kit.sql import Statements
 
 _COLUMNS = "id, workspace_id, name, role, secret_sha256, created_by, created_at, revoked_at, event_version"
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adly_kit.crypto import Keyring, Sealed
 
-from adly_auth.adapters.sql import Statements, utc_now
+from adly_kit.sql import Statements, utc_now
 from adly_auth.settings import AuthSettings
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_auth.adapters.sql import Statements, utc_now
+from adly_kit.sql import Statements, utc_now
 from adly_auth.domain.secrets import sha256
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_kit.crypto import Keyring, Sealed
 
-from adly_auth.adapters.sql import Statements, utc_now
+from adly_kit.sql import Statements, utc_now
 
 ALGORITHM = "EdDSA"
 

@@ -14,8 +14,8 @@ from adly_events import CATALOG
 from adly_events.contracts.common import Contract
 from adly_kit.eventstore import EventStore
 
-from adly_auth.adapters.events import record
-from adly_auth.adapters.sql import Statements, utc_now
+from adly_kit.recording import record
+from adly_kit.sql import Statements, utc_now
 from adly_auth.domain.secrets import random_token, sha256
 from adly_auth.domain.workspace import Workspace
 from adly_auth.projections.workspaces import WorkspaceProjection

@@ -11,8 +11,8 @@ from adly_events.contracts.auth import SessionRevoked
 from adly_kit.identity import Identity
 
 from adly_auth.adapters.container import Adapters
-from adly_auth.adapters.events import record
-from adly_auth.adapters.sql import utc_now
+from adly_kit.recording import record
+from adly_kit.sql import utc_now
 from adly_auth.domain.secrets import api_key_id, looks_like_refresh_token, same_hash
 from adly_auth.handlers.outcomes import OAuthError, Tokens
 

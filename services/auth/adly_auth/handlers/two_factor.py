@@ -12,7 +12,7 @@ from adly_kit.crypto import Sealed
 
 from adly_auth.adapters.container import Adapters
 from adly_auth.adapters.signing import InvalidToken
-from adly_auth.adapters.sql import utc_now
+from adly_kit.sql import utc_now
 from adly_auth.adapters.users import User
 from adly_auth.domain import totp
 from adly_auth.domain.errors import Conflict, DomainError, InvalidCredentials, LockedOut

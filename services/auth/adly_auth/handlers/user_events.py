@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adly_events.contracts.common import Contract
 
 from adly_auth.adapters.container import Adapters
-from adly_auth.adapters.events import record
+from adly_kit.recording import record
 
 
 async def record_user_event(tx: AsyncConnection, a: Adapters, user_id: UUID, payload: Contract) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_auth.adapters.container import Adapters
 from adly_auth.adapters.mail import Mail
-from adly_auth.adapters.sql import utc_now
+from adly_kit.sql import utc_now
 from adly_auth.adapters.workspaces import Invitation
 from adly_auth.domain.credentials import normalise_email
 from adly_auth.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
