@@ -47,6 +47,7 @@ class Route:
     prefix: bool = False                   # also matches everything below the template
     self_service: bool = False             # `{user_id}` == caller needs no permission ("leave")
     forward_authorization: bool = False    # the upstream reads Authorization itself (OAuth token endpoint)
+    forward_webhook_headers: bool = False  # store platforms' signature and delivery headers (X-Shopify-*, ...)
     rate_policy: RatePolicy | None = None
     pattern: re.Pattern = field(init=False, repr=False, compare=False)
 
@@ -101,6 +102,10 @@ ROUTES: tuple[Route, ...] = (
     _r({"POST"}, "/v1/auth/2fa/verify", "auth", U, rate_policy=RatePolicy.TWO_FACTOR),
     _r({"GET"}, "/v1/auth/me", "auth", U),
     _r(READS, "/.well-known/jwks.json", "auth", P),
+    # --- public callbacks: platforms redirect merchants and deliver webhooks; the services verify them
+    _r({"GET", "POST"}, "/v1/stores/oauth", "catalog", P, prefix=True),
+    _r({"POST"}, "/v1/stores/webhooks", "catalog", P, prefix=True, forward_authorization=True, forward_webhook_headers=True),
+    _r(READS, "/v1/assets", "creative", P, prefix=True),
     _r(ALL, "/v1/auth", "auth", P, prefix=True),  # anything else auth adds: auth decides
     _r({"POST"}, "/v1/invitations/{token}/accept", "auth", U),
     _r(ALL, "/v1/invitations", "auth", U, prefix=True),
@@ -123,6 +128,7 @@ ROUTES: tuple[Route, ...] = (
     _r({"POST", "PUT"}, f"{W}/ownership", "auth", WS, "ownership.transfer"),
     # --- catalog --------------------------------------------------------------------------
     _r(READS, f"{W}/stores", "catalog", WS, "stores.read", prefix=True),
+    _r({"POST"}, f"{W}/stores/{{store_id}}/syncs", "catalog", WS, "stores.sync"),
     _r({"DELETE"}, f"{W}/stores/{{store_id}}", "catalog", WS, "stores.disconnect"),
     _r(WRITES, f"{W}/stores", "catalog", WS, "stores.connect", prefix=True),
     # --- campaigns ------------------------------------------------------------------------

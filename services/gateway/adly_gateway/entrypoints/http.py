@@ -53,6 +53,8 @@ FORWARDED_REQUEST_HEADERS = (
     "content-type", "accept", "accept-language", "if-match", "if-none-match", "if-modified-since",
     "if-unmodified-since", "idempotency-key", "user-agent",
 )
+# Webhook deliveries are verified by the catalog on their own headers (signature, topic, delivery id).
+WEBHOOK_HEADER_PREFIXES = ("x-shopify-", "x-wc-webhook-", "x-wc-delivery-", "x-salla-", "x-zid-")
 REPLAYED_HEADERS = ("content-type", "location", "etag", "cache-control", "content-disposition")
 
 
@@ -363,6 +365,8 @@ def _upstream_headers(gateway: Gateway, request: Request, admission: Admission) 
     if ip:
         headers.append(("x-forwarded-for", ip))
     route = admission.match.route
+    if route.forward_webhook_headers:
+        headers += [(k, v) for k, v in incoming.items() if k.startswith(WEBHOOK_HEADER_PREFIXES)]
     if route.forward_authorization and "authorization" in incoming:
         headers.append(("authorization", incoming["authorization"]))
     if route.upstream == "auth" and route.access is Access.PUBLIC and "cookie" in incoming:
