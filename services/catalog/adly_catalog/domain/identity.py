@@ -1,0 +1,31 @@
+"""Stable ids and change fingerprints of what the catalog mirrors.
+
+A product's or order's id is derived from its store and its platform id, so every sync,
+webhook and replay names the same aggregate without a lookup, and two deliveries of the
+same product can never create two aggregates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from uuid import UUID
+
+from pydantic import BaseModel
+
+_PRODUCTS = UUID("6f7c8c02-9a3c-4e0e-9a8e-5b8f0d1c2a01")
+_ORDERS = UUID("2b1d6a54-43f7-4c5b-8f0e-7d9c3e4a5b02")
+
+
+def product_id(store_id: UUID, external_id: str) -> UUID:
+    return uuid.uuid5(_PRODUCTS, f"{store_id}:{external_id}")
+
+
+def order_id(store_id: UUID, external_id: str) -> UUID:
+    return uuid.uuid5(_ORDERS, f"{store_id}:{external_id}")
+
+
+def fingerprint(item: BaseModel) -> str:
+    """What decides "changed": the normalised state, not the platform's timestamp, so a
+    re-read of an unchanged product (a resumed or repeated sync) produces no event."""
+    return hashlib.sha256(item.model_dump_json().encode()).hexdigest()

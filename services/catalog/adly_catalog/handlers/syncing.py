@@ -1,0 +1,155 @@
+"""Running a sync: page by page, each page's writes and the new cursor in one transaction.
+
+A worker claims the sync under a lease (adly_kit.worklist); pages stream from the
+platform into the mirror and are never accumulated, so memory stays flat whatever the
+catalog's size. Killed anywhere, the sync resumes at the saved cursor; an item read twice
+is unchanged the second time and produces no second event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from uuid import UUID
+
+from adly_events.contracts.catalog import SyncCompleted, SyncFailed, SyncProgressed, SyncResource, SyncStarted
+from adly_kit.outbound import OutboundError
+
+from adly_catalog.adapters.container import Adapters
+from adly_catalog.adapters.mirror import StoreRef
+from adly_catalog.adapters.stores import StoreRow
+from adly_catalog.adapters.syncs import ACTIVE, SyncRow
+from adly_catalog.domain.platform import CredentialsRejected, PlatformError, RateLimited
+from adly_catalog.domain.sync import SyncPosition, reports_progress, retry_delay_seconds, should_retry
+from adly_catalog.handlers.credentials import with_credentials
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker owns the sync now (ours ran out); stop without writing."""
+
+
+async def run_sync(a: Adapters, sync_id: UUID, worker: str) -> None:
+    sync, store = await _begin(a, sync_id, worker)
+    if sync is None:
+        return
+    try:
+        await _pages(a, sync, store, worker)
+    except LeaseLost:
+        log.warning("sync lease lost; another worker continues", extra={"sync": str(sync_id)})
+    except (PlatformError, OutboundError) as error:
+        await _failed(a, sync_id, worker, error)
+
+
+async def _begin(a: Adapters, sync_id: UUID, worker: str) -> tuple[SyncRow | None, StoreRow | None]:
+    """Load the sync and its store; the first run records SyncStarted."""
+    async with a.engine.begin() as tx:
+        sync = await a.syncs.get(tx, sync_id)
+        store = await a.stores.get(tx, sync.store_id) if sync else None
+        if sync is None or sync.state not in ACTIVE or store is None or store.status != "connected":
+            if sync is not None and sync.state in ACTIVE:
+                await a.syncs.save(tx, sync, sync.position, sync.version, state="cancelled")
+            await a.worklist.release(tx, sync_id, worker)
+            return None, None
+        if sync.state == "queued":
+            position = sync.position
+            version = await a.syncs.record(tx, sync, [SyncStarted(
+                store_id=store.id, kind=position.kind, resources=list(position.resources), updated_since=position.updated_since)])
+            await a.syncs.save(tx, sync, position, version, state="running")
+            sync = await a.syncs.get(tx, sync_id)
+    return sync, store
+
+
+async def _pages(a: Adapters, sync: SyncRow, store: StoreRow, worker: str) -> None:
+    """Page by page; the next page is already being fetched while this one is written, so
+    the platform's time to answer and ours to write overlap instead of adding up."""
+    ref = StoreRef(store.id, store.workspace_id, store.platform)
+    position, version = sync.position, sync.version
+    upcoming = _fetch(a, store, position.resource, position.cursor, position.updated_since) if not position.done else None
+    try:
+        while upcoming is not None:
+            page = await upcoming
+            resource = position.resource
+            following = position.after_page(len(page.items), 0, page.next_cursor)
+            upcoming = None if following.done else _fetch(a, store, following.resource, following.cursor,
+                                                          following.updated_since)
+            async with a.engine.begin() as tx:
+                current = await _still_ours(a, tx, sync.id, worker)
+                if current is None:
+                    return
+                write = a.mirror.products if resource is SyncResource.PRODUCTS else a.mirror.orders
+                position = position.after_page(len(page.items), await write(tx, ref, page.items), page.next_cursor)
+                events = _progress_events(a, store.id, position, resource, finished=page.next_cursor is None)
+                version = await a.syncs.record(tx, current, events) if events else version
+                await a.syncs.save(tx, current, position, version, state="completed" if position.done else None)
+                if position.done:
+                    await a.stores.mark_synced(tx, store.id, current.started_at)
+                    await a.worklist.release(tx, sync.id, worker)
+    finally:
+        if upcoming is not None:
+            upcoming.cancel()
+
+
+def _fetch(a: Adapters, store: StoreRow, resource: SyncResource, cursor: str | None, updated_since) -> asyncio.Task:
+    client = a.platforms[store.platform]
+    fetch = client.fetch_products if resource is SyncResource.PRODUCTS else client.fetch_orders
+    return asyncio.create_task(with_credentials(
+        a, store, lambda credentials: fetch(store.address, credentials, cursor=cursor, updated_since=updated_since)))
+
+
+def _progress_events(a: Adapters, store_id: UUID, position: SyncPosition, resource: SyncResource, *,
+                     finished: bool) -> list:
+    counts = position.of(resource)
+    events = []
+    if reports_progress(counts, finished, a.settings.sync_progress_every_pages):
+        events.append(SyncProgressed(store_id=store_id, resource=resource, pages=counts.pages, seen=counts.seen,
+                                     changed=counts.changed))
+    if position.done:
+        events.append(_completed(store_id, position))
+    return events
+
+
+def _completed(store_id: UUID, position: SyncPosition) -> SyncCompleted:
+    products, orders = position.of(SyncResource.PRODUCTS), position.of(SyncResource.ORDERS)
+    return SyncCompleted(store_id=store_id, products_seen=products.seen, products_changed=products.changed,
+                         orders_seen=orders.seen, orders_changed=orders.changed)
+
+
+async def _still_ours(a: Adapters, tx, sync_id: UUID, worker: str) -> SyncRow | None:
+    """The sync row, locked by the lease extension; None if it was cancelled meanwhile."""
+    if not await a.worklist.still_mine(tx, sync_id, worker):
+        raise LeaseLost(str(sync_id))
+    current = await a.syncs.get(tx, sync_id)
+    if current is None or current.state not in ACTIVE:
+        await a.worklist.release(tx, sync_id, worker)
+        return None
+    return current
+
+
+async def _failed(a: Adapters, sync_id: UUID, worker: str, error: Exception) -> None:
+    """Retry later what may pass (throttling, outages), else record SyncFailed with a reason."""
+    retryable = getattr(error, "retryable", False)
+    async with a.engine.begin() as tx:
+        sync = await a.syncs.get(tx, sync_id)
+        if sync is None or sync.state not in ACTIVE:
+            return
+        if isinstance(error, RateLimited):
+            await a.syncs.postpone(tx, sync_id, error.retry_after, str(error))
+            return
+        if should_retry(sync.attempts + 1, retryable):
+            await a.syncs.postpone(tx, sync_id, retry_delay_seconds(sync.attempts + 1), str(error))
+            return
+        reason = _reason(error)
+        version = await a.syncs.record(tx, sync, [SyncFailed(store_id=sync.store_id, reason=reason, retryable=retryable)])
+        await a.syncs.save(tx, sync, sync.position, version, state="failed", error=reason)
+        await a.worklist.release(tx, sync_id, worker)
+    log.warning("sync failed", extra={"sync": str(sync_id), "reason": type(error).__name__})
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, CredentialsRejected):
+        return "The store refused ADLY's access (the app was removed or its access revoked); reconnect the store."
+    if isinstance(error, PlatformError):
+        return f"The store platform answered with an error: {error.message}"
+    return f"The store platform could not be reached: {error}"

@@ -1,0 +1,95 @@
+"""The catalog's rules in plain Python: sync positions, store connections, ids, fingerprints."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from adly_events.contracts.catalog import (
+    CatalogProduct,
+    DisconnectReason,
+    ProductStatus,
+    ProductVariant,
+    StoreConnected,
+    StorePlatform,
+    SyncKind,
+    SyncResource,
+)
+from adly_events.contracts.common import Money
+
+from adly_catalog.domain import store as store_rules
+from adly_catalog.domain.identity import fingerprint, order_id, product_id
+from adly_catalog.domain.sync import (
+    ALL_RESOURCES,
+    Counts,
+    SyncPosition,
+    reports_progress,
+    retry_delay_seconds,
+    should_retry,
+)
+
+
+def test_a_sync_moves_to_orders_after_the_last_page_of_products():
+    position = SyncPosition(SyncKind.FULL, ALL_RESOURCES)
+    position = position.after_page(seen=250, changed=250, next_cursor="c1")
+    assert (position.resource, position.cursor) == (SyncResource.PRODUCTS, "c1")
+    position = position.after_page(seen=10, changed=3, next_cursor=None)
+    assert (position.resource, position.cursor) == (SyncResource.ORDERS, None)
+    assert position.of(SyncResource.PRODUCTS) == Counts(pages=2, seen=260, changed=253)
+    assert position.after_page(seen=0, changed=0, next_cursor=None).done
+
+
+def test_progress_is_reported_every_few_pages_and_at_the_end_of_a_resource():
+    assert not reports_progress(Counts(pages=3), finished_resource=False, every_pages=10)
+    assert reports_progress(Counts(pages=10), finished_resource=False, every_pages=10)
+    assert reports_progress(Counts(pages=3), finished_resource=True, every_pages=10)
+
+
+def test_only_retryable_failures_are_retried_and_not_forever():
+    assert should_retry(1, retryable=True)
+    assert not should_retry(1, retryable=False)
+    assert not should_retry(5, retryable=True)
+    assert retry_delay_seconds(1) < retry_delay_seconds(3) <= 300
+    assert retry_delay_seconds(1, retry_after=42) == 42
+
+
+def _connected(workspace_id):
+    return StoreConnected(platform=StorePlatform.SHOPIFY, domain="ada.myshopify.com")
+
+
+def test_a_store_connected_in_another_workspace_cannot_be_connected_again():
+    existing = store_rules.StoreState(uuid.uuid4(), uuid.uuid4(), StorePlatform.SHOPIFY, "ada.myshopify.com", True, 1)
+    with pytest.raises(store_rules.StoreTakenElsewhere):
+        store_rules.connect(existing, uuid.uuid4(), _connected(None))
+
+
+def test_reconnecting_a_connected_store_records_nothing_new_but_a_disconnected_one_connects_again():
+    ws = uuid.uuid4()
+    live = store_rules.StoreState(uuid.uuid4(), ws, StorePlatform.SHOPIFY, "ada.myshopify.com", True, 1)
+    assert store_rules.connect(live, ws, _connected(ws)) is None
+    gone = store_rules.StoreState(live.id, ws, StorePlatform.SHOPIFY, "ada.myshopify.com", False, 2)
+    assert store_rules.connect(gone, ws, _connected(ws)) is not None
+
+
+def test_a_disconnected_store_cannot_be_disconnected_twice():
+    gone = store_rules.StoreState(uuid.uuid4(), uuid.uuid4(), StorePlatform.ZID, "42", False, 2)
+    with pytest.raises(store_rules.StoreNotConnected):
+        store_rules.disconnect(gone, DisconnectReason.MERCHANT)
+
+
+def test_the_same_platform_product_always_has_the_same_id_and_other_stores_do_not_share_it():
+    store, other = uuid.uuid4(), uuid.uuid4()
+    assert product_id(store, "123") == product_id(store, "123")
+    assert product_id(store, "123") != product_id(other, "123")
+    assert product_id(store, "123") != order_id(store, "123")
+
+
+def test_the_fingerprint_changes_with_the_price_but_not_with_a_reread():
+    def shirt(price: str) -> CatalogProduct:
+        return CatalogProduct(external_id="1", name="Shirt", status=ProductStatus.ACTIVE, variants=[
+            ProductVariant(external_id="v", price=Money(amount=Decimal(price), currency="USD"))])
+
+    assert fingerprint(shirt("10.00")) == fingerprint(shirt("10.00"))
+    assert fingerprint(shirt("10.00")) != fingerprint(shirt("10.01"))
