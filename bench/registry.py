@@ -6,4 +6,6 @@ A later issue adds its module here; its rows join the same table and latest.json
 MODULES: list[str] = [
     "bench.backbone",  # issue 2: event store, outbox relay, end-to-end latency
     "bench.gateway",  # issue 3: an authenticated GET through the gateway vs straight to the service
+    "bench.creative",  # issue 5: offline creative sets (copy + 4 image formats) per second, p95 request -> CreativeGenerated
+    "bench.catalog",  # issue 4: a full Shopify sync of 100,000 products: products/s and peak memory
 ]

@@ -3,9 +3,11 @@
 One session-scoped stack: a fresh database `adly_e2e_<random>` on the test Postgres
 (`postgres_url`), the test broker (`kafka`, Tansu or Apache Kafka), a local SMTP server
 (aiosmtpd on 127.0.0.1) that keeps every mail auth sends, then `adly-<svc> migrate` and
-`adly-<svc> serve` for auth and the gateway, each under the devstack watchdog with its log
-in `$ADLY_TEST_VAR/e2e-logs/` (kept after the run). The catalog, campaigns, creative and analytics
-upstreams point at a closed port: these suites cover identity and workspaces only.
+`adly-<svc> serve` for auth, catalog and the gateway, each under the devstack watchdog with its
+log in `$ADLY_TEST_VAR/e2e-logs/` (kept after the run). The catalog talks to fake Shopify,
+WooCommerce, Salla and Zid servers (`tests/fakes/`, on 127.0.0.1, in this process) and is
+reached, like everything else, through the gateway. The campaigns, creative and analytics
+upstreams point at a closed port.
 
 Every request of the suites goes through the gateway, the one public entry. The gateway's
 rate limits are raised far out of reach (its own tests cover them), so a suite that signs
@@ -181,6 +183,7 @@ class Stack:
     database_url: str
     broker: KafkaUnderTest
     env: dict[str, str]
+    platforms: dict[str, Any] = field(default_factory=dict)  # the fake store platforms by name
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -408,12 +411,60 @@ def auth_env(base: dict[str, str], port: int, smtp_port: int) -> dict[str, str]:
     }
 
 
-def gateway_env(base: dict[str, str], port: int, auth_url: str, **overrides: str) -> dict[str, str]:
+def catalog_env(base: dict[str, str], port: int, gateway_url: str, platforms: dict[str, Any]) -> dict[str, str]:
+    shopify, woocommerce, salla, zid = (platforms[p] for p in ("shopify", "woocommerce", "salla", "zid"))
+    return base | {
+        "ADLY_HTTP_PORT": str(port),
+        "ADLY_PUBLIC_API_URL": gateway_url,  # where the platforms send merchants and webhooks back
+        "ADLY_PUBLIC_APP_URL": "https://app.e2e.adly.test",
+        "ADLY_ALLOW_PRIVATE_STORE_URLS": "true",  # the fake WooCommerce store lives on 127.0.0.1
+        "ADLY_PLATFORM_TIMEOUT_SECONDS": "5",
+        "ADLY_SYNC_POLL_SECONDS": "0.1",
+        "ADLY_SHOPIFY_BASE_URL": shopify.url,
+        "ADLY_SHOPIFY_CLIENT_ID": shopify.client_id,
+        "ADLY_SHOPIFY_CLIENT_SECRET": shopify.client_secret,
+        "ADLY_SALLA_API_URL": salla.api_url,
+        "ADLY_SALLA_ACCOUNTS_URL": salla.url,
+        "ADLY_SALLA_CLIENT_ID": salla.client_id,
+        "ADLY_SALLA_CLIENT_SECRET": salla.client_secret,
+        "ADLY_SALLA_WEBHOOK_SECRET": salla.webhook_secret,
+        "ADLY_ZID_API_URL": f"{zid.url}/v1",
+        "ADLY_ZID_OAUTH_URL": zid.url,
+        "ADLY_ZID_CLIENT_ID": zid.client_id,
+        "ADLY_ZID_CLIENT_SECRET": zid.client_secret,
+        "ADLY_WOOCOMMERCE_PAGE_SIZE": "10",
+    }
+
+
+def start_platforms() -> dict[str, Any]:
+    """Fake store platforms with a small catalog each (a few pages at the page sizes set)."""
+    from tests.fakes.salla import FakeSalla
+    from tests.fakes.shopify import ShopifyFake
+    from tests.fakes.woocommerce import FakeWooCommerce
+    from tests.fakes.zid import FakeZid
+
+    shopify = ShopifyFake(max_query_cost=100_000, bucket_size=1_000_000, restore_rate=1_000_000).seed(
+        products=30, variants=3, orders=12)
+    woocommerce = FakeWooCommerce()
+    woocommerce.seed(products=24, orders=8)
+    salla = FakeSalla(rate_limit=10_000)
+    salla.seed(products=8, variants=2, orders=4)
+    zid = FakeZid()
+    zid.rate_limit(requests=10_000)
+    zid.seed(products=12, variants=2, orders=5)
+    platforms = {"shopify": shopify, "woocommerce": woocommerce, "salla": salla, "zid": zid}
+    for fake in platforms.values():
+        fake.start()
+    return platforms
+
+
+def gateway_env(base: dict[str, str], port: int, auth_url: str, catalog_url: str | None = None,
+                **overrides: str) -> dict[str, str]:
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there: those services are not under test
     return base | {
         "ADLY_HTTP_PORT": str(port),
         "ADLY_UPSTREAM_AUTH": auth_url,
-        "ADLY_UPSTREAM_CATALOG": closed,
+        "ADLY_UPSTREAM_CATALOG": catalog_url or closed,
         "ADLY_UPSTREAM_CAMPAIGNS": closed,
         "ADLY_UPSTREAM_CREATIVE": closed,
         "ADLY_UPSTREAM_ANALYTICS": closed,
@@ -436,27 +487,31 @@ def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
     smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     processes: list[ManagedProcess] = []
+    platforms: dict[str, Any] = {}
     stack: Stack | None = None
     try:
+        platforms = start_platforms()
         base = service_env(database_url, kafka)
-        auth_port, gateway_port = free_port(), free_port()
+        auth_port, catalog_port, gateway_port = free_port(), free_port(), free_port()
         auth_url, gateway_url = f"http://127.0.0.1:{auth_port}", f"http://127.0.0.1:{gateway_port}"
-        a_env, g_env = auth_env(base, auth_port, smtp_port), gateway_env(base, gateway_port, auth_url)
-        _migrate("auth", a_env, logs)
-        _migrate("gateway", g_env, logs)
-        auth = _serve("auth", a_env, logs)
-        processes.append(auth)
-        _wait_ready("auth", auth_url, auth)  # first, so the gateway finds auth's JWKS and OpenAPI
-        gateway = _serve("gateway", g_env, logs)
-        processes.append(gateway)
-        _wait_ready("gateway", gateway_url, gateway)
-        stack = Stack(gateway_url, auth_url, inbox, logs, database_url, kafka, base)
+        catalog_url = f"http://127.0.0.1:{catalog_port}"
+        a_env, g_env = auth_env(base, auth_port, smtp_port), gateway_env(base, gateway_port, auth_url, catalog_url)
+        c_env = catalog_env(base, catalog_port, gateway_url, platforms)
+        for name, env in (("auth", a_env), ("catalog", c_env), ("gateway", g_env)):
+            _migrate(name, env, logs)
+        for name, url, env in (("auth", auth_url, a_env), ("catalog", catalog_url, c_env), ("gateway", gateway_url, g_env)):
+            process = _serve(name, env, logs)
+            processes.append(process)
+            _wait_ready(name, url, process)  # auth first, so the gateway finds its JWKS and OpenAPI
+        stack = Stack(gateway_url, auth_url, inbox, logs, database_url, kafka, base, platforms)
         yield stack
     finally:
         if stack is not None:
             stack.close()
         for process in reversed(processes):
             process.stop()
+        for fake in platforms.values():
+            fake.stop()
         smtp.stop()
         _drop_database(database_url)
 
