@@ -57,6 +57,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -663,8 +664,8 @@ class ShopifyFake(FakeServer):
 
     def _json(self, body: Any, status: int = 200, version: str | None = None) -> Response:
         headers = {"X-Request-Id": str(uuid.uuid4()), "X-Shopify-API-Version": version or self.api_version}
-        return Response(json.dumps(body, ensure_ascii=False).encode(), status_code=status, headers=headers,
-                        media_type="application/json")
+        # orjson: a 250-product page is half a megabyte, and the benchmark's fake shares the CPU
+        return Response(orjson.dumps(body), status_code=status, headers=headers, media_type="application/json")
 
     def _check_token(self, token: str | None) -> bool:
         with self._lock:

@@ -29,7 +29,7 @@ from adly_kit.recording import envelopes_for
 from adly_kit.sql import Statements
 from adly_kit.telemetry import current_trace
 
-from adly_catalog.domain.identity import fingerprint, order_id, product_id
+from adly_catalog.domain.identity import fingerprint_of, order_id, product_id
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,14 @@ class Mirror:
         known = await self._known(tx, "products", ids)
         batches, rows = [], []
         for aggregate, product in zip(ids, items, strict=True):
-            print_ = fingerprint(product)
+            data = product.model_dump_json()
+            print_ = fingerprint_of(data)
             version, previous = known.get(aggregate, (0, None))
             if previous == print_:
                 continue
             event = ProductUpserted(store_id=store.id, platform=store.platform, product=product)
             batches.append((self._envelopes(event, aggregate, version, store), version))
-            rows.append((aggregate, product.external_id, version + 1, print_, product.model_dump_json(), None))
+            rows.append((aggregate, product.external_id, version + 1, print_, data, None))
         await self.events.append_many(tx, batches)
         await self.write_rows(tx, "products", store, rows)
         return len(rows)
@@ -86,14 +87,15 @@ class Mirror:
         known = await self._known(tx, "orders", ids)
         batches, rows = [], []
         for aggregate, order in zip(ids, items, strict=True):
-            print_ = fingerprint(order)
+            data = order.model_dump_json()
+            print_ = fingerprint_of(data)
             version, previous = known.get(aggregate, (0, None))
             if previous == print_:
                 continue
             kind = OrderPlaced if version == 0 else OrderUpdated
             event = kind(store_id=store.id, platform=store.platform, order=order)
             batches.append((self._envelopes(event, aggregate, version, store), version))
-            rows.append((aggregate, order.external_id, version + 1, print_, order.model_dump_json(), order.placed_at))
+            rows.append((aggregate, order.external_id, version + 1, print_, data, order.placed_at))
         await self.events.append_many(tx, batches)
         await self.write_rows(tx, "orders", store, rows)
         return len(rows)

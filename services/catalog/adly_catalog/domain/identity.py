@@ -28,4 +28,9 @@ def order_id(store_id: UUID, external_id: str) -> UUID:
 def fingerprint(item: BaseModel) -> str:
     """What decides "changed": the normalised state, not the platform's timestamp, so a
     re-read of an unchanged product (a resumed or repeated sync) produces no event."""
-    return hashlib.sha256(item.model_dump_json().encode()).hexdigest()
+    return fingerprint_of(item.model_dump_json())
+
+
+def fingerprint_of(normalised_json: str) -> str:
+    """The fingerprint of an item already serialised (the mirror stores that same text)."""
+    return hashlib.sha256(normalised_json.encode()).hexdigest()
