@@ -48,5 +48,9 @@ def test_every_event_lives_on_its_contexts_topic():
         "adly.auth.user",
         "adly.auth.workspace",
         "adly.campaigns.campaign",
+        "adly.catalog.order",
+        "adly.catalog.product",
+        "adly.catalog.store",
+        "adly.catalog.sync",
         "adly.creative.generation_job",
     ]

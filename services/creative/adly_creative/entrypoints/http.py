@@ -1,5 +1,23 @@
-"""Internal HTTP routes of the creative service; the routes arrive with the context's issue."""
+"""The HTTP surface of the creative service; the gateway forwards public paths unchanged:
+`/v1/workspaces/{id}/creatives/**` and `/v1/workspaces/{id}/brand-kit` (signed identity,
+creatives.read / creatives.generate) and `/v1/assets/**` (public, signed URLs)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter(prefix="/internal/creative", tags=["creative"])
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from adly_creative.entrypoints import asset_routes, config_routes, job_routes
+
+
+def router() -> APIRouter:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await app.state.creative.aclose()
+
+    composed = APIRouter(lifespan=lifespan)
+    for part in (job_routes.router, config_routes.router, asset_routes.router):
+        composed.include_router(part)
+    return composed

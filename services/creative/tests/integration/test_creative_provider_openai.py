@@ -1,0 +1,240 @@
+"""The OpenAI clients, through the official SDK over real HTTP, against the fake OpenAI API."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from decimal import Decimal
+
+import pytest
+from adly_events.contracts.common import AdPlatform
+from PIL import Image
+
+from adly_creative.adapters.providers.openai import TEXT_PRICES, OpenAICopywriter, OpenAIImageMaker
+from adly_creative.domain.ports import (
+    BrandKit, ContentRefused, CopyRequest, ImageFormat, ImageRequest, Money, ProductFacts, ProviderError,
+    ProviderQuotaExhausted,
+)
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.scripted import fake_png
+
+BRAND = BrandKit(name="Nakheel Dates", tone="luxurious", words_to_use=("premium", "Qassim"),
+                 words_to_avoid=("cheap",), primary_colour="#7A1F2B", secondary_colour="#F5E6C8",
+                 accent_colour="#C9A227")
+PRODUCT = ProductFacts(product_id="p-1", name="Sukkari Dates Box", names={"ar": "علبة تمر سكري"},
+                       description="One kilogram of Sukkari dates.", price=Money(Decimal("149.00"), "SAR"))
+COPY = CopyRequest(PRODUCT, BRAND, AdPlatform.META, "en", variants=3)
+IMAGE = ImageRequest(PRODUCT, BRAND, ImageFormat.STORY, "en", "Sukkari, freshly packed", "Shop now")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FakeOpenAI(api_key="sk-test-right") as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(server):
+    server.reset()
+    return server
+
+
+def writer(fake, *, key="sk-test-right", retries=0, timeout=5.0) -> OpenAICopywriter:
+    return OpenAICopywriter(key, base_url=f"{fake.url}/v1", timeout=timeout, max_retries=retries)
+
+
+def painter(fake, *, retries=0) -> OpenAIImageMaker:
+    return OpenAIImageMaker("sk-test-right", base_url=f"{fake.url}/v1", timeout=5.0, max_retries=retries)
+
+
+async def write(fake, request=COPY, **options):
+    async with writer(fake, **options) as client:
+        return await client.write_copy(request)
+
+
+async def paint(fake, request=IMAGE, **options):
+    async with painter(fake, **options) as client:
+        return await client.make_image(request)
+
+
+async def test_copy_variants_come_back_with_the_providers_usage_and_its_cost(fake):
+    result = await write(fake)
+
+    assert len(result.variants) == 3
+    assert all(v.call_to_action in ("SHOP_NOW", "LEARN_MORE", "ORDER_NOW") for v in result.variants)
+    sent = fake.requests[0]
+    assert sent.headers["authorization"] == "Bearer sk-test-right"
+    assert sent.json["model"] == "gpt-5.4-mini"
+    assert sent.json["text"]["format"]["type"] == "json_schema" and sent.json["text"]["format"]["strict"] is True
+    assert "premium" in sent.json["instructions"] and "cheap" in sent.json["instructions"]
+    assert "149 SAR" in sent.json["input"]
+    usage = result.usage
+    assert usage.provider == "openai" and usage.model.startswith("gpt-5.4-mini")
+    assert usage.input_tokens > 0 and usage.output_tokens > 0
+    per_in, per_out = TEXT_PRICES["gpt-5.4-mini"]
+    assert usage.cost == Money((usage.input_tokens * per_in + usage.output_tokens * per_out) / 1_000_000, "USD")
+
+
+async def test_a_rate_limit_is_waited_out_for_as_long_as_retry_after_says(fake):
+    fake.rate_limit_next(retry_after=0.4)
+
+    started = time.monotonic()
+    result = await write(fake, retries=1)
+
+    assert result.variants
+    assert 0.35 <= time.monotonic() - started < 2.0
+    assert fake.calls("/responses") == 2
+
+
+async def test_a_rate_limit_longer_than_we_hold_a_worker_goes_back_to_the_router_at_once(fake):
+    fake.rate_limit_next(retry_after=30)
+
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as raised:
+        await write(fake, retries=2)
+
+    assert raised.value.retryable and raised.value.retry_after == 30 and raised.value.status == 429
+    assert not isinstance(raised.value, ProviderQuotaExhausted)
+    assert time.monotonic() - started < 1.0 and fake.calls("/responses") == 1
+
+
+async def test_server_errors_are_retried_until_the_answer_comes(fake):
+    fake.fail_next(503, headers={"retry-after": "0.05"}, times=2)
+
+    result = await write(fake, retries=2)
+
+    assert result.variants and fake.calls("/responses") == 3
+
+
+async def test_a_server_error_that_persists_is_retryable(fake):
+    fake.fail_next(500)
+
+    with pytest.raises(ProviderError) as raised:
+        await write(fake)
+
+    assert raised.value.retryable and raised.value.status == 500
+
+
+async def test_prose_instead_of_json_is_asked_for_once_more_and_both_calls_are_paid(fake):
+    async with writer(fake) as client:
+        single = await client.write_copy(COPY)
+        fake.reset()
+        fake.malformed_next("content")
+        result = await client.write_copy(COPY)
+
+    assert fake.calls("/responses") == 2 and len(result.variants) == 3
+    assert result.usage.input_tokens == 2 * single.usage.input_tokens
+
+
+async def test_a_cut_off_body_is_asked_for_once_more(fake):
+    fake.malformed_next("body")
+
+    result = await write(fake)
+
+    assert result.variants and fake.calls("/responses") == 2
+
+
+async def test_twice_malformed_is_a_clear_error_the_router_does_not_retry(fake):
+    fake.malformed_next("content", times=2)
+
+    with pytest.raises(ProviderError) as raised:
+        await write(fake)
+
+    assert not raised.value.retryable and "not the JSON asked for" in raised.value.message
+
+
+async def test_a_stalled_request_times_out_quickly_as_retryable(fake):
+    fake.stall_next(1.5)
+
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as raised:
+        await write(fake, timeout=0.25)
+
+    assert raised.value.retryable and "timed out" in raised.value.message
+    assert time.monotonic() - started < 1.2
+
+
+async def test_a_cancelled_job_stops_its_call_at_once(fake):
+    fake.stall_next(1.5)
+    task = asyncio.create_task(write(fake, timeout=5.0))
+    await asyncio.sleep(0.2)
+
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert time.monotonic() - started < 0.5
+
+
+async def test_a_refusal_by_the_model_is_content_refused(fake):
+    fake.refuse_next()
+
+    with pytest.raises(ContentRefused) as raised:
+        await write(fake)
+
+    assert not raised.value.retryable
+
+
+async def test_insufficient_quota_is_quota_exhausted_not_a_rate_limit(fake):
+    fake.quota_next()
+
+    with pytest.raises(ProviderQuotaExhausted) as raised:
+        await write(fake)
+
+    assert not raised.value.retryable
+
+
+async def test_a_wrong_key_is_refused_once_and_not_retried(fake):
+    with pytest.raises(ProviderError) as raised:
+        await write(fake, key="sk-test-wrong", retries=2)
+
+    assert not raised.value.retryable and raised.value.message == "the API key was refused"
+    assert fake.calls("/responses") == 1
+
+
+def test_a_model_without_a_price_is_refused_when_the_client_is_built():
+    with pytest.raises(ValueError, match="no price"):
+        OpenAICopywriter("sk", model="gpt-unknown")
+
+
+async def test_an_image_is_asked_in_a_supported_size_and_reported_in_its_real_size(fake):
+    result = await paint(fake)
+
+    sent = fake.requests[0].json
+    assert sent["size"] == "1024x1536" and sent["model"] == "gpt-image-1.5" and sent["output_format"] == "png"
+    assert "#7A1F2B" in sent["prompt"] and "Nakheel Dates" in sent["prompt"]
+    assert (result.media_type, result.width, result.height) == ("image/png", 1024, 1536)
+    with Image.open(io.BytesIO(result.content)) as image:
+        assert image.getpixel((4, 4)) == (0x7A, 0x1F, 0x2B)   # the brand colour came back
+    assert result.usage.images == 1 and result.usage.output_tokens == 1584
+    assert result.usage.cost.amount > Decimal("0.05")
+
+
+async def test_a_product_photo_is_edited_into_the_ad(fake):
+    with_photo = ImageRequest(ProductFacts("p-2", "Dates", photos=(fake_png(64, 64),)), BRAND,
+                              ImageFormat.SQUARE, "en", "Dates", "Shop now")
+
+    result = await paint(fake, with_photo)
+
+    form = fake.requests[0].form
+    assert fake.requests[0].path == "/v1/images/edits" and isinstance(form["image[]"], bytes)
+    assert form["size"] == "1024x1024" and (result.width, result.height) == (1024, 1024)
+    assert result.usage.input_tokens > 323   # the photo's image tokens are billed too
+
+
+async def test_image_moderation_is_content_refused(fake):
+    fake.refuse_next()
+
+    with pytest.raises(ContentRefused):
+        await paint(fake)
+
+
+async def test_bytes_that_are_no_image_are_a_retryable_error(fake):
+    fake.malformed_next("content")
+
+    with pytest.raises(ProviderError) as raised:
+        await paint(fake)
+
+    assert raised.value.retryable and "malformed" in raised.value.message

@@ -1,0 +1,189 @@
+"""A fake OpenAI API: Responses (`POST /v1/responses`) and GPT Image (`POST /v1/images/generations`,
+`POST /v1/images/edits`), in the real wire format, for the official SDK pointed at it.
+
+Bearer key checked (401 `invalid_api_key`); every answer carries `x-request-id`,
+`openai-processing-ms` and the `x-ratelimit-*` headers; errors are `{"error": {message, type,
+param, code}}`: 429 `rate_limit_exceeded` with `retry-after` vs 429 `insufficient_quota`,
+5xx `server_error`; a refusal is a `refusal` content part (text) or a 400 `moderation_blocked`
+(images). GPT Image sizes are checked per model as the real API does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.fakes.scripted import Recorded, ScriptedFake, fake_copy, fake_png, words_in
+
+STANDARD_SIZES = {"1024x1024", "1024x1536", "1536x1024", "auto"}
+IMAGE_TOKENS = {"low": 272, "medium": 1056, "high": 4160}   # a square image; others x1.5
+
+
+class FakeOpenAI(ScriptedFake):
+    model_served = "gpt-5.4-mini-2026-03-17"
+
+    def routes(self) -> list[Route]:
+        return [
+            self.route("/v1/responses", self._responses),
+            self.route("/v1/images/generations", self._generate),
+            self.route("/v1/images/edits", self._edit),
+        ]
+
+    # -- wire form of trouble ----------------------------------------------------------------
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"x-request-id": f"req_{uuid.uuid4().hex}", "openai-processing-ms": "42",
+                "openai-version": "2020-10-01", "x-ratelimit-limit-requests": "5000",
+                "x-ratelimit-remaining-requests": "4999", "x-ratelimit-reset-requests": "12ms",
+                "x-ratelimit-limit-tokens": "4000000", "x-ratelimit-remaining-tokens": "3999000",
+                "x-ratelimit-reset-tokens": "15ms", **(extra or {})}
+
+    def error(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> Response:
+        if body is None:
+            kind = "server_error" if status >= 500 else "invalid_request_error"
+            body = _error(f"The server had an error while processing your request ({status}).", kind)
+        return JSONResponse(body, status, headers=self.headers(headers))
+
+    def rate_limited(self, retry_after: float | None, kind: str | None) -> Response:
+        unit = kind or "requests"
+        wait = {} if retry_after is None else {"retry-after": f"{retry_after:g}",
+                                               f"x-ratelimit-reset-{unit}": f"{int(retry_after * 1000)}ms"}
+        message = (f"Rate limit reached for {self.model_served} in organization org-fake on {unit} per min. "
+                   f"Please try again in {retry_after or 1}s.")
+        return JSONResponse(_error(message, unit, code="rate_limit_exceeded"), 429,
+                            headers=self.headers({f"x-ratelimit-remaining-{unit}": "0", **wait}))
+
+    def quota_exhausted(self, kind: str | None = None) -> Response:
+        message = ("You exceeded your current quota, please check your plan and billing details. For more information "
+                   "on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.")
+        return JSONResponse(_error(message, "insufficient_quota", code="insufficient_quota"), 429, headers=self.headers())
+
+    def authorised(self, recorded: Recorded) -> Response | None:
+        given = recorded.headers.get("authorization", "")
+        if given == f"Bearer {self.api_key}":
+            return None
+        key = given.removeprefix("Bearer ")
+        message = (f"Incorrect API key provided: {key[:3]}***{key[-2:]}. You can find your API key at "
+                   "https://platform.openai.com/account/api-keys.")
+        return JSONResponse(_error(message, "invalid_request_error", code="invalid_api_key"), 401, headers=self.headers())
+
+    # -- answers -----------------------------------------------------------------------------
+    async def _responses(self, recorded: Recorded, mode: str | None) -> Response:
+        body = recorded.json or {}
+        if not body.get("model") or "input" not in body:
+            return self.error(400, _error("Missing required parameter: 'model' or 'input'.", "invalid_request_error"))
+        prompt = f"{body.get('instructions') or ''}\n{_input_text(body['input'])}"
+        if mode == "refuse":
+            part = {"type": "refusal", "refusal": "I'm sorry, but I can't help with that request."}
+        elif mode == "malformed:content":
+            part = _text_part("Sure! Here are three great headlines for your product: 1. Amazing 2. Great")
+        else:
+            part = _text_part(_json(fake_copy(prompt, _ctas(body))))
+        text = part.get("text") or part.get("refusal", "")
+        return JSONResponse(self._response_object(body, part, words_in(prompt), words_in(text)), headers=self.headers())
+
+    def _response_object(self, body: dict[str, Any], part: dict[str, Any], tokens_in: int, tokens_out: int) -> dict:
+        reasoning = 64 if body.get("reasoning") else 0
+        return {
+            "id": f"resp_{uuid.uuid4().hex}", "object": "response", "created_at": int(time.time()),
+            "status": "completed", "completed_at": int(time.time()), "error": None, "incomplete_details": None,
+            "instructions": body.get("instructions"), "max_output_tokens": body.get("max_output_tokens"),
+            "model": self.model_served, "parallel_tool_calls": True, "previous_response_id": None,
+            "reasoning": {"effort": (body.get("reasoning") or {}).get("effort"), "summary": None},
+            "store": body.get("store", True), "temperature": 1.0, "text": body.get("text", {"format": {"type": "text"}}),
+            "tool_choice": "auto", "tools": [], "top_p": 1.0, "truncation": "disabled", "metadata": {},
+            "output": [
+                {"id": f"rs_{uuid.uuid4().hex}", "type": "reasoning", "summary": []},
+                {"id": f"msg_{uuid.uuid4().hex}", "type": "message", "status": "completed", "role": "assistant",
+                 "content": [part]},
+            ],
+            "usage": {"input_tokens": tokens_in, "input_tokens_details": {"cached_tokens": 0},
+                      "output_tokens": tokens_out + reasoning,
+                      "output_tokens_details": {"reasoning_tokens": reasoning},
+                      "total_tokens": tokens_in + tokens_out + reasoning},
+        }
+
+    async def _generate(self, recorded: Recorded, mode: str | None) -> Response:
+        return self._image(recorded.json or {}, mode, image_inputs=0)
+
+    async def _edit(self, recorded: Recorded, mode: str | None) -> Response:
+        form = recorded.form or {}
+        images = form.get("image[]", form.get("image"))
+        if not images:
+            return self.error(400, _error("Missing required parameter: 'image'.", "invalid_request_error", param="image"))
+        return self._image(form, mode, image_inputs=len(images) if isinstance(images, list) else 1)
+
+    def _image(self, body: dict[str, Any], mode: str | None, image_inputs: int) -> Response:
+        model = body.get("model") or "gpt-image-1.5"
+        size, quality = body.get("size") or "1024x1024", body.get("quality") or "medium"
+        problem = _image_problem(body, model, size)
+        if problem:
+            return self.error(400, problem)
+        if mode == "refuse":
+            message = ("Your request was rejected by the safety system. If you believe this is an error, contact us "
+                       "at help.openai.com and include the request ID. safety_violations=[sexual].")
+            return self.error(400, _error(message, "image_generation_user_error", code="moderation_blocked"))
+        width, height = (1024, 1024) if size == "auto" else map(int, size.split("x"))
+        content = b"this is not a PNG" if mode == "malformed:content" else fake_png(width, height, body["prompt"])
+        text_tokens, image_tokens = words_in(body["prompt"]), 323 * image_inputs
+        output = int(IMAGE_TOKENS.get(quality, 1056) * (1 if width == height else 1.5))
+        return JSONResponse({
+            "created": int(time.time()), "background": "opaque", "output_format": "png", "quality": quality,
+            "size": f"{width}x{height}", "data": [{"b64_json": base64.b64encode(content).decode()}],
+            "usage": {"input_tokens": text_tokens + image_tokens,
+                      "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": image_tokens},
+                      "output_tokens": output, "output_tokens_details": {"image_tokens": output, "text_tokens": 0},
+                      "total_tokens": text_tokens + image_tokens + output},
+        }, headers=self.headers())
+
+
+def _image_problem(body: dict[str, Any], model: str, size: str) -> dict | None:
+    if not body.get("prompt"):
+        return _error("Missing required parameter: 'prompt'.", "invalid_request_error", param="prompt")
+    if "response_format" in body:
+        return _error("Unknown parameter: 'response_format'.", "invalid_request_error", param="response_format",
+                      code="unknown_parameter")
+    flexible = model.startswith("gpt-image-2")
+    valid = size in STANDARD_SIZES or (flexible and re.fullmatch(r"\d+x\d+", size)
+                                       and all(int(side) % 16 == 0 for side in size.split("x")))
+    if not valid:
+        return _error(f"Invalid value: '{size}'. Supported values are: '1024x1024', '1024x1536', '1536x1024', "
+                      "and 'auto'.", "invalid_request_error", param="size", code="invalid_value")
+    return None
+
+
+def _error(message: str, kind: str, *, param: str | None = None, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def _text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+
+
+def _input_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    parts = []
+    for message in value or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        parts.append(content if isinstance(content, str) else " ".join(
+            c.get("text", "") for c in content or [] if isinstance(c, dict)))
+    return "\n".join(parts)
+
+
+def _ctas(body: dict[str, Any]) -> list[str] | None:
+    try:
+        schema = body["text"]["format"]["schema"]
+        return schema["properties"]["variants"]["items"]["properties"]["call_to_action"]["enum"]
+    except (KeyError, TypeError):
+        return None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
