@@ -139,7 +139,7 @@ async def run_modules(ctx: BenchContext, names: list[str] | None) -> tuple[list[
             print(f"cannot import {module_path}:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
             ok = False
             continue
-        if names and module.NAME not in names:
+        if names and module.NAME not in names and module_path not in names:
             continue
         print(f"== {module.NAME} (issue {module.ISSUE})", flush=True)
         started = time.monotonic()
