@@ -91,19 +91,20 @@ CurrentIdentity = Annotated[Identity, Depends(require_identity)]
 MaybeIdentity = Annotated[Identity | None, Depends(optional_identity)]
 
 
-def workspace_permission(name: str):
+def workspace_permission(*names: str):
     """An `Annotated` dependency: the caller the gateway vouches for, as a member of the
-    path's `{workspace_id}` holding permission `name` (docs/identity.md). The gateway has
-    checked already; a service checks again so a bypassed or misrouted request fails closed.
-    Outsiders get 404, as if the workspace did not exist."""
+    path's `{workspace_id}` holding every permission in `names` (docs/identity.md). The
+    gateway has checked already; a service checks again so a bypassed or misrouted request
+    fails closed. Outsiders get 404, as if the workspace did not exist."""
 
     def check(workspace_id: UUID, identity: CurrentIdentity) -> Identity:
         if identity.ws != workspace_id or identity.role is None:
             raise HTTPException(status_code=404, detail="No such workspace.")
-        if not allows(identity.role, name):
-            raise HTTPException(status_code=403, detail="Your role does not allow this.")
-        if needs_two_factor(name) and not identity.mfa:
-            raise HTTPException(status_code=403, detail="This needs a fresh two-factor proof (X-2FA-Token).")
+        for name in names:
+            if not allows(identity.role, name):
+                raise HTTPException(status_code=403, detail="Your role does not allow this.")
+            if needs_two_factor(name) and not identity.mfa:
+                raise HTTPException(status_code=403, detail="This needs a fresh two-factor proof (X-2FA-Token).")
         return identity
 
     return Annotated[Identity, Depends(check)]
