@@ -122,18 +122,26 @@ async def run(ctx: BenchContext) -> list[Row]:
         "ADLY_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET, "ADLY_SYNC_POLL_SECONDS": "0.2",
     }
     command = service_command("catalog")
-    catalog = ManagedProcess("adly-catalog", [*command, "serve"], log_path=LOGS / "catalog.log", env=env, grace=15.0)
+    # The deployment shape of docs/ARCHITECTURE-SHAPE.md split in two pods: API + sync
+    # worker in one process (the one measured), the outbox relay in another.
+    catalog = ManagedProcess("adly-catalog", [*command, "serve", "--roles", "api,worker"], log_path=LOGS / "catalog.log",
+                             env=env, grace=15.0)
+    relay = ManagedProcess("adly-catalog-relay", [*command, "serve", "--roles", "relay"], log_path=LOGS / "relay.log",
+                           env=env | {"ADLY_HTTP_PORT": str(free_port())}, grace=15.0)
     try:
         await _run([*command, "migrate"], env, LOGS / "catalog.migrate.log")
         catalog.start()
+        relay.start()
         await _ready(url, catalog)
         say("connecting the store; the first full sync starts")
-        meter = CpuMeter({"postgres": server_pgid(ctx.postgres), "catalog": catalog.pid}, {"bench": os.getpid()}).start()
+        meter = CpuMeter({"postgres": server_pgid(ctx.postgres), "catalog": catalog.pid, "relay": relay.pid},
+                         {"bench": os.getpid()}).start()
         sync = await connect_and_wait(url, timeout=900)
         cpu = meter.stop()
         peak = peak_rss_mb(catalog.pid)
     finally:
         catalog.stop()
+        relay.stop()
         fake.kill()
         fake.wait()
     if sync["state"] != "completed":

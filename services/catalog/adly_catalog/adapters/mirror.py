@@ -116,7 +116,7 @@ class Mirror:
         if table == "products":
             await tx.execute(self.sql("""
                 INSERT INTO {s}.products (id, store_id, workspace_id, external_id, version, fingerprint, data)
-                SELECT r.id, :store, :w, r.external_id, r.version, r.fingerprint, r.data::jsonb
+                SELECT r.id, :store, :w, r.external_id, r.version, r.fingerprint, r.data::json
                 FROM unnest(CAST(:ids AS uuid[]), CAST(:external AS text[]), CAST(:versions AS integer[]),
                             CAST(:prints AS text[]), CAST(:data AS text[])) AS r(id, external_id, version, fingerprint, data)
                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, fingerprint = excluded.fingerprint,
@@ -126,7 +126,7 @@ class Mirror:
         else:
             await tx.execute(self.sql("""
                 INSERT INTO {s}.orders (id, store_id, workspace_id, external_id, version, fingerprint, placed_at, data)
-                SELECT r.id, :store, :w, r.external_id, r.version, r.fingerprint, r.placed_at, r.data::jsonb
+                SELECT r.id, :store, :w, r.external_id, r.version, r.fingerprint, r.placed_at, r.data::json
                 FROM unnest(CAST(:ids AS uuid[]), CAST(:external AS text[]), CAST(:versions AS integer[]),
                             CAST(:prints AS text[]), CAST(:placed AS timestamptz[]), CAST(:data AS text[]))
                      AS r(id, external_id, version, fingerprint, placed_at, data)
@@ -143,10 +143,14 @@ class Mirror:
             SELECT id, external_id, data, synced_at FROM {{s}}.{table}
             WHERE store_id = :store {removed} {where} ORDER BY external_id LIMIT :limit"""),
             {"store": store_id, "after": after, "limit": limit})
-        return [{"id": r[0], "external_id": r[1], "data": r[2] if isinstance(r[2], dict) else json.loads(r[2]), "synced_at": r[3]}
-                for r in rows]
+        return [_item(r) for r in rows]
 
     async def one(self, conn: AsyncConnection, table: str, store_id: UUID, item_id: UUID) -> dict | None:
         row = (await conn.execute(self.sql(f"SELECT id, external_id, data, synced_at FROM {{s}}.{table} WHERE store_id = :store AND id = :id"),
                                   {"store": store_id, "id": item_id})).first()
-        return None if row is None else {"id": row[0], "external_id": row[1], "data": row[2], "synced_at": row[3]}
+        return None if row is None else _item(row)
+
+
+def _item(row) -> dict:
+    return {"id": row[0], "external_id": row[1], "data": json.loads(row[2]) if isinstance(row[2], str) else row[2],
+            "synced_at": row[3]}

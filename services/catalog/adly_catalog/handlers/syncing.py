@@ -61,19 +61,23 @@ async def _begin(a: Adapters, sync_id: UUID, worker: str) -> tuple[SyncRow | Non
     return sync, store
 
 
+READ_AHEAD = 2  # pages fetched and parsed before they are written; bounds memory
+
+
 async def _pages(a: Adapters, sync: SyncRow, store: StoreRow, worker: str) -> None:
-    """Page by page; the next page is already being fetched while this one is written, so
-    the platform's time to answer and ours to write overlap instead of adding up."""
+    """Pages are read ahead (at most READ_AHEAD) while earlier ones are written, so the
+    platform's time to answer, our parsing and the database's commit overlap instead of
+    adding up; writes stay in order, each page with its cursor in one transaction."""
     ref = StoreRef(store.id, store.workspace_id, store.platform)
     position, version = sync.position, sync.version
-    upcoming = _fetch(a, store, position.resource, position.cursor, position.updated_since) if not position.done else None
+    pages: asyncio.Queue = asyncio.Queue(maxsize=READ_AHEAD)
+    reader = asyncio.create_task(_read(a, store, position, pages))
     try:
-        while upcoming is not None:
-            page = await upcoming
+        while not position.done:
+            page = await pages.get()
+            if isinstance(page, BaseException):
+                raise page
             resource = position.resource
-            following = position.after_page(len(page.items), 0, page.next_cursor)
-            upcoming = None if following.done else _fetch(a, store, following.resource, following.cursor,
-                                                          following.updated_since)
             async with a.engine.begin() as tx:
                 current = await _still_ours(a, tx, sync.id, worker)
                 if current is None:
@@ -87,15 +91,23 @@ async def _pages(a: Adapters, sync: SyncRow, store: StoreRow, worker: str) -> No
                     await a.stores.mark_synced(tx, store.id, current.started_at)
                     await a.worklist.release(tx, sync.id, worker)
     finally:
-        if upcoming is not None:
-            upcoming.cancel()
+        reader.cancel()
 
 
-def _fetch(a: Adapters, store: StoreRow, resource: SyncResource, cursor: str | None, updated_since) -> asyncio.Task:
+async def _read(a: Adapters, store: StoreRow, position: SyncPosition, pages: asyncio.Queue) -> None:
+    """Follow the platform's cursors from `position` to the end, handing pages over in order;
+    a failure is handed over too, for the writer to raise where it stands."""
     client = a.platforms[store.platform]
-    fetch = client.fetch_products if resource is SyncResource.PRODUCTS else client.fetch_orders
-    return asyncio.create_task(with_credentials(
-        a, store, lambda credentials: fetch(store.address, credentials, cursor=cursor, updated_since=updated_since)))
+    try:
+        while not position.done:
+            fetch = client.fetch_products if position.resource is SyncResource.PRODUCTS else client.fetch_orders
+            at = position
+            page = await with_credentials(a, store, lambda credentials: fetch(
+                store.address, credentials, cursor=at.cursor, updated_since=at.updated_since))
+            await pages.put(page)
+            position = position.after_page(len(page.items), 0, page.next_cursor)
+    except (PlatformError, OutboundError) as error:
+        await pages.put(error)
 
 
 def _progress_events(a: Adapters, store_id: UUID, position: SyncPosition, resource: SyncResource, *,

@@ -64,7 +64,7 @@ def statements(s: str) -> list[str]:
             version integer NOT NULL,
             fingerprint text NOT NULL,         -- sha256 of the normalised product: unchanged -> no event
             removed boolean NOT NULL DEFAULT false,
-            data jsonb NOT NULL,
+            data json NOT NULL,                -- returned as is; json stores the text, jsonb would parse it
             synced_at timestamptz NOT NULL DEFAULT now()
         )""",
         f"CREATE INDEX products_of_store ON {s}.products (store_id, external_id)",
@@ -76,7 +76,7 @@ def statements(s: str) -> list[str]:
             version integer NOT NULL,
             fingerprint text NOT NULL,
             placed_at timestamptz NOT NULL,
-            data jsonb NOT NULL,
+            data json NOT NULL,                -- returned as is; json stores the text, jsonb would parse it
             synced_at timestamptz NOT NULL DEFAULT now()
         )""",
         f"CREATE INDEX orders_of_store ON {s}.orders (store_id, placed_at DESC)",
