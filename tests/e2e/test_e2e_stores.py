@@ -11,7 +11,7 @@ import pytest
 
 from adly_kit.testing.plugin import read_topic
 
-from tests.e2e.conftest import People, Stack, eventually
+from tests.e2e.conftest import People, Stack, eventually, report
 
 PLATFORMS = ["shopify", "woocommerce", "salla", "zid"]
 
@@ -149,6 +149,8 @@ def test_a_store_connects_syncs_takes_webhooks_and_disconnects_through_the_gatew
     assert name_of(merchant.product(store_id, external_id)) != name
     answered = deliver_product_webhook(platform, fake, e2e, external_id)
     assert {r.status_code for r in answered} == {200}, [r.text for r in answered]
+    report(f"{platform} webhook through the gateway answered in "
+           f"{max(r.elapsed.total_seconds() for r in answered) * 1000:.0f} ms (Shopify gives up at 5 s)")
     assert name_of(merchant.product(store_id, external_id)) == name
     again = deliver_product_webhook(platform, fake, e2e, external_id)
     assert {r.json()["status"] for r in again} <= {"duplicate", "applied"}
@@ -193,3 +195,19 @@ def test_a_replayed_oauth_callback_connects_nothing(e2e: Stack, people: People):
     second = e2e.http.get(callback, follow_redirects=False)
     assert "connected=" in first.headers["location"]
     assert "error=" in second.headers["location"]
+    store_id = first.headers["location"].split("/stores/")[1].split("?")[0]
+    assert merchant.call("DELETE", f"/{store_id}", proof=True).status_code == 204  # the shop is free again
+
+
+def test_an_uninstalled_app_disconnects_the_store_and_forgets_its_credentials(e2e: Stack, people: People):
+    fake = e2e.platforms["shopify"]
+    merchant = Merchant(e2e, people)
+    store_id = connect(merchant, "shopify", fake)
+    assert merchant.latest_sync(store_id)["state"] == "completed"
+    uninstalled = run(fake.send_webhook(f"{e2e.gateway_url}/v1/stores/webhooks/shopify", "app/uninstalled",
+                                        {"id": 1, "myshopify_domain": fake.shop}))
+    assert uninstalled.status_code == 200, uninstalled.text
+    store = merchant.call("GET", f"/{store_id}").json()
+    assert (store["status"], store["disconnect_reason"]) == ("disconnected", "uninstalled")
+    refused = merchant.call("POST", f"/{store_id}/syncs", json={"kind": "full"})
+    assert refused.status_code == 409
