@@ -61,37 +61,56 @@ async def _begin(a: Adapters, sync_id: UUID, worker: str) -> tuple[SyncRow | Non
     return sync, store
 
 
-READ_AHEAD = 2  # pages fetched and parsed before they are written; bounds memory
+READ_AHEAD = 4  # pages fetched and parsed before they are written; bounds memory
 
 
 async def _pages(a: Adapters, sync: SyncRow, store: StoreRow, worker: str) -> None:
     """Pages are read ahead (at most READ_AHEAD) while earlier ones are written, so the
     platform's time to answer, our parsing and the database's commit overlap instead of
-    adding up; writes stay in order, each page with its cursor in one transaction."""
+    adding up. Writes stay in order; the pages waiting when a write begins go into the same
+    transaction with the cursor after the last of them (fewer commits when the database is
+    the slower side, one page at a time when the platform is)."""
     ref = StoreRef(store.id, store.workspace_id, store.platform)
     position, version = sync.position, sync.version
     pages: asyncio.Queue = asyncio.Queue(maxsize=READ_AHEAD)
     reader = asyncio.create_task(_read(a, store, position, pages))
+    failure: BaseException | None = None
     try:
-        while not position.done:
-            page = await pages.get()
-            if isinstance(page, BaseException):
-                raise page
-            resource = position.resource
+        while not position.done and failure is None:
+            batch, failure = _waiting(await pages.get(), pages)
+            if not batch:
+                break
             async with a.engine.begin() as tx:
                 current = await _still_ours(a, tx, sync.id, worker)
                 if current is None:
                     return
-                write = a.mirror.products if resource is SyncResource.PRODUCTS else a.mirror.orders
-                position = position.after_page(len(page.items), await write(tx, ref, page.items), page.next_cursor)
-                events = _progress_events(a, store.id, position, resource, finished=page.next_cursor is None)
+                events = []
+                for page in batch:
+                    resource = position.resource
+                    write = a.mirror.products if resource is SyncResource.PRODUCTS else a.mirror.orders
+                    position = position.after_page(len(page.items), await write(tx, ref, page.items), page.next_cursor)
+                    events += _progress_events(a, store.id, position, resource, finished=page.next_cursor is None)
                 version = await a.syncs.record(tx, current, events) if events else version
                 await a.syncs.save(tx, current, position, version, state="completed" if position.done else None)
                 if position.done:
                     await a.stores.mark_synced(tx, store.id, current.started_at)
                     await a.worklist.release(tx, sync.id, worker)
+        if failure is not None:
+            raise failure
     finally:
         reader.cancel()
+
+
+def _waiting(first, pages: asyncio.Queue) -> tuple[list, BaseException | None]:
+    """The first page and those already waiting behind it, up to a failure (returned apart)."""
+    batch, item = [], first
+    while True:
+        if isinstance(item, BaseException):
+            return batch, item
+        batch.append(item)
+        if pages.empty():
+            return batch, None
+        item = pages.get_nowait()
 
 
 async def _read(a: Adapters, store: StoreRow, position: SyncPosition, pages: asyncio.Queue) -> None:
