@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from adly_kit.addresses import is_public_address
 from adly_kit.outbound import Outbound, OutboundError
 
 MAX_PIXELS = 40_000_000
@@ -35,12 +36,6 @@ class Photo:
     media_type: str
     width: int
     height: int
-
-
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
 
 
 class PhotoFetcher:
@@ -83,7 +78,7 @@ class PhotoFetcher:
         if not addresses:
             raise PhotoRefused(f"{target.host} has no address")
         for address in addresses:
-            if not (_is_public(address) or (self.allow_loopback and address.is_loopback)):
+            if not (is_public_address(address) or (self.allow_loopback and address.is_loopback)):
                 raise PhotoRefused(f"{target.host} resolves to a non-public address")
         if target.scheme == "http" and not all(a.is_loopback for a in addresses):
             raise PhotoRefused("only https photo URLs are fetched")

@@ -64,6 +64,7 @@ from adly_catalog.domain.platform import (
     StoreInfo,
 )
 from adly_catalog.settings import CatalogSettings
+from adly_kit.addresses import is_public_address
 from adly_kit.outbound import Outbound, Reply
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -79,7 +80,6 @@ VARIATION_READS = 4  # concurrent variation reads per page: shared hosts are sma
 _WP_PATHS = re.compile(r"/(wp-json|wp-admin|wp-login\.php|wp-content|wc-auth|index\.php)(/.*)?$", re.IGNORECASE)
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan", ".intranet")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 # -- merchant-supplied URLs (RELIABILITY S9) --------------------------------------------------
@@ -130,19 +130,6 @@ def _literal_refusal(host: str) -> str | None:
     if len(labels) < 2 or host == "localhost" or host.endswith(_PRIVATE_SUFFIXES):
         return "The address must be the store's public domain name."
     return None
-
-
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Globally routable unicast only; IPv6 forms that embed an IPv4 address are judged by it."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return is_public_address(address.ipv4_mapped)
-        embedded = [address.sixtofour, address.teredo[1] if address.teredo else None]
-        if address in _NAT64:
-            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-        if any(inner is not None and not is_public_address(inner) for inner in embedded):
-            return False
-    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_link_local)
 
 
 async def _resolve(host: str, port: int) -> list[str]:
