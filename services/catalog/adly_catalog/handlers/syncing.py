@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from uuid import UUID
 
 from adly_events.contracts.catalog import SyncCompleted, SyncFailed, SyncProgressed, SyncResource, SyncStarted
@@ -21,7 +22,7 @@ from adly_catalog.adapters.stores import StoreRow
 from adly_catalog.adapters.syncs import ACTIVE, SyncRow
 from adly_catalog.domain.platform import CredentialsRejected, PlatformError, RateLimited
 from adly_catalog.domain.sync import SyncPosition, reports_progress, retry_delay_seconds, should_retry
-from adly_catalog.handlers.credentials import with_credentials
+from adly_catalog.handlers.credentials import current, refresh
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +116,22 @@ def _waiting(first, pages: asyncio.Queue) -> tuple[list, BaseException | None]:
 
 async def _read(a: Adapters, store: StoreRow, position: SyncPosition, pages: asyncio.Queue) -> None:
     """Follow the platform's cursors from `position` to the end, handing pages over in order;
-    a failure is handed over too, for the writer to raise where it stands."""
+    a failure is handed over too, for the writer to raise where it stands. Credentials are
+    opened once and refreshed when they near expiry or are refused, not read per page."""
     client = a.platforms[store.platform]
     try:
+        credentials = await current(a, store)
         while not position.done:
             fetch = client.fetch_products if position.resource is SyncResource.PRODUCTS else client.fetch_orders
-            at = position
-            page = await with_credentials(a, store, lambda credentials: fetch(
-                store.address, credentials, cursor=at.cursor, updated_since=at.updated_since))
+            if credentials.expiring(datetime.now(UTC)):
+                credentials = await refresh(a, store, used=credentials)
+            try:
+                page = await fetch(store.address, credentials, cursor=position.cursor, updated_since=position.updated_since)
+            except CredentialsRejected:
+                if credentials.refresh_token is None:
+                    raise
+                credentials = await refresh(a, store, used=credentials)
+                page = await fetch(store.address, credentials, cursor=position.cursor, updated_since=position.updated_since)
             await pages.put(page)
             position = position.after_page(len(page.items), 0, page.next_cursor)
     except (PlatformError, OutboundError) as error:
