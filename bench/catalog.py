@@ -31,8 +31,7 @@ from adly_kit.devstack._process import ManagedProcess, free_port, tail
 from adly_kit.devstack.run import service_command
 from adly_kit.identity import HEADER, sign
 from adly_kit.settings import DEV_IDENTITY_KEY
-from bench.gateway import _env, _ready, _run
-from bench.harness import ROOT, BenchContext, CpuMeter, Row, server_pgid
+from bench.harness import ROOT, BenchContext, CpuMeter, Row, run_command, server_pgid, service_env, wait_ready
 
 ISSUE = 4
 NAME = "catalog"
@@ -116,7 +115,7 @@ async def run(ctx: BenchContext) -> list[Row]:
     fake = start_fake(products, fake_port, LOGS / "fake-shopify.log")
     database = ctx.fresh_database(DATABASE)
     url = f"http://127.0.0.1:{port}"
-    env = _env(ctx, database) | {
+    env = service_env(ctx, database) | {
         "ADLY_HTTP_PORT": str(port), "ADLY_PUBLIC_API_URL": url, "ADLY_PUBLIC_APP_URL": "http://127.0.0.1:9",
         "ADLY_SHOPIFY_BASE_URL": f"http://127.0.0.1:{fake_port}", "ADLY_SHOPIFY_CLIENT_ID": CLIENT_ID,
         "ADLY_SHOPIFY_CLIENT_SECRET": CLIENT_SECRET, "ADLY_SYNC_POLL_SECONDS": "0.2",
@@ -129,10 +128,10 @@ async def run(ctx: BenchContext) -> list[Row]:
     relay = ManagedProcess("adly-catalog-relay", [*command, "serve", "--roles", "relay"], log_path=LOGS / "relay.log",
                            env=env | {"ADLY_HTTP_PORT": str(free_port())}, grace=15.0)
     try:
-        await _run([*command, "migrate"], env, LOGS / "catalog.migrate.log")
+        await run_command([*command, "migrate"], env, LOGS / "catalog.migrate.log")
         catalog.start()
         relay.start()
-        await _ready(url, catalog)
+        await wait_ready(url, catalog)
         say("connecting the store; the first full sync starts")
         meter = CpuMeter({"postgres": server_pgid(ctx.postgres), "catalog": catalog.pid, "relay": relay.pid},
                          {"bench": os.getpid()}).start()

@@ -30,15 +30,13 @@ import time
 import uuid
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from adly_kit.devstack._process import ManagedProcess, free_port, tail
 from adly_kit.devstack.run import service_command
-from bench.harness import ROOT, BenchContext, CpuMeter, Row, percentile, server_pgid
+from bench.harness import ROOT, BenchContext, CpuMeter, Row, percentile, run_command, server_pgid, service_env, wait_ready
 
 ISSUE = 5
 NAME = "creative"
@@ -92,18 +90,8 @@ class PhotoServer:
 
 
 def _env(ctx: BenchContext, url: str, port: int) -> dict[str, str]:
-    return dict(os.environ) | {
-        "PYTHONUNBUFFERED": "1",
-        "ADLY_ENVIRONMENT": "test",
-        "ADLY_LOG_LEVEL": "WARNING",
-        "ADLY_HTTP_HOST": "127.0.0.1",
+    return service_env(ctx, url) | {
         "ADLY_HTTP_PORT": str(port),
-        "ADLY_DATABASE_URL": url,
-        "ADLY_KAFKA_BOOTSTRAP_SERVERS": ctx.bootstrap,
-        "ADLY_KAFKA_BROKER_KIND": ctx.broker_kind,
-        "ADLY_TOPIC_REPLICATION_FACTOR": "1",
-        "ADLY_TOPIC_MIN_INSYNC_REPLICAS": "1",
-        "ADLY_TOPIC_PARTITIONS": str(ctx.topic_partitions),
         "ADLY_ASSET_DIR": str(LOGS / "assets"),
         "ADLY_PHOTO_ALLOW_LOOPBACK": "true",     # the bench's CDN is on 127.0.0.1
         "ADLY_CAMPAIGN_VOICE_OVER": "false",
@@ -112,41 +100,16 @@ def _env(ctx: BenchContext, url: str, port: int) -> dict[str, str]:
     }
 
 
-async def _migrate(env: dict[str, str]) -> None:
-    log = LOGS / "creative.migrate.log"
-    with open(log, "wb") as out:
-        proc = await asyncio.create_subprocess_exec(*service_command("creative"), "migrate", env=env, stdout=out,
-                                                    stderr=asyncio.subprocess.STDOUT)
-        code = await asyncio.wait_for(proc.wait(), 180)
-    if code != 0:
-        raise RuntimeError(f"adly-creative migrate failed ({code}):\n{tail(log, 30)}")
-
-
-async def _ready(url: str, process: ManagedProcess, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if not process.is_running():
-                raise RuntimeError(f"adly-creative exited:\n{tail(process.log_path, 40)}")
-            try:
-                if (await client.get(f"{url}/ready")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"adly-creative not ready in {timeout:.0f}s:\n{tail(process.log_path, 40)}")
-
-
 async def start_service(ctx: BenchContext, url: str) -> ManagedProcess:
     shutil.rmtree(LOGS, ignore_errors=True)
     LOGS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = _env(ctx, url, port)
-    await _migrate(env)
+    await run_command([*service_command("creative"), "migrate"], env, LOGS / "creative.migrate.log")
     process = ManagedProcess("adly-creative", [*service_command("creative"), "serve"], log_path=LOGS / "creative.log",
                              env=env, grace=15.0)
     process.start()
-    await _ready(f"http://127.0.0.1:{port}", process)
+    await wait_ready(f"http://127.0.0.1:{port}", process)
     return process
 
 

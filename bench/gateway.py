@@ -29,17 +29,27 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 
-from adly_kit.devstack._process import ManagedProcess, free_port, tail
+from adly_kit.devstack._process import ManagedProcess, free_port
 from adly_kit.devstack.run import service_command
 from adly_kit.identity import HEADER, sign
 from adly_kit.settings import DEV_IDENTITY_KEY
-from bench.harness import ROOT, BenchContext, CpuMeter, Row, percentile, ratio_row, server_pgid
+from bench.harness import (
+    ROOT,
+    BenchContext,
+    CpuMeter,
+    Row,
+    percentile,
+    ratio_row,
+    run_command,
+    server_pgid,
+    service_env,
+    wait_ready,
+)
 
 ISSUE = 3
 NAME = "gateway"
@@ -71,49 +81,6 @@ class Services:
         self.smtp.stop()
 
 
-def _env(ctx: BenchContext, url: str) -> dict[str, str]:
-    return dict(os.environ) | {
-        "PYTHONUNBUFFERED": "1",
-        "ADLY_ENVIRONMENT": "test",
-        "ADLY_LOG_LEVEL": "WARNING",
-        "ADLY_HTTP_HOST": "127.0.0.1",
-        "ADLY_DATABASE_URL": url,
-        "ADLY_KAFKA_BOOTSTRAP_SERVERS": ctx.bootstrap,
-        "ADLY_KAFKA_BROKER_KIND": ctx.broker_kind,
-        "ADLY_TOPIC_REPLICATION_FACTOR": "1",
-        "ADLY_TOPIC_MIN_INSYNC_REPLICAS": "1",
-        "ADLY_TOPIC_PARTITIONS": str(ctx.topic_partitions),
-    }
-
-
-async def _run(command: list[str], env: dict[str, str], log: Path) -> None:
-    with open(log, "wb") as out:
-        proc = await asyncio.create_subprocess_exec(*command, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT)
-        try:
-            code = await asyncio.wait_for(proc.wait(), 180)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            code = -1
-    if code != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({code}):\n{tail(log, 30)}")
-
-
-async def _ready(url: str, process: ManagedProcess, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if not process.is_running():
-                raise RuntimeError(f"{process.name} exited:\n{tail(process.log_path, 40)}")
-            try:
-                if (await client.get(f"{url}/ready")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{process.name} not ready in {timeout:.0f}s:\n{tail(process.log_path, 40)}")
-
-
 async def start_services(ctx: BenchContext) -> Services:
     from aiosmtpd.controller import Controller
 
@@ -123,7 +90,7 @@ async def start_services(ctx: BenchContext) -> Services:
 
     LOGS.mkdir(parents=True, exist_ok=True)
     url = ctx.fresh_database(DATABASE)
-    base = _env(ctx, url)
+    base = service_env(ctx, url)
     smtp_port, auth_port, gateway_port = free_port(), free_port(), free_port()
     smtp = Controller(Sink(), hostname="127.0.0.1", port=smtp_port)
     smtp.start()
@@ -139,17 +106,17 @@ async def start_services(ctx: BenchContext) -> Services:
             "CLIENT", "IP", "LOGIN", "LOGIN_IP", "TWO_FACTOR", "TWO_FACTOR_IP", "PASSWORD_RESET", "PASSWORD_RESET_IP")},
     }
     try:
-        await asyncio.gather(_run([*service_command("auth"), "migrate"], auth_env, LOGS / "auth.migrate.log"),
-                             _run([*service_command("gateway"), "migrate"], gateway_env, LOGS / "gateway.migrate.log"))
+        await asyncio.gather(run_command([*service_command("auth"), "migrate"], auth_env, LOGS / "auth.migrate.log"),
+                             run_command([*service_command("gateway"), "migrate"], gateway_env, LOGS / "gateway.migrate.log"))
         auth = ManagedProcess("adly-auth", [*service_command("auth"), "serve"], log_path=LOGS / "auth.log",
                               env=auth_env, grace=15.0)
         gateway = ManagedProcess("adly-gateway", [*service_command("gateway"), "serve"], log_path=LOGS / "gateway.log",
                                  env=gateway_env, grace=15.0)
         services = Services(auth, gateway, auth_port, gateway_port, smtp)
         auth.start()
-        await _ready(f"http://127.0.0.1:{auth_port}", auth)
+        await wait_ready(f"http://127.0.0.1:{auth_port}", auth)
         gateway.start()
-        await _ready(f"http://127.0.0.1:{gateway_port}", gateway)
+        await wait_ready(f"http://127.0.0.1:{gateway_port}", gateway)
         return services
     except BaseException:
         smtp.stop()

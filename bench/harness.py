@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import time
@@ -10,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from adly_kit.devstack._process import ManagedProcess, tail
 from adly_kit.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,3 +230,50 @@ def table(rows: Iterable[Row]) -> str:
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+# ----------------------------------------------------------- service processes
+
+
+def service_env(ctx: BenchContext, url: str) -> dict[str, str]:
+    """What a service process of the bench stack reads: its database, the bench broker."""
+    return dict(os.environ) | {
+        "PYTHONUNBUFFERED": "1",
+        "ADLY_ENVIRONMENT": "test",
+        "ADLY_LOG_LEVEL": "WARNING",
+        "ADLY_HTTP_HOST": "127.0.0.1",
+        "ADLY_DATABASE_URL": url,
+        "ADLY_KAFKA_BOOTSTRAP_SERVERS": ctx.bootstrap,
+        "ADLY_KAFKA_BROKER_KIND": ctx.broker_kind,
+        "ADLY_TOPIC_REPLICATION_FACTOR": "1",
+        "ADLY_TOPIC_MIN_INSYNC_REPLICAS": "1",
+        "ADLY_TOPIC_PARTITIONS": str(ctx.topic_partitions),
+    }
+
+
+async def run_command(command: list[str], env: dict[str, str], log: Path) -> None:
+    with open(log, "wb") as out:
+        proc = await asyncio.create_subprocess_exec(*command, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT)
+        try:
+            code = await asyncio.wait_for(proc.wait(), 180)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            code = -1
+    if code != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({code}):\n{tail(log, 30)}")
+
+
+async def wait_ready(url: str, process: ManagedProcess, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if not process.is_running():
+                raise RuntimeError(f"{process.name} exited:\n{tail(process.log_path, 40)}")
+            try:
+                if (await client.get(f"{url}/ready")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{process.name} not ready in {timeout:.0f}s:\n{tail(process.log_path, 40)}")
