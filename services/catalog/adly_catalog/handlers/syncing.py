@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from adly_events.contracts.catalog import SyncCompleted, SyncFailed, SyncProgressed, SyncResource, SyncStarted
+from adly_kit.eventstore import ConcurrencyConflict
 from adly_kit.outbound import OutboundError
 
 from adly_catalog.adapters.container import Adapters
@@ -40,7 +41,10 @@ async def run_sync(a: Adapters, sync_id: UUID, worker: str) -> None:
     except LeaseLost:
         log.warning("sync lease lost; another worker continues", extra={"sync": str(sync_id)})
     except (PlatformError, OutboundError) as error:
-        await _failed(a, sync_id, worker, error)
+        await _failed(a, sync_id, worker, error, retryable=getattr(error, "retryable", False))
+    except Exception as error:  # noqa: BLE001 - our fault or the database's: try again later, a bounded number of times
+        log.exception("sync stopped by an unexpected error", extra={"sync": str(sync_id)})
+        await _failed(a, sync_id, worker, error, retryable=True)
 
 
 async def _begin(a: Adapters, sync_id: UUID, worker: str) -> tuple[SyncRow | None, StoreRow | None]:
@@ -63,6 +67,7 @@ async def _begin(a: Adapters, sync_id: UUID, worker: str) -> tuple[SyncRow | Non
 
 
 READ_AHEAD = 4  # pages fetched and parsed before they are written; bounds memory
+CONFLICT_RETRIES = 3
 
 
 async def _pages(a: Adapters, sync: SyncRow, store: StoreRow, worker: str) -> None:
@@ -81,25 +86,47 @@ async def _pages(a: Adapters, sync: SyncRow, store: StoreRow, worker: str) -> No
             batch, failure = _waiting(await pages.get(), pages)
             if not batch:
                 break
-            async with a.engine.begin() as tx:
-                current = await _still_ours(a, tx, sync.id, worker)
-                if current is None:
-                    return
-                events = []
-                for page in batch:
-                    resource = position.resource
-                    write = a.mirror.products if resource is SyncResource.PRODUCTS else a.mirror.orders
-                    position = position.after_page(len(page.items), await write(tx, ref, page.items), page.next_cursor)
-                    events += _progress_events(a, store.id, position, resource, finished=page.next_cursor is None)
-                version = await a.syncs.record(tx, current, events) if events else version
-                await a.syncs.save(tx, current, position, version, state="completed" if position.done else None)
-                if position.done:
-                    await a.stores.mark_synced(tx, store.id, current.started_at)
-                    await a.worklist.release(tx, sync.id, worker)
+            written = await _write(a, sync, store, worker, ref, batch, position, version)
+            if written is None:
+                return
+            position, version = written
         if failure is not None:
             raise failure
     finally:
         reader.cancel()
+
+
+async def _write(a: Adapters, sync: SyncRow, store: StoreRow, worker: str, ref: StoreRef, batch: list,
+                 position: SyncPosition, version: int) -> tuple[SyncPosition, int] | None:
+    """The batch's writes and the cursor after it, in one transaction; again from the current
+    versions when a webhook changed one of its items in the meantime (a version conflict)."""
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        try:
+            return await _write_once(a, sync, store, worker, ref, batch, position, version)
+        except ConcurrencyConflict:
+            if attempt == CONFLICT_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _write_once(a: Adapters, sync: SyncRow, store: StoreRow, worker: str, ref: StoreRef, batch: list,
+                      position: SyncPosition, version: int) -> tuple[SyncPosition, int] | None:
+    async with a.engine.begin() as tx:
+        current = await _still_ours(a, tx, sync.id, worker)
+        if current is None:
+            return None
+        events = []
+        for page in batch:
+            resource = position.resource
+            write = a.mirror.products if resource is SyncResource.PRODUCTS else a.mirror.orders
+            position = position.after_page(len(page.items), await write(tx, ref, page.items), page.next_cursor)
+            events += _progress_events(a, store.id, position, resource, finished=page.next_cursor is None)
+        version = await a.syncs.record(tx, current, events) if events else version
+        await a.syncs.save(tx, current, position, version, state="completed" if position.done else None)
+        if position.done:
+            await a.stores.mark_synced(tx, store.id, current.started_at)
+            await a.worklist.release(tx, sync.id, worker)
+    return position, version
 
 
 def _waiting(first, pages: asyncio.Queue) -> tuple[list, BaseException | None]:
@@ -167,9 +194,8 @@ async def _still_ours(a: Adapters, tx, sync_id: UUID, worker: str) -> SyncRow | 
     return current
 
 
-async def _failed(a: Adapters, sync_id: UUID, worker: str, error: Exception) -> None:
+async def _failed(a: Adapters, sync_id: UUID, worker: str, error: Exception, *, retryable: bool) -> None:
     """Retry later what may pass (throttling, outages), else record SyncFailed with a reason."""
-    retryable = getattr(error, "retryable", False)
     async with a.engine.begin() as tx:
         sync = await a.syncs.get(tx, sync_id)
         if sync is None or sync.state not in ACTIVE:
@@ -192,4 +218,6 @@ def _reason(error: Exception) -> str:
         return "The store refused ADLY's access (the app was removed or its access revoked); reconnect the store."
     if isinstance(error, PlatformError):
         return f"The store platform answered with an error: {error.message}"
-    return f"The store platform could not be reached: {error}"
+    if isinstance(error, OutboundError):
+        return f"The store platform could not be reached: {error}"
+    return "The sync stopped on an internal error and gave up after several tries; ADLY's team is told."
