@@ -36,7 +36,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from adly_kit.devstack._process import ManagedProcess, free_port, tail
 from adly_kit.devstack.run import service_command
-from bench.harness import ROOT, BenchContext, CpuMeter, Row, percentile, run_command, server_pgid, service_env, wait_ready
+from bench.harness import (
+    ROOT,
+    BenchContext,
+    CpuMeter,
+    Row,
+    percentile,
+    run_command,
+    server_pgid,
+    service_env,
+    wait_ready,
+)
 
 ISSUE = 5
 NAME = "creative"
@@ -124,7 +134,13 @@ def _envelope(payload, aggregate_id: uuid.UUID, workspace_id: uuid.UUID) -> byte
 
 
 def _product(photo_url: str, index: int):
-    from adly_events.contracts.catalog import CatalogProduct, ProductImage, ProductStatus, ProductUpserted, ProductVariant
+    from adly_events.contracts.catalog import (
+        CatalogProduct,
+        ProductImage,
+        ProductStatus,
+        ProductUpserted,
+        ProductVariant,
+    )
     from adly_events.contracts.common import Money
 
     price = Money(amount=Decimal(99 + 10 * index), currency="SAR")

@@ -291,7 +291,7 @@ async def run(ctx: BenchContext) -> list[Row]:
     added = stats["gateway"]["p50"] - stats["direct"]["p50"]
     detail = {
         "latency_ms": stats, "requests_per_s": rps, "concurrency": CONCURRENCY, "throughput_seconds": elapsed,
-        "request": f"GET /v1/workspaces/{{id}} (auth), as its owner", "cpu": cpu, "latency_cpu": latency_cpu,
+        "request": "GET /v1/workspaces/{id} (auth), as its owner", "cpu": cpu, "latency_cpu": latency_cpu,
         "rate_limits": f"every ADLY_RATE_LIMIT_* = {UNLIMITED}",
     }
     rows = [

@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from adly_kit.devstack import ApacheKafka, EmbeddedPostgres, TansuBroker
 
 

@@ -6,11 +6,11 @@ real broker, with the catalog, auth and the gateway running as processes.
 from __future__ import annotations
 
 import asyncio
+
 import httpx
 import pytest
 
 from adly_kit.testing.plugin import read_topic
-
 from tests.e2e.conftest import People, Stack, eventually, report
 
 PLATFORMS = ["shopify", "woocommerce", "salla", "zid"]

@@ -73,7 +73,7 @@ def test_refresh_rotates_and_a_reused_token_ends_the_family_at_the_gateway(e2e: 
         newest = refresh(e2e, tokens[-1])
         assert newest.status_code == 400 and newest.json()["error"] == "invalid_grant", newest.text
 
-        refused = until_status(lambda: audit_log(e2e, workspace_id, latest), 401, since=revoked_at)
+        refused = until_status(lambda ws=workspace_id, bearer=latest: audit_log(e2e, ws, bearer), 401, since=revoked_at)
         assert refused is not None, "the gateway kept accepting an access token of a revoked family"
         delays.append(refused)
         for access in accesses:
@@ -136,7 +136,7 @@ def test_a_downgraded_role_and_a_removed_member_take_effect_within_seconds(e2e: 
         changed = e2e.request("PATCH", f"/v1/workspaces/{workspace_id}/members/{member.user_id}", who=owner,
                               proof=proof, json={"role": "analyst"})
         assert changed.status_code == 204, changed.text
-        delay = until_status(lambda: audit_log(e2e, workspace_id, member.bearer), 403, since=started)
+        delay = until_status(lambda ws=workspace_id, bearer=member.bearer: audit_log(e2e, ws, bearer), 403, since=started)
         assert delay is not None, "the gateway kept the old role"
         downgrades.append(delay)
 
@@ -144,7 +144,7 @@ def test_a_downgraded_role_and_a_removed_member_take_effect_within_seconds(e2e: 
         removed = e2e.request("DELETE", f"/v1/workspaces/{workspace_id}/members/{member.user_id}", who=owner,
                               proof=proof)
         assert removed.status_code == 204, removed.text
-        delay = until_status(lambda: audit_log(e2e, workspace_id, member.bearer), 404, since=started)
+        delay = until_status(lambda ws=workspace_id, bearer=member.bearer: audit_log(e2e, ws, bearer), 404, since=started)
         assert delay is not None, "the gateway kept the removed member"
         removals.append(delay)
         assert e2e.request("GET", f"/v1/workspaces/{workspace_id}", who=member).status_code == 404
@@ -163,7 +163,7 @@ def test_a_revoked_api_key_is_refused_within_seconds(e2e: Stack, people: People)
         started = time.monotonic()
         revoked = e2e.request("DELETE", f"/v1/workspaces/{workspace_id}/api-keys/{key.key_id}", who=owner)
         assert revoked.status_code == 204, revoked.text
-        delay = until_status(lambda: audit_log(e2e, workspace_id, key.bearer), 401, since=started)
+        delay = until_status(lambda ws=workspace_id, bearer=key.bearer: audit_log(e2e, ws, bearer), 401, since=started)
         assert delay is not None, "the gateway kept accepting a revoked API key"
         delays.append(delay)
     report(f"API key revoked -> gateway answers 401: {summary(delays)}")

@@ -6,10 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
-from adly_events import CATALOG
-from adly_kit.cli import main_for
-from adly_kit.service import Runtime, Service, topics_of
-
 from adly_auth.adapters.container import Adapters
 from adly_auth.entrypoints import http
 from adly_auth.entrypoints.background import send_mail
@@ -17,6 +13,9 @@ from adly_auth.entrypoints.commands import rotate_keys
 from adly_auth.entrypoints.consumers import subscriptions
 from adly_auth.projections.workspaces import WorkspaceProjection
 from adly_auth.settings import AuthSettings
+from adly_events import CATALOG
+from adly_kit.cli import main_for
+from adly_kit.service import Runtime, Service, topics_of
 
 NAME = "auth"
 CONTEXT = "auth"

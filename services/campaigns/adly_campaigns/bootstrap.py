@@ -3,13 +3,12 @@
 from pathlib import Path
 
 import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
-from adly_events import CATALOG
-from adly_kit.cli import main_for
-from adly_kit.service import Service, topics_of
-
 from adly_campaigns.entrypoints.consumers import subscriptions
 from adly_campaigns.entrypoints.http import router
 from adly_campaigns.projections import projections
+from adly_events import CATALOG
+from adly_kit.cli import main_for
+from adly_kit.service import Service, topics_of
 
 NAME = "campaigns"
 CONTEXT = "campaigns"

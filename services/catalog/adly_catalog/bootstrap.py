@@ -6,11 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
-from adly_events import CATALOG
-from adly_kit.cli import main_for
-from adly_kit.service import Runtime, Service, topics_of
-from adly_kit.worklist import run_worklist
-
 from adly_catalog.adapters.container import Adapters
 from adly_catalog.entrypoints import http
 from adly_catalog.entrypoints.consumers import deleted_workspaces
@@ -18,6 +13,10 @@ from adly_catalog.handlers.scheduling import run_scheduler
 from adly_catalog.handlers.syncing import run_sync
 from adly_catalog.projections import projections
 from adly_catalog.settings import CatalogSettings
+from adly_events import CATALOG
+from adly_kit.cli import main_for
+from adly_kit.service import Runtime, Service, topics_of
+from adly_kit.worklist import run_worklist
 
 NAME = "catalog"
 CONTEXT = "catalog"

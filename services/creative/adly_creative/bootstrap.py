@@ -9,20 +9,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
-from adly_events import CATALOG
-from adly_kit.cli import main_for
-from adly_kit.db import make_engine
-from adly_kit.eventstore import EventStore
-from adly_kit.service import Runtime, Service, topics_of
 from fastapi import FastAPI
 
+import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
 from adly_creative.adapters.container import Adapters
 from adly_creative.entrypoints import http
 from adly_creative.entrypoints.background import generation_worker
 from adly_creative.entrypoints.consumers import subscriptions
 from adly_creative.projections.jobs import JobProjection
 from adly_creative.settings import CreativeSettings
+from adly_events import CATALOG
+from adly_kit.cli import main_for
+from adly_kit.db import make_engine
+from adly_kit.eventstore import EventStore
+from adly_kit.service import Runtime, Service, topics_of
 
 NAME = "creative"
 CONTEXT = "creative"

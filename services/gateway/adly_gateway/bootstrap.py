@@ -11,19 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
 import asyncpg
-from adly_events import CATALOG
-from adly_kit.cli import main_for
-from adly_kit.service import Service, topics_of
-from adly_kit.settings import ServiceSettings
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-
-from adly_kit.app import document_problems
 from prometheus_client import Histogram
 from starlette.middleware.cors import CORSMiddleware
 
+import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
+from adly_events import CATALOG
 from adly_gateway.adapters.audit import AuditLog
 from adly_gateway.adapters.idempotency import IdempotencyStore
 from adly_gateway.adapters.live import LiveFeed
@@ -38,6 +33,10 @@ from adly_gateway.entrypoints.middleware import EdgeMiddleware
 from adly_gateway.handlers.admission import Admitter
 from adly_gateway.projections import projections
 from adly_gateway.settings import GatewaySettings
+from adly_kit.app import document_problems
+from adly_kit.cli import main_for
+from adly_kit.service import Service, topics_of
+from adly_kit.settings import ServiceSettings
 
 NAME = "gateway"
 CONTEXT = "gateway"

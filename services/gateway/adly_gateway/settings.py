@@ -7,10 +7,9 @@ from typing import Annotated
 from pydantic import field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from adly_kit.settings import ServiceSettings
-
 from adly_gateway.domain.ratelimit import Quota
 from adly_gateway.domain.routes import RatePolicy
+from adly_kit.settings import ServiceSettings
 
 UPSTREAMS = ("auth", "catalog", "campaigns", "creative", "analytics")
 MIB = 1024 * 1024

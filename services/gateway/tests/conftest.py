@@ -32,13 +32,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from adly_events import CATALOG
+from adly_gateway.bootstrap import MIGRATIONS, build
+from adly_gateway.settings import GatewaySettings
 from adly_kit import identity as kit_identity
 from adly_kit import migrations
 from adly_kit.app import create_app
 from adly_kit.service import Runtime
-
-from adly_gateway.bootstrap import MIGRATIONS, build
-from adly_gateway.settings import GatewaySettings
 
 
 def free_port() -> int:

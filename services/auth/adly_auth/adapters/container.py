@@ -7,10 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adly_kit.crypto import Keyring
-from adly_kit.eventstore import EventStore
-from adly_kit.service import Runtime
-
 from adly_auth.adapters.api_keys import ApiKeys
 from adly_auth.adapters.mail import MailQueue
 from adly_auth.adapters.oidc import OidcConfig, OidcProvider
@@ -22,6 +18,9 @@ from adly_auth.adapters.users import OneTimeTokens, RecoveryCodes, Users
 from adly_auth.adapters.workspaces import Invitations, WorkspaceQueries, WorkspaceRepository
 from adly_auth.projections.workspaces import WorkspaceProjection
 from adly_auth.settings import AuthSettings
+from adly_kit.crypto import Keyring
+from adly_kit.eventstore import EventStore
+from adly_kit.service import Runtime
 
 
 @dataclass

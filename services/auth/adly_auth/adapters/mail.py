@@ -19,10 +19,9 @@ import aiosmtplib
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adly_kit.crypto import Keyring, Sealed
-
-from adly_kit.sql import Statements, utc_now
 from adly_auth.settings import AuthSettings
+from adly_kit.crypto import Keyring, Sealed
+from adly_kit.sql import Statements, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_kit.sql import Statements, utc_now
 from adly_auth.domain.secrets import sha256
+from adly_kit.sql import Statements, utc_now
 
 
 class OidcStates:

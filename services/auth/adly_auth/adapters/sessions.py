@@ -9,8 +9,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_kit.sql import Statements, utc_now
 from adly_auth.domain.secrets import new_refresh_token, sha256
+from adly_kit.sql import Statements, utc_now
 
 
 @dataclass(frozen=True)

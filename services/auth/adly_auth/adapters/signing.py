@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_kit.crypto import Keyring, Sealed
-
 from adly_kit.sql import Statements, utc_now
 
 ALGORITHM = "EdDSA"

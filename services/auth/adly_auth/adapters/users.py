@@ -8,9 +8,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_kit.sql import Statements, utc_now
 from adly_auth.domain.secrets import random_token, sha256
 from adly_auth.domain.totp import TotpState
+from adly_kit.sql import Statements, utc_now
 
 _COLUMNS = """id, email, password_hash, email_verified_at, created_at, event_version, totp_secret,
               totp_enabled_at, totp_last_step, totp_failures, totp_locked_until"""

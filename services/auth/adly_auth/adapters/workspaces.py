@@ -10,15 +10,14 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events import CATALOG
-from adly_events.contracts.common import Contract
-from adly_kit.eventstore import EventStore
-
-from adly_kit.recording import record
-from adly_kit.sql import Statements, utc_now
 from adly_auth.domain.secrets import random_token, sha256
 from adly_auth.domain.workspace import Workspace
 from adly_auth.projections.workspaces import WorkspaceProjection
+from adly_events import CATALOG
+from adly_events.contracts.common import Contract
+from adly_kit.eventstore import EventStore
+from adly_kit.recording import record
+from adly_kit.sql import Statements, utc_now
 
 
 class WorkspaceRepository:

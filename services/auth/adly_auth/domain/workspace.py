@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from adly_auth.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from adly_events.contracts.auth import (
     MemberAdded,
     MemberRemoved,
@@ -23,8 +24,6 @@ from adly_events.contracts.auth import (
     WorkspaceRole,
 )
 from adly_events.contracts.common import Contract
-
-from adly_auth.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 Role = WorkspaceRole
 RANK = {Role.OWNER: 4, Role.ADMIN: 3, Role.MARKETER: 2, Role.ANALYST: 1}

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Literal
 from urllib.parse import parse_qs, unquote_plus
 
-from typing import Literal
-
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
 from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel
 
 from adly_auth.domain.errors import DomainError, InvalidCredentials
 from adly_auth.entrypoints.deps import AdaptersDep, CurrentUser, unit_of_work

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from adly_kit.service import Runtime
-
 from adly_auth.adapters.container import Adapters
 from adly_auth.adapters.mail import MailWorker, SmtpSender
+from adly_kit.service import Runtime
 
 
 async def send_mail(runtime: Runtime) -> None:

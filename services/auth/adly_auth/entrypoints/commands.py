@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from adly_kit.service import Runtime
-
 from adly_auth.adapters.container import Adapters
+from adly_kit.service import Runtime
 
 
 async def rotate_keys(runtime: Runtime, args: list[str]) -> None:

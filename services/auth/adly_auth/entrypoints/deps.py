@@ -11,12 +11,11 @@ from uuid import UUID
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_kit.identity import CurrentIdentity, Identity
-from adly_kit.permissions import allows, needs_two_factor
-
 from adly_auth.adapters.container import Adapters
 from adly_auth.domain.errors import NotAllowed, NotFound
 from adly_auth.domain.workspace import Role
+from adly_kit.identity import CurrentIdentity, Identity
+from adly_kit.permissions import allows, needs_two_factor
 
 
 def adapters(request: Request) -> Adapters:

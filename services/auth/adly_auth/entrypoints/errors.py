@@ -8,10 +8,9 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from adly_kit.app import problem
-
 from adly_auth.domain.errors import DomainError, LockedOut
 from adly_auth.handlers.outcomes import OAuthError
+from adly_kit.app import problem
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

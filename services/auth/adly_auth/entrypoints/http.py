@@ -11,10 +11,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from adly_kit.service import Runtime
-
 from adly_auth.adapters.container import Adapters
 from adly_auth.entrypoints import auth_routes, workspace_routes
+from adly_kit.service import Runtime
 
 
 def router(make_adapters: Callable[[Runtime], Adapters] = Adapters.for_runtime) -> APIRouter:

@@ -36,10 +36,12 @@ from adly_auth.entrypoints.schemas import (
     NewApiKey,
     NewInvitation,
     NewWorkspace,
-    OwnershipTransfer as OwnershipTransferBody,
     RoleChange,
     WorkspaceChange,
     WorkspaceOut,
+)
+from adly_auth.entrypoints.schemas import (
+    OwnershipTransfer as OwnershipTransferBody,
 )
 from adly_auth.handlers import api_keys, workspaces
 

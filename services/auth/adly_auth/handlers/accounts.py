@@ -8,8 +8,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events.contracts.auth import EmailVerified, UserRegistered
-
 from adly_auth.adapters.container import Adapters
 from adly_auth.adapters.mail import Mail
 from adly_auth.domain.credentials import check_password, normalise_email
@@ -18,6 +16,7 @@ from adly_auth.handlers.outcomes import Tokens, TwoFactorChallenge
 from adly_auth.handlers.sessions import revoke_all_sessions, start_session
 from adly_auth.handlers.two_factor import challenge
 from adly_auth.handlers.user_events import record_user_event
+from adly_events.contracts.auth import EmailVerified, UserRegistered
 
 VERIFY_EMAIL, RESET_PASSWORD = "verify_email", "reset_password"
 

@@ -7,15 +7,14 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events.contracts.auth import ApiKeyCreated, ApiKeyRevoked
-
 from adly_auth.adapters.api_keys import ApiKey
 from adly_auth.adapters.container import Adapters
-from adly_kit.recording import record
-from adly_kit.sql import utc_now
 from adly_auth.domain.errors import InvalidInput, NotAllowed, NotFound
 from adly_auth.domain.secrets import new_api_key, sha256
 from adly_auth.domain.workspace import RANK, Role
+from adly_events.contracts.auth import ApiKeyCreated, ApiKeyRevoked
+from adly_kit.recording import record
+from adly_kit.sql import utc_now
 
 
 async def create(tx: AsyncConnection, a: Adapters, workspace_id: UUID, name: str, role: Role, by: UUID,

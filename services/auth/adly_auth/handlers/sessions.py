@@ -7,14 +7,13 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events.contracts.auth import SessionRevoked
-from adly_kit.identity import Identity
-
 from adly_auth.adapters.container import Adapters
-from adly_kit.recording import record
-from adly_kit.sql import utc_now
 from adly_auth.domain.secrets import api_key_id, looks_like_refresh_token, same_hash
 from adly_auth.handlers.outcomes import OAuthError, Tokens
+from adly_events.contracts.auth import SessionRevoked
+from adly_kit.identity import Identity
+from adly_kit.recording import record
+from adly_kit.sql import utc_now
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 

@@ -7,12 +7,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events.contracts.auth import TwoFactorEnabled
-from adly_kit.crypto import Sealed
-
 from adly_auth.adapters.container import Adapters
 from adly_auth.adapters.signing import InvalidToken
-from adly_kit.sql import utc_now
 from adly_auth.adapters.users import User
 from adly_auth.domain import totp
 from adly_auth.domain.errors import Conflict, DomainError, InvalidCredentials, LockedOut
@@ -20,6 +16,9 @@ from adly_auth.domain.secrets import new_recovery_codes, normalise_recovery_code
 from adly_auth.handlers.outcomes import Tokens
 from adly_auth.handlers.sessions import start_session
 from adly_auth.handlers.user_events import record_user_event
+from adly_events.contracts.auth import TwoFactorEnabled
+from adly_kit.crypto import Sealed
+from adly_kit.sql import utc_now
 
 CHALLENGE = ("2fa-challenge+jwt", "adly-2fa-challenge")
 PROOF = ("2fa+jwt", "adly-2fa")

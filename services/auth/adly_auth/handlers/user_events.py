@@ -6,9 +6,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events.contracts.common import Contract
-
 from adly_auth.adapters.container import Adapters
+from adly_events.contracts.common import Contract
 from adly_kit.recording import record
 
 

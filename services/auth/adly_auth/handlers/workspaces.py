@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_auth.adapters.container import Adapters
 from adly_auth.adapters.mail import Mail
-from adly_kit.sql import utc_now
 from adly_auth.adapters.workspaces import Invitation
 from adly_auth.domain.credentials import normalise_email
 from adly_auth.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from adly_auth.domain.workspace import Role, Workspace
 from adly_auth.handlers.api_keys import revoke_all_keys
+from adly_kit.sql import utc_now
 
 
 async def create(tx: AsyncConnection, a: Adapters, name: str, owner_id: UUID) -> Workspace:

@@ -26,15 +26,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, HTTPException, Request
 from sqlalchemy import text
 
+from adly_auth.bootstrap import MIGRATIONS, build
+from adly_auth.domain import totp
+from adly_auth.settings import AuthSettings
 from adly_kit import migrations
 from adly_kit.app import create_app
 from adly_kit.identity import sign
 from adly_kit.service import Runtime
 from adly_kit.testing.plugin import KafkaUnderTest, drop_schema
-
-from adly_auth.bootstrap import MIGRATIONS, build
-from adly_auth.domain import totp
-from adly_auth.settings import AuthSettings
 
 PASSWORD = "correct horse battery staple"
 CLIENT_ID, CLIENT_SECRET = "adly-test-client", "fake-client-secret"

@@ -9,19 +9,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adly_events.contracts.catalog import StorePlatform
-from adly_kit.crypto import Keyring
-from adly_kit.eventstore import EventStore
-from adly_kit.outbound import Outbound, RetryPolicy, make_client
-from adly_kit.service import Runtime
-from adly_kit.worklist import Worklist
-
 from adly_catalog.adapters.intake import Deliveries, PendingConnections
 from adly_catalog.adapters.mirror import Mirror
 from adly_catalog.adapters.stores import StoreRepository
 from adly_catalog.adapters.syncs import ACTIVE, SyncRepository
 from adly_catalog.adapters.vault import CredentialVault
 from adly_catalog.settings import CatalogSettings
+from adly_events.contracts.catalog import StorePlatform
+from adly_kit.crypto import Keyring
+from adly_kit.eventstore import EventStore
+from adly_kit.outbound import Outbound, RetryPolicy, make_client
+from adly_kit.service import Runtime
+from adly_kit.worklist import Worklist
 
 
 def customer_hasher(settings: CatalogSettings):

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_catalog.domain.identity import fingerprint_of, order_id, product_id
 from adly_events.contracts.catalog import (
     CatalogOrder,
     CatalogProduct,
@@ -28,8 +29,6 @@ from adly_kit.eventstore import EventStore
 from adly_kit.recording import envelopes_for
 from adly_kit.sql import Statements
 from adly_kit.telemetry import current_trace
-
-from adly_catalog.domain.identity import fingerprint_of, order_id, product_id
 
 
 @dataclass(frozen=True)

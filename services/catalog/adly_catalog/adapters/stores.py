@@ -9,13 +9,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_catalog.domain.platform import StoreAddress
+from adly_catalog.domain.store import StoreState
 from adly_events.contracts.catalog import StoreConnected, StoreDisconnected, StorePlatform
 from adly_kit.eventstore import EventStore
 from adly_kit.recording import record
 from adly_kit.sql import Statements, utc_now
-
-from adly_catalog.domain.platform import StoreAddress
-from adly_catalog.domain.store import StoreState
 
 _COLUMNS = """id, workspace_id, platform, domain, name, currency, status, version, connected_at,
               disconnected_at, disconnect_reason, webhook_ids, webhook_token_hash, last_synced_at"""

@@ -10,13 +10,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_catalog.domain.sync import Counts, SyncPosition
 from adly_events.contracts.catalog import SyncKind, SyncResource
 from adly_events.contracts.common import Contract
 from adly_kit.eventstore import EventStore
 from adly_kit.recording import record
 from adly_kit.sql import Statements
-
-from adly_catalog.domain.sync import Counts, SyncPosition
 
 ACTIVE = ("queued", "running")
 _COLUMNS = """id, store_id, workspace_id, kind, state, version, resources, resource_index, cursor, updated_since,

@@ -14,10 +14,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_catalog.domain.platform import Credentials
 from adly_kit.crypto import Keyring, Sealed
 from adly_kit.sql import Statements
-
-from adly_catalog.domain.platform import Credentials
 
 
 def _aad(workspace_id: UUID, store_id: UUID) -> bytes:

@@ -13,13 +13,12 @@ from uuid import UUID
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from adly_events.contracts.catalog import StorePlatform
-from adly_kit.app import problem
-from adly_kit.outbound import OutboundError
-
 from adly_catalog.domain.platform import PlatformError
 from adly_catalog.entrypoints.deps import AdaptersDep
 from adly_catalog.handlers import connecting, receiving
+from adly_events.contracts.catalog import StorePlatform
+from adly_kit.app import problem
+from adly_kit.outbound import OutboundError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/stores", tags=["store callbacks"])

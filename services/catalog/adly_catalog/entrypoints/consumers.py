@@ -5,16 +5,15 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_catalog.adapters.stores import StoreRepository
+from adly_catalog.adapters.syncs import SyncRepository
+from adly_catalog.domain import store as store_rules
 from adly_events import CATALOG, EventEnvelope
 from adly_events.contracts.auth import WorkspaceDeleted
 from adly_events.contracts.catalog import DisconnectReason
 from adly_events.topics import topic_for
 from adly_kit.eventstore import EventStore
 from adly_kit.service import Subscription
-
-from adly_catalog.adapters.stores import StoreRepository
-from adly_catalog.adapters.syncs import SyncRepository
-from adly_catalog.domain import store as store_rules
 
 
 def deleted_workspaces(schema: str) -> Subscription:

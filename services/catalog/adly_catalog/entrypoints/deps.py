@@ -8,12 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from adly_kit.identity import workspace_permission
-from adly_kit.outbound import OutboundError
-
 from adly_catalog.adapters.container import Adapters
 from adly_catalog.domain.platform import CredentialsRejected, PlatformError
 from adly_catalog.handlers.connecting import ConnectionRefused
+from adly_kit.identity import workspace_permission
+from adly_kit.outbound import OutboundError
 
 
 def adapters(request: Request) -> Adapters:

@@ -11,10 +11,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from adly_kit.service import Runtime
-
 from adly_catalog.adapters.container import Adapters
 from adly_catalog.entrypoints import callback_routes, store_routes
+from adly_kit.service import Runtime
 
 
 def router(make_adapters: Callable[[Runtime], Adapters]) -> APIRouter:

@@ -6,12 +6,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from adly_events.contracts.catalog import DisconnectReason, StorePlatform, SyncKind
-from adly_kit.identity import Identity
-
 from adly_catalog.adapters.stores import StoreRow
 from adly_catalog.adapters.syncs import SyncRow
-from adly_catalog.entrypoints.deps import AdaptersDep, StoresConnect, StoresDisconnect, StoresRead, StoresSync, merchant_errors
+from adly_catalog.domain.sync import changes_since
+from adly_catalog.entrypoints.deps import (
+    AdaptersDep,
+    StoresConnect,
+    StoresDisconnect,
+    StoresRead,
+    StoresSync,
+    merchant_errors,
+)
 from adly_catalog.entrypoints.schemas import (
     Authorization,
     ItemOut,
@@ -22,8 +27,9 @@ from adly_catalog.entrypoints.schemas import (
     SyncRequest,
     WooCommerceKeys,
 )
-from adly_catalog.domain.sync import changes_since
 from adly_catalog.handlers import connecting, disconnecting
+from adly_events.contracts.catalog import DisconnectReason, StorePlatform, SyncKind
+from adly_kit.identity import Identity
 
 router = APIRouter(prefix="/v1/workspaces/{workspace_id}/stores", tags=["stores"])
 

@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
-from adly_events.contracts.catalog import StoreConnected, StorePlatform, SyncKind
-
 from adly_catalog.adapters.container import Adapters
 from adly_catalog.adapters.intake import PendingConnection
 from adly_catalog.adapters.stores import StoreRow
 from adly_catalog.domain import store as store_rules
 from adly_catalog.domain.platform import Credentials, PlatformError, StoreAddress, StoreInfo
+from adly_events.contracts.catalog import StoreConnected, StorePlatform, SyncKind
 
 log = logging.getLogger(__name__)
 OAUTH_PLATFORMS = (StorePlatform.SHOPIFY, StorePlatform.SALLA, StorePlatform.ZID)

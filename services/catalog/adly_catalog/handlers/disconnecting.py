@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from adly_events.contracts.catalog import DisconnectReason
-
 from adly_catalog.adapters.container import Adapters
 from adly_catalog.adapters.stores import StoreRow
 from adly_catalog.domain import store as store_rules
+from adly_events.contracts.catalog import DisconnectReason
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,6 @@ from uuid import UUID
 from fastapi import Response
 from fastapi.responses import JSONResponse
 
-from adly_events.contracts.catalog import DisconnectReason, StorePlatform
-from adly_kit.app import problem
-
 from adly_catalog.adapters.container import Adapters
 from adly_catalog.adapters.mirror import StoreRef
 from adly_catalog.adapters.platforms import salla, woocommerce_wire, zid
@@ -31,6 +28,8 @@ from adly_catalog.domain.identity import product_id
 from adly_catalog.domain.platform import ChangeKind, PlatformError, WebhookChange
 from adly_catalog.handlers import disconnecting
 from adly_catalog.handlers.credentials import with_credentials
+from adly_events.contracts.catalog import DisconnectReason, StorePlatform
+from adly_kit.app import problem
 
 log = logging.getLogger(__name__)
 

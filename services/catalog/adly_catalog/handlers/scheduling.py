@@ -10,10 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from adly_events.contracts.catalog import SyncKind
-
 from adly_catalog.adapters.container import Adapters
 from adly_catalog.domain.sync import changes_since
+from adly_events.contracts.catalog import SyncKind
 
 log = logging.getLogger(__name__)
 _LOCK = 0x63617461  # "cata": one scheduler at a time across catalog processes

@@ -13,10 +13,6 @@ import logging
 from datetime import UTC, datetime
 from uuid import UUID
 
-from adly_events.contracts.catalog import SyncCompleted, SyncFailed, SyncProgressed, SyncResource, SyncStarted
-from adly_kit.eventstore import ConcurrencyConflict
-from adly_kit.outbound import OutboundError
-
 from adly_catalog.adapters.container import Adapters
 from adly_catalog.adapters.mirror import StoreRef
 from adly_catalog.adapters.stores import StoreRow
@@ -24,6 +20,9 @@ from adly_catalog.adapters.syncs import ACTIVE, SyncRow
 from adly_catalog.domain.platform import CredentialsRejected, PlatformError, RateLimited
 from adly_catalog.domain.sync import SyncPosition, reports_progress, retry_delay_seconds, should_retry
 from adly_catalog.handlers.credentials import current, refresh
+from adly_events.contracts.catalog import SyncCompleted, SyncFailed, SyncProgressed, SyncResource, SyncStarted
+from adly_kit.eventstore import ConcurrencyConflict
+from adly_kit.outbound import OutboundError
 
 log = logging.getLogger(__name__)
 

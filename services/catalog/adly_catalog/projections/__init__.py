@@ -10,13 +10,12 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_catalog.adapters.mirror import Mirror, StoreRef
+from adly_catalog.domain.identity import fingerprint
 from adly_events import CATALOG, EventEnvelope
 from adly_events.contracts.catalog import OrderPlaced, OrderUpdated, ProductRemoved, ProductUpserted
 from adly_kit.db import safe_schema
 from adly_kit.eventstore import EventStore
-
-from adly_catalog.adapters.mirror import Mirror, StoreRef
-from adly_catalog.domain.identity import fingerprint
 
 
 class MirrorProjection:

@@ -12,14 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from adly_catalog.bootstrap import MIGRATIONS, build
+from adly_catalog.settings import CatalogSettings
 from adly_kit import migrations
 from adly_kit.app import create_app
 from adly_kit.identity import sign
 from adly_kit.service import Runtime
 from adly_kit.testing.plugin import drop_schema
-
-from adly_catalog.bootstrap import MIGRATIONS, build
-from adly_catalog.settings import CatalogSettings
 
 
 @dataclass

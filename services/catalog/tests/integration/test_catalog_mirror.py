@@ -9,15 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from adly_events.contracts.catalog import CatalogProduct, ProductStatus, ProductVariant, StorePlatform
-from adly_events.contracts.common import Money
-from adly_kit.crypto import DecryptionFailed, Keyring
-from adly_kit.eventstore import ConcurrencyConflict
-
 from adly_catalog.adapters.mirror import StoreRef
 from adly_catalog.adapters.vault import CredentialVault
 from adly_catalog.domain.identity import product_id
 from adly_catalog.domain.platform import Credentials
+from adly_events.contracts.catalog import CatalogProduct, ProductStatus, ProductVariant, StorePlatform
+from adly_events.contracts.common import Money
+from adly_kit.crypto import DecryptionFailed, Keyring
+from adly_kit.eventstore import ConcurrencyConflict
 
 
 def product(external_id: str, price: str = "19.99", name: str = "Linen shirt") -> CatalogProduct:

@@ -12,8 +12,14 @@ from fastapi import FastAPI, Request
 from pydantic import SecretStr
 
 from adly_catalog.adapters.platforms.shopify import WEBHOOK_TOPICS, ShopifyClient
-from adly_catalog.domain.platform import ChangeKind, Credentials, CredentialsRejected, PlatformError, RateLimited, \
-    StoreAddress
+from adly_catalog.domain.platform import (
+    ChangeKind,
+    Credentials,
+    CredentialsRejected,
+    PlatformError,
+    RateLimited,
+    StoreAddress,
+)
 from adly_catalog.settings import CatalogSettings
 from adly_events.contracts.catalog import OrderStatus, StorePlatform
 from adly_kit.outbound import Outbound, RedirectRefused, ResponseTooLarge, RetryPolicy, Unreachable, make_client

@@ -12,17 +12,15 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from adly_catalog.bootstrap import MIGRATIONS, build
+from adly_catalog.domain.platform import Credentials, StoreInfo
+from adly_catalog.handlers import connecting
+from adly_catalog.handlers.scheduling import queue_due_syncs
 from adly_events.contracts.catalog import StorePlatform
 from adly_kit import migrations
 from adly_kit.app import create_app
 from adly_kit.service import Runtime
 from adly_kit.testing.plugin import drop_schema
-
-from adly_catalog.bootstrap import MIGRATIONS, build
-from adly_catalog.domain.platform import Credentials, StoreInfo
-from adly_catalog.handlers import connecting
-from adly_catalog.handlers.scheduling import queue_due_syncs
-
 from tests.fakes.shopify import ShopifyFake
 
 from .conftest import CatalogHarness, catalog_settings

@@ -15,7 +15,14 @@ from fastapi.responses import PlainTextResponse
 
 from adly_catalog.adapters.platforms import woocommerce_wire as wire
 from adly_catalog.adapters.platforms.woocommerce import WEBHOOK_TOPICS, WooCommerceClient, parse_authorization_callback
-from adly_catalog.domain.platform import ChangeKind, Credentials, CredentialsRejected, PlatformError, RateLimited, StoreAddress
+from adly_catalog.domain.platform import (
+    ChangeKind,
+    Credentials,
+    CredentialsRejected,
+    PlatformError,
+    RateLimited,
+    StoreAddress,
+)
 from adly_catalog.settings import CatalogSettings
 from adly_events.contracts.catalog import StorePlatform
 from adly_kit.outbound import Outbound, RedirectRefused, ResponseTooLarge, RetryPolicy, Unreachable, make_client

@@ -7,6 +7,16 @@ from decimal import Decimal
 
 import pytest
 
+from adly_catalog.domain import store as store_rules
+from adly_catalog.domain.identity import fingerprint, order_id, product_id
+from adly_catalog.domain.sync import (
+    ALL_RESOURCES,
+    Counts,
+    SyncPosition,
+    reports_progress,
+    retry_delay_seconds,
+    should_retry,
+)
 from adly_events.contracts.catalog import (
     CatalogProduct,
     DisconnectReason,
@@ -18,17 +28,6 @@ from adly_events.contracts.catalog import (
     SyncResource,
 )
 from adly_events.contracts.common import Money
-
-from adly_catalog.domain import store as store_rules
-from adly_catalog.domain.identity import fingerprint, order_id, product_id
-from adly_catalog.domain.sync import (
-    ALL_RESOURCES,
-    Counts,
-    SyncPosition,
-    reports_progress,
-    retry_delay_seconds,
-    should_retry,
-)
 
 
 def test_a_sync_moves_to_orders_after_the_last_page_of_products():

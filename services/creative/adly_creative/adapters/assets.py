@@ -10,8 +10,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_kit.sql import Statements
 from adly_creative.domain.assets import AssetMeta, AssetStore
+from adly_kit.sql import Statements
 
 _COLUMNS = "id, workspace_id, kind, format, media_type, bytes, sha256, width, height, duration_seconds"
 

@@ -7,12 +7,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adly_kit.crypto import Keyring
-from adly_kit.eventstore import EventStore
-from adly_kit.outbound import RetryPolicy as OutboundRetry
-from adly_kit.outbound import Outbound, make_client
-from adly_kit.service import Runtime
-
 from adly_creative.adapters.asset_store import LocalAssetStore, S3AssetStore
 from adly_creative.adapters.assets import AssetLibrary
 from adly_creative.adapters.jobs import JobQueries, JobQueue, JobRepository, UsageLedger
@@ -25,6 +19,11 @@ from adly_creative.domain.assets import AssetStore
 from adly_creative.domain.routing import RetryPolicy
 from adly_creative.projections.jobs import JobProjection
 from adly_creative.settings import CreativeSettings
+from adly_kit.crypto import Keyring
+from adly_kit.eventstore import EventStore
+from adly_kit.outbound import Outbound, make_client
+from adly_kit.outbound import RetryPolicy as OutboundRetry
+from adly_kit.service import Runtime
 
 
 @dataclass

@@ -13,17 +13,16 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_creative.adapters.events import record
+from adly_creative.domain.job import GenerationJob
+from adly_creative.domain.limits import MonthUsage
+from adly_creative.projections.jobs import JobProjection
 from adly_events import CATALOG
 from adly_events.contracts.common import Contract
 from adly_events.contracts.creative import ProviderUsage
 from adly_kit.eventstore import EventStore
-from adly_kit.worklist import Worklist
-
-from adly_creative.adapters.events import record
 from adly_kit.sql import Statements
-from adly_creative.domain.job import GenerationJob
-from adly_creative.domain.limits import MonthUsage
-from adly_creative.projections.jobs import JobProjection
+from adly_kit.worklist import Worklist
 
 
 class JobRepository:

@@ -13,11 +13,10 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_creative.domain.ports import Money, ProductFacts
 from adly_events import EventEnvelope
 from adly_events.contracts.catalog import ProductRemoved, ProductUpserted
-
 from adly_kit.sql import Statements
-from adly_creative.domain.ports import Money, ProductFacts
 
 
 @dataclass(frozen=True)

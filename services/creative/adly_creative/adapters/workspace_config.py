@@ -15,11 +15,10 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_kit.crypto import Keyring, Sealed
-
-from adly_kit.sql import Statements
 from adly_creative.domain.limits import Limits
 from adly_creative.domain.ports import BrandKit
+from adly_kit.crypto import Keyring, Sealed
+from adly_kit.sql import Statements
 
 BRAND_FIELDS = ("name", "tone", "words_to_use", "words_to_avoid", "primary_colour", "secondary_colour",
                 "accent_colour", "heading_font", "body_font", "voice", "default_language")

@@ -33,10 +33,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
-from adly_events.contracts.common import AdPlatform
-
 from adly_creative.domain.copy_limits import LIMITS
 from adly_creative.domain.ports import BrandKit, CopyVariant, Money, ProductFacts
+from adly_events.contracts.common import AdPlatform
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬٪", "01234567890123456789.,%")
 _LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ة": "ه", "ک": "ك", "\u0640": None})

@@ -14,6 +14,11 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
+from adly_creative.domain.costs import usd
+from adly_creative.domain.errors import Conflict
+from adly_creative.domain.limits import Refusal
+from adly_creative.domain.plan import JobSpec, Modalities, Step, plan
+from adly_creative.domain.ports import ImageFormat
 from adly_events.contracts.common import AdPlatform, Contract, Money
 from adly_events.contracts.creative import (
     AdCopy,
@@ -26,12 +31,6 @@ from adly_events.contracts.creative import (
     CreativeJobStarted,
     ProviderUsage,
 )
-
-from adly_creative.domain.costs import usd
-from adly_creative.domain.errors import Conflict
-from adly_creative.domain.limits import Refusal
-from adly_creative.domain.plan import JobSpec, Modalities, Step, plan
-from adly_creative.domain.ports import ImageFormat
 
 
 class JobStatus(StrEnum):

@@ -13,11 +13,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from adly_kit.app import problem
-
 from adly_creative.domain.asset_urls import PATH, Verdict
 from adly_creative.domain.assets import BlobMissing
 from adly_creative.entrypoints.deps import AdaptersDep
+from adly_kit.app import problem
 
 router = APIRouter(prefix=PATH, tags=["assets"])
 

@@ -13,11 +13,10 @@ from collections.abc import Callable
 
 import asyncpg
 
-from adly_kit.service import Runtime
-from adly_kit.worklist import run_worklist
-
 from adly_creative.adapters.container import Adapters
 from adly_creative.handlers.generation import JobRunner
+from adly_kit.service import Runtime
+from adly_kit.worklist import run_worklist
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,13 @@ from adly_creative.adapters.workspace_config import kit_from_json
 from adly_creative.domain.errors import InvalidInput
 from adly_creative.domain.ports import BrandKit
 from adly_creative.domain.routing import NEEDS_KEY, Modality, routing_for
-from adly_creative.entrypoints.deps import AdaptersDep, CreativesConfigure, CreativesGenerate, CreativesRead, unit_of_work
+from adly_creative.entrypoints.deps import (
+    AdaptersDep,
+    CreativesConfigure,
+    CreativesGenerate,
+    CreativesRead,
+    unit_of_work,
+)
 from adly_creative.entrypoints.errors import CreativeRoute
 from adly_creative.entrypoints.schemas import (
     BrandKitIn,

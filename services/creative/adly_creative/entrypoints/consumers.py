@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adly_kit.service import Subscription
-
 from adly_creative.adapters.container import Adapters
 from adly_creative.handlers.catalog import on_product_event
 from adly_creative.handlers.jobs import on_campaign_event
+from adly_kit.service import Subscription
 
 
 def subscriptions(adapters: Callable[[], Adapters]) -> list[Subscription]:

@@ -17,10 +17,9 @@ from uuid import UUID
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_creative.adapters.container import Adapters
 from adly_kit.identity import Identity, workspace_permission
 from adly_kit.permissions import Role
-
-from adly_creative.adapters.container import Adapters
 
 
 def adapters(request: Request) -> Adapters:

@@ -8,9 +8,8 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from adly_kit.app import problem
-
 from adly_creative.domain.errors import DomainError
+from adly_kit.app import problem
 
 _TITLES = {402: "Limit reached", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Request is not valid"}
 

@@ -11,8 +11,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from adly_events.contracts.common import Money
-
 from adly_creative.adapters.jobs import JobView, decode_cursor, encode_cursor
 from adly_creative.domain.asset_urls import AssetUrlSigner
 from adly_creative.domain.costs import usd
@@ -23,6 +21,7 @@ from adly_creative.entrypoints.deps import AdaptersDep, CreativesGenerate, Creat
 from adly_creative.entrypoints.errors import CreativeRoute
 from adly_creative.entrypoints.schemas import AssetOut, CopyOut, Failure, JobOut, JobPage, NewJob, StepOut, UsageOut
 from adly_creative.handlers import jobs
+from adly_events.contracts.common import Money
 
 router = APIRouter(prefix="/v1/workspaces/{workspace_id}/creatives", tags=["creatives"], route_class=CreativeRoute)
 MAX_PAGE = 100

@@ -10,9 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from adly_events.contracts.common import AdPlatform, Money
-
 from adly_creative.domain.ports import ImageFormat
+from adly_events.contracts.common import AdPlatform, Money
 
 Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", examples=["#111827"])]
 Word = Annotated[str, Field(min_length=1, max_length=40)]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_creative.adapters.container import Adapters
 from adly_events import EventEnvelope
 from adly_events.contracts.catalog import ProductRemoved, ProductUpserted
-
-from adly_creative.adapters.container import Adapters
 
 
 async def on_product_event(tx: AsyncConnection, a: Adapters, envelope: EventEnvelope, payload) -> None:

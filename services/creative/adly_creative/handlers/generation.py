@@ -21,9 +21,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events.contracts.creative import ProviderUsage
-from adly_kit.eventstore import ConcurrencyConflict
-
 from adly_creative.adapters.container import Adapters
 from adly_creative.domain.costs import estimate
 from adly_creative.domain.job import TERMINAL, GenerationJob, JobStatus, StepOutcome
@@ -32,6 +29,8 @@ from adly_creative.domain.plan import Step
 from adly_creative.handlers.context import JobContext, MissingProducts, load_context
 from adly_creative.handlers.router import ProviderRouter
 from adly_creative.handlers.steps import StepFailed, StepRunner, usage_contract
+from adly_events.contracts.creative import ProviderUsage
+from adly_kit.eventstore import ConcurrencyConflict
 
 log = logging.getLogger(__name__)
 PRODUCT_UNKNOWN = "product_unknown"

@@ -8,16 +8,15 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events import EventEnvelope
-from adly_events.contracts.campaigns import CreativesRequested
-from adly_events.contracts.common import AdPlatform
-
 from adly_creative.adapters.container import Adapters
 from adly_creative.domain.errors import InvalidInput, LimitReached, NotFound
 from adly_creative.domain.job import GenerationJob
 from adly_creative.domain.limits import Refusal, month_start, refusal_at_acceptance
 from adly_creative.domain.plan import JobSpec, Modalities
 from adly_creative.domain.ports import ImageFormat
+from adly_events import EventEnvelope
+from adly_events.contracts.campaigns import CreativesRequested
+from adly_events.contracts.common import AdPlatform
 
 log = logging.getLogger(__name__)
 INVALID_REQUEST = "invalid_request"

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-from adly_events.contracts.common import Money as MoneyContract
-from adly_events.contracts.creative import AdCopy, AssetReference, ProviderUsage
-
 from adly_creative.adapters.container import Adapters
 from adly_creative.domain.assets import AssetMeta, describe
 from adly_creative.domain.copy_checks import check_copy
@@ -34,6 +31,8 @@ from adly_creative.domain.ports import (
 from adly_creative.domain.routing import display_name, failure_reason
 from adly_creative.handlers.context import JobContext
 from adly_creative.handlers.router import AllProvidersFailed, ProviderRouter, Routed
+from adly_events.contracts.common import Money as MoneyContract
+from adly_events.contracts.creative import AdCopy, AssetReference, ProviderUsage
 
 MAX_PHOTO_FRAMES = 2
 

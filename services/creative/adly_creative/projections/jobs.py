@@ -13,6 +13,8 @@ import json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_creative.domain.job import spec_of
+from adly_creative.domain.plan import plan
 from adly_events import CATALOG, EventEnvelope
 from adly_events.contracts.creative import (
     CreativeGenerated,
@@ -23,9 +25,6 @@ from adly_events.contracts.creative import (
     CreativeJobStarted,
 )
 from adly_kit.db import safe_schema
-
-from adly_creative.domain.job import spec_of
-from adly_creative.domain.plan import plan
 
 _NEXT = "version = :v WHERE id = :id AND version = :v - 1"
 

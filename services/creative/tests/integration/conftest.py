@@ -23,6 +23,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from PIL import Image
 from sqlalchemy import text
 
+from adly_creative.adapters.container import Adapters
+from adly_creative.bootstrap import MIGRATIONS, build
+from adly_creative.settings import CreativeSettings
 from adly_events import CATALOG, EventEnvelope
 from adly_events.contracts.catalog import CatalogProduct, ProductImage, ProductStatus, ProductUpserted, ProductVariant
 from adly_events.contracts.common import Money
@@ -32,10 +35,6 @@ from adly_kit.identity import sign
 from adly_kit.service import Runtime
 from adly_kit.settings import ServiceSettings
 from adly_kit.testing.plugin import drop_schema, eventually
-
-from adly_creative.adapters.container import Adapters
-from adly_creative.bootstrap import MIGRATIONS, build
-from adly_creative.settings import CreativeSettings
 
 JOB_TOPIC = "adly.creative.generation_job"
 

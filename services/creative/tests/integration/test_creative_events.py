@@ -18,10 +18,9 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
+from adly_creative.domain.plan import job_id_for
 from adly_events.contracts.campaigns import CreativesRequested
 from adly_events.contracts.common import AdPlatform
-
-from adly_creative.domain.plan import job_id_for
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.server import FakeServer

@@ -6,8 +6,6 @@ import asyncio
 import uuid
 from decimal import Decimal
 
-from adly_events.contracts.common import AdPlatform
-
 from adly_creative.adapters.container import Adapters
 from adly_creative.adapters.offline import EspeakSpeaker, FfmpegVideoMaker, OfflineCopywriter, PillowImageMaker
 from adly_creative.adapters.provider_registry import ProviderRegistry
@@ -16,6 +14,7 @@ from adly_creative.domain.ports import CopyResult, CopyVariant, ImageFormat, Mon
 from adly_creative.domain.routing import Modality
 from adly_creative.handlers import jobs
 from adly_creative.handlers.generation import JobRunner
+from adly_events.contracts.common import AdPlatform
 
 
 class GatedImages:

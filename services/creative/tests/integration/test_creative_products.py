@@ -3,13 +3,12 @@
 import uuid
 from decimal import Decimal
 
+from adly_creative.handlers.catalog import on_product_event
+from adly_creative.projections.jobs import JobProjection
 from adly_events import CATALOG
 from adly_events.contracts.catalog import CatalogProduct, ProductRemoved, ProductStatus, ProductUpserted, ProductVariant
 from adly_events.contracts.common import Money
 from adly_kit.projections import ProjectionRunner
-
-from adly_creative.handlers.catalog import on_product_event
-from adly_creative.projections.jobs import JobProjection
 
 
 def upserted(name: str, price: str, was: str | None = None) -> ProductUpserted:

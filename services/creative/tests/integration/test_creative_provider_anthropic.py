@@ -6,12 +6,18 @@ import time
 from decimal import Decimal
 
 import pytest
-from adly_events.contracts.common import AdPlatform
 
 from adly_creative.adapters.providers.anthropic import PRICES, AnthropicCopywriter
 from adly_creative.domain.ports import (
-    BrandKit, ContentRefused, CopyRequest, Money, ProductFacts, ProviderError, ProviderQuotaExhausted,
+    BrandKit,
+    ContentRefused,
+    CopyRequest,
+    Money,
+    ProductFacts,
+    ProviderError,
+    ProviderQuotaExhausted,
 )
+from adly_events.contracts.common import AdPlatform
 from tests.fakes.anthropic import FakeAnthropic
 
 BRAND = BrandKit(name="Oud Atelier", tone="luxurious", words_to_use=("handcrafted",), words_to_avoid=("cheap", "deal"))

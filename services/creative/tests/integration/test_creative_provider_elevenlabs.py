@@ -12,7 +12,12 @@ import pytest
 
 from adly_creative.adapters.providers.elevenlabs import DEFAULT_VOICE, ElevenLabsSpeaker
 from adly_creative.domain.ports import (
-    BrandKit, ContentRefused, Money, ProviderError, ProviderQuotaExhausted, SpeechRequest,
+    BrandKit,
+    ContentRefused,
+    Money,
+    ProviderError,
+    ProviderQuotaExhausted,
+    SpeechRequest,
 )
 from tests.fakes.elevenlabs import FakeElevenLabs
 

@@ -8,14 +8,21 @@ import time
 from decimal import Decimal
 
 import pytest
-from adly_events.contracts.common import AdPlatform
 from PIL import Image
 
 from adly_creative.adapters.providers.openai import TEXT_PRICES, OpenAICopywriter, OpenAIImageMaker
 from adly_creative.domain.ports import (
-    BrandKit, ContentRefused, CopyRequest, ImageFormat, ImageRequest, Money, ProductFacts, ProviderError,
+    BrandKit,
+    ContentRefused,
+    CopyRequest,
+    ImageFormat,
+    ImageRequest,
+    Money,
+    ProductFacts,
+    ProviderError,
     ProviderQuotaExhausted,
 )
+from adly_events.contracts.common import AdPlatform
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.scripted import fake_png
 

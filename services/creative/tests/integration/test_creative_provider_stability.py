@@ -8,12 +8,18 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from adly_kit.outbound import Reply
-
 from adly_creative.adapters.providers.stability import StabilityImageMaker, image_bytes
 from adly_creative.domain.ports import (
-    BrandKit, ContentRefused, ImageFormat, ImageRequest, Money, ProductFacts, ProviderError, ProviderQuotaExhausted,
+    BrandKit,
+    ContentRefused,
+    ImageFormat,
+    ImageRequest,
+    Money,
+    ProductFacts,
+    ProviderError,
+    ProviderQuotaExhausted,
 )
+from adly_kit.outbound import Reply
 from tests.fakes.stability import FakeStability
 
 BRAND = BrandKit(name="Sahara Sport", tone="bold", primary_colour="#0B6E4F", accent_colour="#FFB400")

@@ -1,9 +1,8 @@
 from decimal import Decimal
 
-from adly_events.contracts.common import AdPlatform
-
 from adly_creative.domain.copy_checks import CopyFacts, avoided_word_pattern, check_copy, normalise, prices_in
 from adly_creative.domain.ports import BrandKit, CopyVariant, Money, ProductFacts
+from adly_events.contracts.common import AdPlatform
 
 SAR = "SAR"
 
@@ -134,10 +133,9 @@ def test_the_products_own_name_is_neither_a_claim_nor_a_price():
 def test_a_three_decimal_price_is_read_whole_and_accepted_when_it_is_the_real_price():
     from decimal import Decimal
 
-    from adly_events.contracts.common import AdPlatform
-
     from adly_creative.domain.copy_checks import CopyFacts, check_copy
     from adly_creative.domain.ports import BrandKit, CopyVariant, Money, ProductFacts
+    from adly_events.contracts.common import AdPlatform
 
     product = ProductFacts(product_id="p", name="Oud oil", price=Money(Decimal("12.345"), "KWD"))
     right = CopyVariant("Oud oil", "Now KWD 12.345 only.", None, "SHOP_NOW")
@@ -150,10 +148,9 @@ def test_a_three_decimal_price_is_read_whole_and_accepted_when_it_is_the_real_pr
 def test_a_claim_the_brand_kit_makes_is_backed_by_the_merchant():
     from decimal import Decimal
 
-    from adly_events.contracts.common import AdPlatform
-
     from adly_creative.domain.copy_checks import CopyFacts, check_copy
     from adly_creative.domain.ports import BrandKit, CopyVariant, Money, ProductFacts
+    from adly_events.contracts.common import AdPlatform
 
     product = ProductFacts(product_id="p", name="Scarf", price=Money(Decimal("10.00"), "USD"))
     variant = CopyVariant("Scarf", "Free shipping on every order.", None, "SHOP_NOW")

@@ -3,6 +3,12 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+
+from adly_creative.domain.errors import Conflict, InvalidInput
+from adly_creative.domain.job import GenerationJob, JobStatus, StepOutcome
+from adly_creative.domain.limits import Limits, MonthUsage, refusal_at_acceptance, refusal_before_step
+from adly_creative.domain.plan import JobSpec, Modalities, job_id_for, plan
+from adly_creative.domain.ports import ImageFormat
 from adly_events.contracts.common import AdPlatform
 from adly_events.contracts.creative import (
     AdCopy,
@@ -10,14 +16,7 @@ from adly_events.contracts.creative import (
     CreativeGenerationFailed,
     CreativeJobAccepted,
     CreativeJobCancelled,
-    CreativeJobProgressed,
 )
-
-from adly_creative.domain.errors import Conflict, InvalidInput
-from adly_creative.domain.job import GenerationJob, JobStatus, StepOutcome
-from adly_creative.domain.limits import Limits, MonthUsage, refusal_at_acceptance, refusal_before_step
-from adly_creative.domain.plan import JobSpec, Modalities, job_id_for, plan
-from adly_creative.domain.ports import ImageFormat
 
 WS = uuid4()
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adly_events.contracts.common import AdPlatform
-
 from adly_creative.adapters.providers.prompts import (
-    build_copy_prompt, build_image_prompt, copy_schema, money_text,
+    build_copy_prompt,
+    build_image_prompt,
+    copy_schema,
+    money_text,
 )
 from adly_creative.domain.copy_limits import LIMITS
 from adly_creative.domain.ports import BrandKit, CopyRequest, ImageFormat, ImageRequest, Money, ProductFacts
+from adly_events.contracts.common import AdPlatform
 
 BRAND = BrandKit(name="Nakheel Dates", tone="luxurious", words_to_use=("premium", "Qassim"),
                  words_to_avoid=("cheap", "discount"), primary_colour="#7A1F2B", secondary_colour="#F5E6C8",
@@ -79,7 +81,7 @@ def test_a_platform_without_a_description_says_so_and_the_schema_forces_null():
 
 
 def test_the_schema_allows_only_the_platforms_calls_to_action():
-    for platform, limits in LIMITS.items():
+    for limits in LIMITS.values():
         item = copy_schema(limits)["properties"]["variants"]["items"]
         assert item["properties"]["call_to_action"]["enum"] == list(limits.calls_to_action)
         assert set(item["required"]) == {"headline", "primary_text", "description", "call_to_action"}

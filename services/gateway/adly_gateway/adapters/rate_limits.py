@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from adly_kit.db import safe_schema
-
 from adly_gateway.domain.ratelimit import Decision, Limit
+from adly_kit.db import safe_schema
 
 
 class RateLimiter:

@@ -12,10 +12,9 @@ from __future__ import annotations
 from enum import StrEnum
 from uuid import UUID
 
-from adly_kit.permissions import allows, needs_two_factor
-
 from adly_gateway.domain.principal import Principal
 from adly_gateway.domain.routes import Access, Match
+from adly_kit.permissions import allows, needs_two_factor
 
 
 class Verdict(StrEnum):

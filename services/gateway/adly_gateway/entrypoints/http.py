@@ -21,9 +21,6 @@ from fastapi.responses import JSONResponse, Response
 from opentelemetry import propagate
 from pydantic import BaseModel
 
-from adly_kit import identity as identity_header
-from adly_kit.app import PROBLEM
-
 from adly_gateway.adapters.audit import AuditEntry, ip_hash
 from adly_gateway.adapters.idempotency import Stored
 from adly_gateway.adapters.upstream import UpstreamTimeout, UpstreamUnavailable
@@ -38,6 +35,8 @@ from adly_gateway.handlers.admission import (
     InvalidCredentials,
     account_of,
 )
+from adly_kit import identity as identity_header
+from adly_kit.app import PROBLEM
 
 if TYPE_CHECKING:
     from adly_gateway.bootstrap import Gateway

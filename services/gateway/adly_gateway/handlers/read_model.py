@@ -7,6 +7,8 @@ arrive in order; API-key and session events come on their own topics.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from adly_events import EventEnvelope
 from adly_events.contracts.auth import (
     ApiKeyCreated,
@@ -19,8 +21,6 @@ from adly_events.contracts.auth import (
     WorkspaceCreated,
     WorkspaceDeleted,
 )
-from pydantic import BaseModel
-
 from adly_gateway.adapters.read_model import ReadModelWriter
 
 _schema: str | None = None

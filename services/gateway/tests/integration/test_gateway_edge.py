@@ -122,11 +122,10 @@ async def test_openapi_merges_the_upstreams_public_paths(stack, client):
 
 
 async def test_production_serves_no_docs_or_openapi(postgres_url, kafka):
-    from adly_kit.app import create_app
-    from adly_kit.service import Runtime
-
     from adly_gateway.bootstrap import build
     from adly_gateway.settings import GatewaySettings
+    from adly_kit.app import create_app
+    from adly_kit.service import Runtime
 
     settings = GatewaySettings(
         database_url=postgres_url, kafka_bootstrap_servers=kafka.bootstrap_servers, kafka_broker_kind=kafka.kind,

@@ -86,7 +86,7 @@ async def test_two_gateway_processes_admit_exactly_the_quota(stack, tmp_path, pr
             log = tmp_path / f"gateway-{n}.log"
             processes.append((_serve(env, log), log))
             urls.append(f"http://127.0.0.1:{port}")
-        for (process, log), url in zip(processes, urls):
+        for (process, log), url in zip(processes, urls, strict=True):
             await _ready(url, process, log)
         headers = stack.bearer(uuid.uuid4())
         async with httpx.AsyncClient(timeout=30) as http:

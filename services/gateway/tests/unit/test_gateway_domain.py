@@ -6,12 +6,12 @@ import uuid
 
 import pytest
 
-from adly_kit.permissions import PERMISSIONS
 from adly_gateway.domain.authorization import Verdict, authorize
 from adly_gateway.domain.idempotency import fingerprint, valid_key
 from adly_gateway.domain.principal import Principal, parse_api_key
 from adly_gateway.domain.ratelimit import Decision, Quota, decide, limit_header, policy_header
 from adly_gateway.domain.routes import ROUTES, Access, resolve
+from adly_kit.permissions import PERMISSIONS
 
 WS = str(uuid.uuid4())
 

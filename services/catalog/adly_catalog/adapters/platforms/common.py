@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlsplit
 
+from adly_catalog.domain.platform import PlatformError
 from adly_events.contracts.catalog import UtmParameters
 from adly_events.contracts.common import Money
-
-from adly_catalog.domain.platform import PlatformError
 
 # Query parameters ad platforms append to landing URLs (analytics joins orders on them).
 CLICK_ID_PARAMETERS = ("fbclid", "gclid", "gbraid", "wbraid", "ttclid", "ScCid", "sccid", "msclkid", "twclid", "li_fat_id")

@@ -52,8 +52,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
-
 from adly_catalog.adapters.platforms import salla_wire as wire
 from adly_catalog.adapters.platforms.common import signature_matches_hex
 from adly_catalog.domain.platform import (
@@ -69,6 +67,7 @@ from adly_catalog.domain.platform import (
     WebhookChange,
 )
 from adly_catalog.settings import CatalogSettings
+from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
 from adly_kit.outbound import Outbound, Reply, retry_after_seconds
 
 log = logging.getLogger(__name__)

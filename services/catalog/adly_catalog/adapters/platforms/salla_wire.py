@@ -39,6 +39,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adly_catalog.adapters.platforms.common import CLICK_ID_PARAMETERS, merge_utm, money, url_signals
+from adly_catalog.domain.platform import Credentials, CustomerHasher, PlatformError
 from adly_events.contracts.catalog import (
     CatalogOrder,
     CatalogProduct,
@@ -52,9 +54,6 @@ from adly_events.contracts.catalog import (
     UtmParameters,
 )
 from adly_events.contracts.common import Money
-
-from adly_catalog.adapters.platforms.common import CLICK_ID_PARAMETERS, merge_utm, money, url_signals
-from adly_catalog.domain.platform import Credentials, CustomerHasher, PlatformError
 
 T = TypeVar("T")
 

@@ -38,9 +38,6 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
-from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
-from adly_kit.outbound import Outbound, Reply, retry_after_seconds
-
 from adly_catalog.adapters.platforms import shopify_wire as wire
 from adly_catalog.adapters.platforms.common import signature_matches_base64, signature_matches_hex
 from adly_catalog.domain.platform import (
@@ -56,6 +53,8 @@ from adly_catalog.domain.platform import (
     WebhookChange,
 )
 from adly_catalog.settings import CatalogSettings
+from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
+from adly_kit.outbound import Outbound, Reply, retry_after_seconds
 
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 WEBHOOK_TOPICS = ("PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "ORDERS_CREATE", "ORDERS_UPDATED",
@@ -180,7 +179,7 @@ class ShopifyClient:
                 return await self._graphql(store, credentials, query, variables, what=resource)
             except wire.QueryTooCostly as refused:
                 if size <= 1:
-                    raise PlatformError(f"Shopify refuses even one of the {resource} of {store.domain}: {refused}")
+                    raise PlatformError(f"Shopify refuses even one of the {resource} of {store.domain}: {refused}") from refused
                 self._page_sizes[key] = wire.smaller_page(size, refused)
 
     # Webhook subscriptions -----------------------------------------------------------

@@ -32,6 +32,8 @@ from contextlib import contextmanager
 from html import unescape
 from typing import Any
 
+from adly_catalog.adapters.platforms.common import merge_utm, money, parse_time, url_signals
+from adly_catalog.domain.platform import CustomerHasher, PlatformError
 from adly_events.contracts.catalog import (
     CatalogOrder,
     CatalogProduct,
@@ -46,9 +48,6 @@ from adly_events.contracts.catalog import (
     Visit,
 )
 from adly_events.contracts.common import Money
-
-from adly_catalog.adapters.platforms.common import merge_utm, money, parse_time, url_signals
-from adly_catalog.domain.platform import CustomerHasher, PlatformError
 
 GID = re.compile(r"^gid://shopify/[A-Za-z]+/(\d+)")
 SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)

@@ -44,8 +44,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
-
 from adly_catalog.adapters.platforms import woocommerce_wire as wire
 from adly_catalog.adapters.platforms.woocommerce_wire import (  # noqa: F401 - the lead imports these from here
     is_ping,
@@ -64,6 +62,7 @@ from adly_catalog.domain.platform import (
     StoreInfo,
 )
 from adly_catalog.settings import CatalogSettings
+from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
 from adly_kit.addresses import is_public_address
 from adly_kit.outbound import Outbound, Reply
 
@@ -141,7 +140,7 @@ async def _check_resolution(host: str, port: int, resolver: Resolver | None) -> 
     """Every address the name resolves to must be public (a name can point at 127.0.0.1)."""
     try:
         addresses = await (resolver or _resolve)(host, port)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         raise PlatformError("The store's domain name could not be found.", retryable=True, status=400) from None
     if not addresses or not all(is_public_address(ipaddress.ip_address(a.split("%")[0])) for a in addresses):
         raise _refuse("The address points to a private network.")

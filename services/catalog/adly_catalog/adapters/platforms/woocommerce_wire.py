@@ -32,6 +32,15 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
+from adly_catalog.adapters.platforms.common import merge_utm, money, parse_time, signature_matches_base64, url_signals
+from adly_catalog.domain.platform import (
+    ChangeKind,
+    CredentialsRejected,
+    CustomerHasher,
+    PlatformError,
+    RateLimited,
+    WebhookChange,
+)
 from adly_events.contracts.catalog import (
     CatalogOrder,
     CatalogProduct,
@@ -46,16 +55,6 @@ from adly_events.contracts.catalog import (
     Visit,
 )
 from adly_events.contracts.common import Money
-
-from adly_catalog.adapters.platforms.common import merge_utm, money, parse_time, signature_matches_base64, url_signals
-from adly_catalog.domain.platform import (
-    ChangeKind,
-    CredentialsRejected,
-    CustomerHasher,
-    PlatformError,
-    RateLimited,
-    WebhookChange,
-)
 from adly_kit.outbound import Reply, retry_after_seconds
 
 PRODUCT_STATUS = {

@@ -62,9 +62,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
-from adly_kit.outbound import Outbound, OutboundError, Reply, retry_after_seconds
-
 from adly_catalog.adapters.platforms import zid_wire as wire
 from adly_catalog.domain.platform import (
     ChangeKind,
@@ -79,6 +76,8 @@ from adly_catalog.domain.platform import (
     WebhookChange,
 )
 from adly_catalog.settings import CatalogSettings
+from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
+from adly_kit.outbound import Outbound, OutboundError, Reply, retry_after_seconds
 
 WEBHOOK_EVENTS = (
     "product.create", "product.update", "product.publish", "product.delete",

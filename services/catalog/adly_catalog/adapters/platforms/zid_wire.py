@@ -46,6 +46,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from adly_catalog.adapters.platforms.common import money, parse_time, url_signals
+from adly_catalog.domain.platform import Credentials, CustomerHasher, PlatformError, StoreInfo
 from adly_events.contracts.catalog import (
     CatalogOrder,
     CatalogProduct,
@@ -58,9 +60,6 @@ from adly_events.contracts.catalog import (
     ProductVariant,
 )
 from adly_events.contracts.common import Money
-
-from adly_catalog.adapters.platforms.common import money, parse_time, url_signals
-from adly_catalog.domain.platform import Credentials, CustomerHasher, PlatformError, StoreInfo
 
 LANGUAGES = ("ar", "en")  # the order in which a store's main language is guessed
 IMAGE_SIZES = ("full_size", "large", "medium", "small", "thumbnail")

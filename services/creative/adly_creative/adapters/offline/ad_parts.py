@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFont
 
 from adly_creative.adapters.offline.drawing import (
-    INK, RGB, WHITE, contain, contrast, cover, hex_colour, load_logo, load_photo, mix, paste_card, readable_on,
+    INK,
+    RGB,
+    WHITE,
+    contain,
+    contrast,
+    cover,
+    hex_colour,
+    load_logo,
+    load_photo,
+    mix,
+    paste_card,
+    readable_on,
     rounded_mask,
 )
 from adly_creative.adapters.offline.text_layout import Script, family_of, font

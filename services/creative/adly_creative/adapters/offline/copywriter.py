@@ -6,12 +6,26 @@ import random
 from dataclasses import dataclass
 
 from adly_creative.adapters.offline.copy_templates import (
-    TEMPLATES, TONE_CALLS_TO_ACTION, LanguageCopy, ToneCopy, tone_of,
+    TEMPLATES,
+    TONE_CALLS_TO_ACTION,
+    LanguageCopy,
+    ToneCopy,
+    tone_of,
 )
 from adly_creative.domain.copy_limits import LIMITS, CopyLimits, cta_label
 from adly_creative.domain.offline_copy import (
-    Filler, clean_name, fit_sentences, forbidden_in, format_price, highlight, is_sale, pick, rotate,
-    seed_of, shorten_words, usable_words,
+    Filler,
+    clean_name,
+    fit_sentences,
+    forbidden_in,
+    format_price,
+    highlight,
+    is_sale,
+    pick,
+    rotate,
+    seed_of,
+    shorten_words,
+    usable_words,
 )
 from adly_creative.domain.ports import CopyRequest, CopyResult, CopyVariant, ProductFacts, ProviderError, Usage
 

@@ -10,7 +10,15 @@ from PIL import Image, ImageDraw
 
 from adly_creative.adapters.offline import ad_layout as layout
 from adly_creative.adapters.offline.ad_parts import (
-    CtaButton, Palette, PriceBlock, draw_brand_mark, draw_card, draw_cta, draw_price, measure_cta, measure_price,
+    CtaButton,
+    Palette,
+    PriceBlock,
+    draw_brand_mark,
+    draw_card,
+    draw_cta,
+    draw_price,
+    measure_cta,
+    measure_price,
 )
 from adly_creative.adapters.offline.drawing import gradient, load_photo
 from adly_creative.adapters.offline.text_layout import FittedText, Script, draw_lines, drawable, family_of, fit

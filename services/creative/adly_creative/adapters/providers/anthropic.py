@@ -31,12 +31,23 @@ from anthropic import AsyncAnthropic
 from anthropic.types import Message
 
 from adly_creative.adapters.providers.common import (
-    Closing, Retries, require_price, retry_after, retrying, token_cost, write_copy_once_more_if_malformed,
+    Closing,
+    Retries,
+    require_price,
+    retry_after,
+    retrying,
+    token_cost,
+    write_copy_once_more_if_malformed,
 )
 from adly_creative.adapters.providers.parsing import MalformedAnswer
 from adly_creative.adapters.providers.prompts import CopyPrompt, build_copy_prompt
 from adly_creative.domain.ports import (
-    ContentRefused, CopyRequest, CopyResult, ProviderError, ProviderQuotaExhausted, Usage,
+    ContentRefused,
+    CopyRequest,
+    CopyResult,
+    ProviderError,
+    ProviderQuotaExhausted,
+    Usage,
 )
 
 NAME = "anthropic"

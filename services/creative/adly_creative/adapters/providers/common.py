@@ -15,10 +15,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TypeVar
 
-from adly_kit.outbound import retry_after_seconds
-
 from adly_creative.adapters.providers.parsing import MalformedAnswer, parse_variants
 from adly_creative.domain.ports import CopyResult, Money, ProviderError, Usage
+from adly_kit.outbound import retry_after_seconds
 
 T = TypeVar("T")
 MILLION = Decimal(1_000_000)

@@ -32,7 +32,12 @@ from elevenlabs.core.api_error import ApiError
 
 from adly_creative.adapters.providers.common import Retries, retry_after, retrying, usd
 from adly_creative.domain.ports import (
-    ContentRefused, ProviderError, ProviderQuotaExhausted, SpeechRequest, SpeechResult, Usage,
+    ContentRefused,
+    ProviderError,
+    ProviderQuotaExhausted,
+    SpeechRequest,
+    SpeechResult,
+    Usage,
 )
 
 NAME = "elevenlabs"

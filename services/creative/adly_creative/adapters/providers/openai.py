@@ -35,14 +35,28 @@ from openai import AsyncOpenAI
 from openai.types.responses import Response
 
 from adly_creative.adapters.providers.common import (
-    Closing, Retries, per_million, require_price, retry_after, retrying, token_cost, usd,
+    Closing,
+    Retries,
+    per_million,
+    require_price,
+    retry_after,
+    retrying,
+    token_cost,
+    usd,
     write_copy_once_more_if_malformed,
 )
 from adly_creative.adapters.providers.parsing import MalformedAnswer, image_facts
 from adly_creative.adapters.providers.prompts import CopyPrompt, build_copy_prompt, build_image_prompt
 from adly_creative.domain.ports import (
-    ContentRefused, CopyRequest, CopyResult, ImageFormat, ImageRequest, ImageResult, ProviderError,
-    ProviderQuotaExhausted, Usage,
+    ContentRefused,
+    CopyRequest,
+    CopyResult,
+    ImageFormat,
+    ImageRequest,
+    ImageResult,
+    ProviderError,
+    ProviderQuotaExhausted,
+    Usage,
 )
 
 NAME = "openai"

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from adly_events.contracts.common import AdPlatform
-
 from adly_creative.domain.copy_limits import LIMITS, CopyLimits
 from adly_creative.domain.ports import BrandKit, CopyRequest, ImageFormat, ImageRequest, Money, ProductFacts
+from adly_events.contracts.common import AdPlatform
 
 LANGUAGES = {"ar": "Arabic", "en": "English", "fr": "French", "tr": "Turkish", "ur": "Urdu", "hi": "Hindi"}
 PLATFORMS = {

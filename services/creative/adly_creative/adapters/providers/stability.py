@@ -25,14 +25,19 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from adly_kit.outbound import NO_RETRY, MIB, Outbound, OutboundError, Reply, make_client
-
 from adly_creative.adapters.providers.common import Retries, retry_after, retrying, usd
 from adly_creative.adapters.providers.parsing import MalformedAnswer, image_facts
 from adly_creative.adapters.providers.prompts import NEGATIVE_IMAGE_PROMPT, build_image_prompt
 from adly_creative.domain.ports import (
-    ContentRefused, ImageFormat, ImageRequest, ImageResult, ProviderError, ProviderQuotaExhausted, Usage,
+    ContentRefused,
+    ImageFormat,
+    ImageRequest,
+    ImageResult,
+    ProviderError,
+    ProviderQuotaExhausted,
+    Usage,
 )
+from adly_kit.outbound import MIB, NO_RETRY, Outbound, OutboundError, Reply, make_client
 
 NAME = "stability"
 ASPECT_RATIOS = {ImageFormat.SQUARE: "1:1", ImageFormat.PORTRAIT: "4:5", ImageFormat.STORY: "9:16",
