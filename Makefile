@@ -6,7 +6,7 @@ PACKAGES := libs/events libs/kit $(wildcard services/*)
 EDITABLES := libs/events "libs/kit[dev]" $(wildcard services/*)
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-kafka bench contracts kafka-jars clean
+.PHONY: install system-deps check run test test-kafka bench contracts kafka-jars clean
 
 install: $(STAMP)
 
@@ -19,8 +19,22 @@ $(STAMP): requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 run: install
 	$(BIN)/adly-dev run
 
-## Unit and integration tests on real Postgres and the embedded Tansu broker.
-test: install
+## espeak-ng gives the offline creative provider its voice-overs; the voice tests need it.
+## Installed with apt-get where this runs as root; elsewhere this says how to get it.
+system-deps:
+	@command -v espeak-ng >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null) \
+	      || echo "make: espeak-ng could not be installed; the voice-over tests will skip"; \
+	  else echo "make: espeak-ng is missing, so the voice-over tests will skip: sudo apt-get install espeak-ng (or brew install espeak-ng)"; fi; }
+
+## Static checks, zero findings: ruff over the tree, mypy strict over every domain/ and handlers/.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy $(wildcard services/*/adly_*/domain) $(wildcard services/*/adly_*/handlers)
+
+## The static checks, then unit and integration tests on real Postgres and the embedded Tansu broker.
+test: install system-deps check
 	$(BIN)/python -m pytest -m "not kafka"
 
 ## The integration suite again, on Apache Kafka 4 (KRaft) with idempotent producers.

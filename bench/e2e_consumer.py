@@ -16,15 +16,12 @@ import logging
 import signal
 import sys
 
-from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events import EventEnvelope
-from adly_kit.service import Runtime, Service, Subscription
+from adly_kit.service import Delivery, Runtime, Service, Subscription
 from adly_kit.settings import ServiceSettings
 from adly_kit.telemetry import setup_telemetry
-from bench.payloads import bench_catalog
+from bench.payloads import BenchRecorded, bench_catalog
 
 SERVICE = "bench_consumer"
 SCHEMA = "bench_e2e_consumer"
@@ -42,18 +39,17 @@ PROJECTION_DDL = [
 _insert = text(f"INSERT INTO {SCHEMA}.projection (event_id, seq, occurred_at) VALUES (:event_id, :seq, :occurred_at)")
 
 
-async def apply(tx: AsyncConnection, envelope: EventEnvelope, payload: BaseModel) -> None:
-    await tx.execute(_insert, {"event_id": envelope.event_id, "seq": payload.seq, "occurred_at": envelope.occurred_at})
+async def apply(event: BenchRecorded, delivery: Delivery[object]) -> None:
+    envelope = delivery.envelope
+    await delivery.tx.execute(_insert, {"event_id": envelope.event_id, "seq": event.seq,
+                                        "occurred_at": envelope.occurred_at})
 
 
-def service() -> Service:
+def service() -> Service[object]:
     catalog = bench_catalog(AGGREGATE)
-    return Service(
-        name=SERVICE,
-        catalog=catalog,
-        migrations="",
-        subscriptions=[Subscription("projection", catalog.topics(), apply)],
-    )
+    projection = Subscription("projection", catalog)
+    projection.on(BenchRecorded)(apply)
+    return Service(name=SERVICE, catalog=catalog, migrations="", subscriptions=[projection])
 
 
 async def main(database_url: str, bootstrap: str, broker_kind: str, partitions: int) -> None:

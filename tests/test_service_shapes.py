@@ -63,3 +63,60 @@ def test_the_domain_imports_no_io_library(name):
 def test_the_io_import_check_notices_io_imports():
     source = "import os\nfrom sqlalchemy.orm import Session\nimport httpx.client\nfrom . import rules\n"
     assert imported_roots(source) & IO_LIBRARIES == {"sqlalchemy", "httpx"}
+
+
+def sources(name: str, folder: str) -> dict[str, str]:
+    package = Path(importlib.import_module(f"adly_{name}").__file__).parent
+    return {path.relative_to(package.parent.parent).as_posix(): path.read_text()
+            for path in sorted((package / folder).rglob("*.py"))}
+
+
+def service_sources(name: str) -> dict[str, str]:
+    package = Path(importlib.import_module(f"adly_{name}").__file__).parent
+    return {path.relative_to(package.parent.parent).as_posix(): path.read_text()
+            for path in sorted(package.rglob("*.py")) if "migrations" not in path.parts}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_the_service_is_the_kits_service_with_its_adapters_declared(name):
+    """One way to wire a service: no subclass with hooks of its own, adapters built by the runtime."""
+    service = build(name)
+    assert type(service) is Service
+    assert service.adapters is not None, "Service(adapters=...) says how the adapters are built"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_no_local_wiring_scheme(name):
+    """Adapters come from the kit (`adly_kit.app.adapters`, `Delivery.adapters`), never from app
+    state, module globals set at start-up, or a namespace standing in for a runtime."""
+    banned = {
+        "app.state.": "routes take adapters from adly_kit.app.adapters",
+        "SimpleNamespace": "a stand-in runtime",
+        "hasattr(runtime": "adapters stored on the runtime",
+        "getattr(runtime": "adapters stored on the runtime",
+        "(APIRoute)": "a route class of its own translating errors: the kit translates DomainError",
+        "class DomainError": "the kit's adly_kit.errors.DomainError is the one base",
+        "HTTPException(": "raise an adly_kit.errors error; the kit answers with problem+json",
+        "isinstance(payload": "a typed subscription hands the handler its own payload type",
+    }
+    found = {(path, marker) for path, source in service_sources(name).items() for marker in banned if marker in source}
+    assert found == set()
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_handlers_never_commit(name):
+    """The edge owns the transaction: handlers get one, they never open or commit one."""
+    found = {path for path, source in sources(name, "handlers").items()
+             if any(marker in source for marker in (".begin(", ".commit(", "unit_of_work(", ".connect("))}
+    assert found == set()
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_handlers_have_unit_tests_on_in_memory_doubles(name):
+    """Every service's handlers are tested without Postgres or a broker."""
+    package = Path(importlib.import_module(f"adly_{name}").__file__).parent
+    unit = package.parent / "tests" / "unit"
+    tested = [p for p in unit.glob(f"test_{name}_*.py") if "adly_" + name + ".handlers" in p.read_text()]
+    assert tested, f"{unit} has a test_{name}_*.py module that drives adly_{name}.handlers"
+    for path in tested:
+        assert not imported_roots(path.read_text()) & {"asyncpg", "aiokafka", "faststream"}, path

@@ -89,10 +89,13 @@ class EventCatalog:
         return self._types[(name, max(versions))]
 
     def type_of(self, payload: BaseModel) -> EventType:
+        return self.type_of_model(type(payload))
+
+    def type_of_model(self, model: type[BaseModel]) -> EventType:
         try:
-            return self._by_model[type(payload)]
+            return self._by_model[model]
         except KeyError:
-            raise UnknownEventType(type(payload).__name__) from None
+            raise UnknownEventType(model.__name__) from None
 
     def all(self) -> list[EventType]:
         return sorted(self._types.values(), key=lambda t: (t.context, t.aggregate_type, t.name, t.version))

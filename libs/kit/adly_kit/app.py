@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,10 +14,12 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import make_asgi_app
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 
 from adly_kit import logging as adly_logging
 from adly_kit import telemetry
 from adly_kit.db import database_is_ready
+from adly_kit.errors import DomainError
 from adly_kit.eventstore import ConcurrencyConflict
 from adly_kit.service import Runtime
 
@@ -75,6 +78,23 @@ def _problem_openapi(app: FastAPI):
     return openapi
 
 
+def adapters(connection: HTTPConnection) -> Any:
+    """The one route dependency of every service: the adapters its runtime built.
+
+    Each service names it with its own type: `Annotated[Adapters, Depends(adapters)]`."""
+    return connection.app.state.runtime.adapters
+
+
+def problem_of(error: DomainError) -> JSONResponse:
+    """A domain error as the one problem+json answer every route gives."""
+    extra: dict[str, Any] = {"code": error.code}
+    if error.path is not None:
+        extra["errors"] = [{"path": error.path, "message": str(error)}]
+    response = problem(error.status, error.title, str(error), **extra)
+    response.headers.update(error.headers())
+    return response
+
+
 def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -84,10 +104,8 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
         finally:
             await runtime.stop()
 
-    # Optional hooks a `Service` subclass may define (the gateway does): FastAPI constructor
-    # options from the settings, and a last say over the finished app (middleware, OpenAPI).
-    app_options = getattr(runtime.service, "app_options", None)
-    options = app_options(runtime.settings) if app_options is not None else {}
+    service = runtime.service
+    options = service.app_options(runtime.settings) if service.app_options is not None else {}
     app = FastAPI(title=f"ADLY {runtime.service.name}", lifespan=lifespan, **options)
     if "api" in roles:
         for router in runtime.service.routers:
@@ -100,9 +118,8 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
         FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
     app.state.runtime = runtime
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
-    extend_app = getattr(runtime.service, "extend_app", None)
-    if extend_app is not None:
-        extend_app(app, roles)
+    if service.extend_app is not None:
+        service.extend_app(app, roles)
     return app
 
 
@@ -154,6 +171,10 @@ def _add_problem_handlers(app: FastAPI) -> None:
     async def invalid(_: Request, error: RequestValidationError):
         errors = [{"path": "/".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()]
         return problem(422, "Request is not valid", errors=errors)
+
+    @app.exception_handler(DomainError)
+    async def refused(_: Request, error: DomainError):
+        return problem_of(error)
 
     @app.exception_handler(ConcurrencyConflict)
     async def conflict(_: Request, error: ConcurrencyConflict):

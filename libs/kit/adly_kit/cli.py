@@ -69,9 +69,9 @@ def _quieter_garbage_collection() -> None:
 
 async def _command(runtime: Runtime, command, args: list[str]) -> None:
     try:
-        await command(runtime, args)
+        await command(await runtime.open(("command",)), args)
     finally:
-        await runtime.engine.dispose()
+        await runtime.close()
 
 
 async def _rebuild(runtime: Runtime, name: str) -> None:

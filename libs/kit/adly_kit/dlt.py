@@ -20,12 +20,14 @@ from adly_kit.service import Runtime
 async def replay(runtime: Runtime, subscription: str) -> Counter:
     spec = next(s for s in runtime.service.subscriptions if s.name == subscription)
     consumer = next(c for c in runtime.consumers if c.name == runtime.group_id(subscription))
+    await runtime.open(("replay",))
     await runtime.broker.connect()
     try:
-        outcomes = await replay_topics(runtime.settings.kafka_bootstrap_servers, consumer, [dead_letter_topic(t) for t in spec.topics])
+        topics = [dead_letter_topic(t) for t in spec.topics]
+        outcomes = await replay_topics(runtime.settings.kafka_bootstrap_servers, consumer, topics)
     finally:
         await runtime.broker.stop()
-        await runtime.engine.dispose()
+        await runtime.close()
     print(f"replayed {sum(outcomes.values())} dead-lettered events of {consumer.name}: {dict(outcomes)}")
     return outcomes
 

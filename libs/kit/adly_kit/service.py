@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from sqlalchemy.ext.asyncio import AsyncEngine
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adly_events import EventCatalog
+from adly_events import CATALOG, EventCatalog, EventEnvelope
 from adly_kit import kafka
-from adly_kit.consumer import DeadLetters, Handler, IdempotentConsumer, subscribe
+from adly_kit.consumer import DeadLetters, IdempotentConsumer, subscribe
 from adly_kit.db import make_engine
 from adly_kit.eventstore import EventStore
 from adly_kit.projections import Projection, ProjectionRunner
@@ -29,36 +32,103 @@ from adly_kit.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 ROLES = ("api", "worker", "relay")
+A = TypeVar("A")
+P = TypeVar("P", bound=BaseModel)
+
+
+Adapters = Any  # each service's own adapters class; the kit only carries it
 
 
 @dataclass(frozen=True)
-class Subscription:
-    """A handler of other services' (or our own) events, under its own consumer group."""
+class Delivery(Generic[A]):
+    """What an event handler gets beside the payload: the consumer's transaction (it
+    commits with the inbox row, so a redelivered event has no second effect), the
+    envelope (ids for causation, the aggregate, the workspace) and the service's adapters."""
 
-    name: str
-    topics: list[str]
-    handler: Handler
+    tx: AsyncConnection
+    envelope: EventEnvelope
+    adapters: A
+
+
+EventHandler = Callable[[Any, Delivery[Any]], Awaitable[None]]
+
+
+class Subscription:
+    """Handlers of other services' (or our own) events, under one consumer group.
+
+    A handler is registered for event types and receives that type's payload model::
+
+        stores = Subscription("deleted-workspaces")
+
+        @stores.on(WorkspaceDeleted)
+        async def disconnect_stores(event: WorkspaceDeleted, delivery: Delivery[Adapters]) -> None: ...
+
+    The group reads the topics of the registered types; other events on those topics (an
+    aggregate's other types) are consumed and passed over."""
+
+    def __init__(self, name: str, catalog: EventCatalog = CATALOG) -> None:
+        self.name = name
+        self.catalog = catalog
+        self.handlers: dict[type[BaseModel], EventHandler] = {}
+
+    def on(self, *models: type[P]) -> Callable[[Callable[[P, Delivery[Any]], Awaitable[None]]], Callable[[P, Delivery[Any]], Awaitable[None]]]:
+        def register(handler: Callable[[P, Delivery[Any]], Awaitable[None]]) -> Callable[[P, Delivery[Any]], Awaitable[None]]:
+            for model in models:
+                self.catalog.type_of_model(model)  # refuses a model that is no registered event
+                if model in self.handlers:
+                    raise ValueError(f"{self.name}: {model.__name__} has a handler already")
+                self.handlers[model] = handler
+            return handler
+
+        return register
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({self.catalog.type_of_model(model).topic for model in self.handlers})
+
+    async def dispatch(self, adapters: Any, tx: AsyncConnection, envelope: EventEnvelope, payload: BaseModel) -> None:
+        handler = self.handlers.get(type(payload))
+        if handler is not None:
+            await handler(payload, Delivery(tx, envelope, adapters))
 
 
 @dataclass
-class Service:
+class Service(Generic[A]):
+    """What a service declares; `adly_kit.cli` turns it into a running process.
+
+    `adapters` builds the service's adapters once per process (an async context manager:
+    what it opens, it closes); the runtime hands them to routes (`adly_kit.app.adapters`),
+    to event handlers (`Delivery.adapters`), to background runners and to commands."""
+
     name: str
     catalog: EventCatalog
     migrations: str
+    adapters: Callable[[Runtime], AbstractAsyncContextManager[A]] | None = None
     routers: list[APIRouter] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     projections: list[Callable[[], Projection]] = field(default_factory=list)
     produces: list[str] = field(default_factory=list)
     settings_class: type[ServiceSettings] = ServiceSettings
-    commands: dict[str, Callable[[Runtime, list[str]], Awaitable[None]]] = field(default_factory=dict)
-    # Long-running tasks of the service's own (e.g. a table-backed mail queue), started
-    # with the "worker" role and cancelled on stop, like the projection runners.
-    background: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+    commands: dict[str, Callable[[A, list[str]], Awaitable[None]]] = field(default_factory=dict)
+    # Long-running runners of the service's own (a sync worklist, a mail queue), started
+    # with the "worker" role and cancelled on stop, like the projection runners. Each owns
+    # its transactions: one per step it commits, never one around the whole run.
+    background: list[Callable[[A], Awaitable[None]]] = field(default_factory=list)
+    # FastAPI constructor options from the settings, and a last say over the finished app
+    # (middleware, the OpenAPI document): the gateway shapes its public app with these.
+    app_options: Callable[[ServiceSettings], dict[str, Any]] | None = None
+    extend_app: Callable[[FastAPI, tuple[str, ...]], None] | None = None
 
 
 def topics_of(catalog: EventCatalog, context: str) -> list[str]:
     """The topics of the events a context publishes, as the catalog declares them."""
     return sorted({event.topic for event in catalog.all() if event.context == context})
+
+
+@asynccontextmanager
+async def plain(value: A) -> AsyncIterator[A]:
+    """Adapters that hold nothing to close."""
+    yield value
 
 
 class Runtime:
@@ -88,15 +158,43 @@ class Runtime:
         # A projection its writers keep current in their own transactions is followed by no
         # runner (`follows_store = False`): `rebuild` still replays the store into it.
         self.followed_projections = [r for r in self.projection_runners if getattr(r.projection, "follows_store", True)]
-        self._tasks: list[asyncio.Task] = []
+        self.roles: tuple[str, ...] = ()
+        self._adapters: Any = None
+        self._opened = AsyncExitStack()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def adapters(self) -> Any:
+        """The service's adapters, built once by `open()`."""
+        if self._adapters is None:
+            raise RuntimeError(f"{self.service.name}: the adapters are not open (Runtime.open)")
+        return self._adapters
+
+    async def open(self, roles: tuple[str, ...] = ROLES) -> Any:
+        """Build the adapters, once, for the roles this process plays."""
+        if self._adapters is None:
+            self.roles = roles
+            make = self.service.adapters or (lambda runtime: plain(runtime))
+            self._adapters = await self._opened.enter_async_context(make(self))
+        return self._adapters
+
+    async def close(self) -> None:
+        try:
+            await self._opened.aclose()
+        finally:
+            self._adapters = None
+            await self.engine.dispose()
 
     def group_id(self, subscription_name: str) -> str:
         return f"adly.{self.service.name}.{subscription_name}"
 
     def _consumer(self, subscription: Subscription) -> IdempotentConsumer:
+        async def handle(tx: AsyncConnection, envelope: EventEnvelope, payload: BaseModel) -> None:
+            await subscription.dispatch(self.adapters, tx, envelope, payload)
+
         consumer = IdempotentConsumer(
             self.group_id(subscription.name),
-            subscription.handler,
+            handle,
             engine=self.engine,
             schema=self.settings.schema,
             catalog=self.service.catalog,
@@ -109,6 +207,7 @@ class Runtime:
         return consumer
 
     async def start(self, roles: tuple[str, ...] = ROLES) -> None:
+        await self.open(roles)
         topics = self.service.produces + [t for s in self.service.subscriptions for t in s.topics]
         if topics:
             await kafka.ensure_topics(self.settings, topics)
@@ -116,7 +215,7 @@ class Runtime:
         if "worker" in roles:
             await self.broker.start()
             self._tasks += [asyncio.create_task(r.run(self.settings.asyncpg_dsn)) for r in self.followed_projections]
-            self._tasks += [asyncio.create_task(task(self)) for task in self.service.background]
+            self._tasks += [asyncio.create_task(task(self.adapters)) for task in self.service.background]
         if "relay" in roles:
             self._tasks.append(asyncio.create_task(self.relay.run()))
 
@@ -131,4 +230,4 @@ class Runtime:
                 log.warning("background task did not stop in time", extra={"task": task.get_name()})
         self._tasks.clear()
         await self.broker.stop()
-        await self.engine.dispose()
+        await self.close()
