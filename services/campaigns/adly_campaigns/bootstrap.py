@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
+from adly_campaigns.adapters.container import open_adapters
 from adly_campaigns.entrypoints.consumers import subscriptions
 from adly_campaigns.entrypoints.http import router
 from adly_campaigns.projections import projections
@@ -20,12 +21,12 @@ def build() -> Service:
         name=NAME,
         catalog=CATALOG,
         migrations=str(MIGRATIONS),
+        adapters=open_adapters,
         routers=[router],
         subscriptions=list(subscriptions),
         projections=list(projections),
         produces=topics_of(CATALOG, CONTEXT),
     )
-
 
 
 main = main_for(build)
