@@ -119,7 +119,7 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
     app.state.runtime = runtime
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     if service.extend_app is not None:
-        service.extend_app(app, roles)
+        service.extend_app(app, runtime.settings, roles)
     return app
 
 

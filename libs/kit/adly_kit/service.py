@@ -117,7 +117,7 @@ class Service(Generic[A]):
     # FastAPI constructor options from the settings, and a last say over the finished app
     # (middleware, the OpenAPI document): the gateway shapes its public app with these.
     app_options: Callable[[ServiceSettings], dict[str, Any]] | None = None
-    extend_app: Callable[[FastAPI, tuple[str, ...]], None] | None = None
+    extend_app: Callable[[FastAPI, ServiceSettings, tuple[str, ...]], None] | None = None
 
 
 def topics_of(catalog: EventCatalog, context: str) -> list[str]:

@@ -75,12 +75,6 @@ class GatewaySettings(ServiceSettings):
         self.quotas()
         return self
 
-    def model_post_init(self, context) -> None:
-        # The read-model handlers run inside the kit's consumers, which pass no settings.
-        from adly_gateway.handlers.read_model import use_schema
-
-        use_schema(self.schema)
-
     def upstream_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"upstream_{name}").rstrip("/") for name in UPSTREAMS}
 

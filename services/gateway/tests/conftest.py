@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -32,6 +33,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from adly_events import CATALOG
+from adly_gateway.adapters.container import Adapters
 from adly_gateway.bootstrap import MIGRATIONS, build
 from adly_gateway.settings import GatewaySettings
 from adly_kit import identity as kit_identity
@@ -86,6 +88,10 @@ class Echo:
     calls: Counter = field(default_factory=Counter)
     jwks_fetches: int = 0
     seen: list[dict] = field(default_factory=list)
+    # (arrived, release): while set, a POST …/campaigns signals its arrival and waits for release.
+    holding: tuple[asyncio.Event, asyncio.Event] | None = None
+    # `…/slow` answers when this is set (or after `?seconds=`): a stalled upstream the test releases.
+    slow_release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def app(self) -> FastAPI:
         app = FastAPI(title="echo")
@@ -108,9 +114,13 @@ class Echo:
             body = await request.body()
             self.calls[(request.method, request.url.path)] += 1
             if "slow" in request.url.path:
-                await asyncio.sleep(float(request.query_params.get("seconds", "3")))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.slow_release.wait(), float(request.query_params.get("seconds", "60")))
             if request.method == "POST" and request.url.path.endswith("/campaigns"):
-                await asyncio.sleep(0.5)  # long enough for concurrent retries to find it in flight
+                if self.holding is not None:
+                    arrived, release = self.holding
+                    arrived.set()
+                    await release.wait()
                 return self._answer(request, 201, {"id": str(uuid.uuid4()), "body": body.decode(errors="replace")})
             return self._answer(request, 200, {"body": body.decode(errors="replace")})
 
@@ -146,7 +156,7 @@ class Server:
 
     async def __aenter__(self) -> Server:
         self.task = asyncio.create_task(self.server.serve())
-        for _ in range(600):
+        for _ in range(2400):  # a start-up deadline (2 min), generous for a busy machine
             if self.server.started:
                 return self
             if self.task.done():
@@ -168,10 +178,16 @@ class Stack:
     echo_url: str
     db: asyncpg.Pool
     bootstrap: str
+    runtime: Runtime
 
     @property
     def schema(self) -> str:
         return self.settings.schema
+
+    @property
+    def adapters(self) -> Adapters:
+        """The gateway's own adapters: the test reaches into them to stall, observe or set the clock."""
+        return self.runtime.adapters
 
     async def member(self, ws: uuid.UUID, user: uuid.UUID, role: str) -> None:
         await self.db.execute(f"INSERT INTO {self.schema}.workspaces (id) VALUES ($1) ON CONFLICT DO NOTHING", ws)
@@ -218,13 +234,15 @@ def gateway_settings(postgres_url: str, kafka, echo_url: str, **overrides) -> Ga
         upstream_creative=echo_url,
         upstream_analytics=echo_url,
         jwks_refresh_min_seconds=1.0,
-        upstream_timeout_seconds=1.5,
+        # Deadlines for answers that do come, far from what a busy machine takes: a test about
+        # timing out sets its own and stalls the upstream until it has seen the outcome.
+        upstream_timeout_seconds=30.0,
         cors_origins=["https://app.adly.test"],
-        live_auth_timeout_seconds=1.0,
+        live_auth_timeout_seconds=5.0,
         live_recheck_seconds=0.5,
         live_topic_refresh_seconds=1.0,
         openapi_fetch_attempts=2,
-        openapi_fetch_timeout_seconds=1.0,
+        openapi_fetch_timeout_seconds=10.0,
     )
     values.update(overrides)
     return GatewaySettings(**values)
@@ -246,11 +264,12 @@ async def stack(postgres_url, kafka, request):
         await migrate(settings)
         service = dataclasses.replace(build(), name=f"gw{uuid.uuid4().hex[:8]}")
         roles = getattr(request.module, "GATEWAY_ROLES", ("api",))  # the worker only where events are consumed
-        app = create_app(Runtime(service, settings), roles)
+        runtime = Runtime(service, settings)
+        app = create_app(runtime, roles)
         pool = await asyncpg.create_pool(settings.asyncpg_dsn, min_size=1, max_size=4)
         try:
             async with Server(app) as gateway:
-                yield Stack(gateway.url, settings, keys, echo, upstream.url, pool, kafka.bootstrap_servers)
+                yield Stack(gateway.url, settings, keys, echo, upstream.url, pool, kafka.bootstrap_servers, runtime)
         finally:
             await pool.close()
 

@@ -159,6 +159,54 @@ async def read_topic(bootstrap: str, topic: str, *, until: int, timeout: float =
         await reader.stop()
 
 
+async def read_to_end(bootstrap: str, topic: str, *, timeout: float = 60.0) -> list:
+    """Every record on `topic`, from the beginning up to the end the broker reports.
+
+    The end (the high watermark of each partition's fetch) is the end marker: call this once
+    what is to be read was acknowledged, and the answer is complete and exact however slow
+    the machine, where a read that stops at a count or after a quiet spell misses late
+    duplicates or cuts slow records short. The high watermark is taken from fetches rather
+    than from ListOffsets, which Tansu answers with the last batch's base offset + 1.
+    `timeout` only ends a read the broker never completes."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(reader, topic))]
+        reader.assign(partitions)
+        await reader.seek_to_beginning(*partitions)
+        records: list = []
+        async with asyncio.timeout(timeout):
+            while not await _at_end(reader, partitions):
+                for batch in (await reader.getmany(timeout_ms=200)).values():
+                    records.extend(batch)
+        return records
+    finally:
+        await reader.stop()
+
+
+async def _at_end(reader, partitions: list) -> bool:
+    ends = [reader.highwater(tp) for tp in partitions]
+    return None not in ends and all([await reader.position(tp) >= end for tp, end in zip(partitions, ends, strict=True)])
+
+
+def one_key_per_partition(partitions: int) -> list[uuid.UUID]:
+    """Aggregate ids that the producer's default partitioner sends one to each of `partitions`.
+
+    An event of each, appended after everything else, is an end marker on every partition:
+    a consumer applies a partition in order, so once it applied the marker, whatever came
+    before it on that partition is final (no late duplicate can follow)."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    chosen: dict[int, uuid.UUID] = {}
+    every = list(range(partitions))
+    while len(chosen) < partitions:
+        key = uuid.uuid4()
+        chosen.setdefault(DefaultPartitioner()(str(key).encode(), every, every), key)
+    return [chosen[p] for p in every]
+
+
 async def _partitions(reader, topic: str) -> set[int]:
     for _ in range(50):
         partitions = reader.partitions_for_topic(topic)

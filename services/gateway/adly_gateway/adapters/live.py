@@ -84,10 +84,10 @@ class LiveFeed:
         subscribers = self._subscribers.get(str(workspace_id)) if workspace_id else None
         if not subscribers:
             return
-        payload = event.get("payload")
-        if isinstance(payload, dict):
+        fields = event.get("payload")
+        if isinstance(fields, dict):
             for name in _REDACTED_FIELDS:
-                payload.pop(name, None)
+                fields.pop(name, None)
         frame = json.dumps(event, separators=(",", ":"))
         for subscriber in list(subscribers):
             subscriber.offer(frame)

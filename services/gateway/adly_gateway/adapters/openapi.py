@@ -31,9 +31,20 @@ class OpenApiMerger:
         self.timeout = timeout
         self.documents: dict[str, dict[str, Any]] = {}
         self._tried_at: dict[str, float] = {}
+        self._refreshing: asyncio.Task[None] | None = None
 
     async def fetch_all(self) -> None:
         await asyncio.gather(*(self._fetch(name, self.attempts) for name in self.urls if name not in self.documents))
+
+    def refresh_missing_soon(self) -> None:
+        """Ask the upstreams left out again, in the background: the document asked for now is served as it is."""
+        if len(self.documents) < len(self.urls) and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.get_running_loop().create_task(self.refresh_missing(), name="gateway-openapi")
+
+    async def close(self) -> None:
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+            await asyncio.gather(self._refreshing, return_exceptions=True)
 
     async def refresh_missing(self) -> None:
         now = time.monotonic()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -10,67 +9,67 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_gateway.handlers.ports import ApiKeyRecord
 from adly_kit.db import safe_schema
 
 
 class ReadModelWriter:
-    """Upserts of the read model, in the consumer's transaction (SQLAlchemy connection)."""
+    """The `IdentityRecords` port: upserts of the read model, in the consumer's transaction."""
 
-    def __init__(self, tx: AsyncConnection, schema: str) -> None:
-        self.tx = tx
+    def __init__(self, schema: str) -> None:
         self.s = safe_schema(schema)
 
-    async def workspace_created(self, ws: UUID) -> None:
-        await self.tx.execute(
-            text(f"INSERT INTO {self.s}.workspaces (id) VALUES (:ws) ON CONFLICT (id) DO NOTHING"), {"ws": ws}
+    async def workspace_created(self, tx: AsyncConnection, workspace_id: UUID) -> None:
+        await tx.execute(
+            text(f"INSERT INTO {self.s}.workspaces (id) VALUES (:ws) ON CONFLICT (id) DO NOTHING"), {"ws": workspace_id}
         )
 
-    async def workspace_deleted(self, ws: UUID) -> None:
-        await self.tx.execute(
+    async def workspace_deleted(self, tx: AsyncConnection, workspace_id: UUID) -> None:
+        await tx.execute(
             text(
                 f"INSERT INTO {self.s}.workspaces (id, deleted, deleted_at) VALUES (:ws, true, now()) "
                 "ON CONFLICT (id) DO UPDATE SET deleted = true, deleted_at = now()"
             ),
-            {"ws": ws},
+            {"ws": workspace_id},
         )
-        await self.tx.execute(text(f"DELETE FROM {self.s}.memberships WHERE workspace_id = :ws"), {"ws": ws})
-        await self.tx.execute(
+        await tx.execute(text(f"DELETE FROM {self.s}.memberships WHERE workspace_id = :ws"), {"ws": workspace_id})
+        await tx.execute(
             text(f"UPDATE {self.s}.api_keys SET revoked = true, revoked_at = now() WHERE workspace_id = :ws AND NOT revoked"),
-            {"ws": ws},
+            {"ws": workspace_id},
         )
 
-    async def set_member(self, ws: UUID, user_id: UUID, role: str) -> None:
-        await self.tx.execute(
+    async def set_member(self, tx: AsyncConnection, workspace_id: UUID, user_id: UUID, role: str) -> None:
+        await tx.execute(
             text(
                 f"INSERT INTO {self.s}.memberships (workspace_id, user_id, role) VALUES (:ws, :user, :role) "
                 "ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()"
             ),
-            {"ws": ws, "user": user_id, "role": role},
+            {"ws": workspace_id, "user": user_id, "role": role},
         )
 
-    async def remove_member(self, ws: UUID, user_id: UUID) -> None:
-        await self.tx.execute(
+    async def remove_member(self, tx: AsyncConnection, workspace_id: UUID, user_id: UUID) -> None:
+        await tx.execute(
             text(f"DELETE FROM {self.s}.memberships WHERE workspace_id = :ws AND user_id = :user"),
-            {"ws": ws, "user": user_id},
+            {"ws": workspace_id, "user": user_id},
         )
 
-    async def api_key_created(self, key_id: UUID, ws: UUID, role: str, secret_sha256: str) -> None:
-        await self.tx.execute(
+    async def api_key_created(self, tx: AsyncConnection, key_id: UUID, workspace_id: UUID, role: str, secret_sha256: str) -> None:
+        await tx.execute(
             text(
                 f"INSERT INTO {self.s}.api_keys (id, workspace_id, role, secret_sha256) VALUES (:id, :ws, :role, :hash) "
                 "ON CONFLICT (id) DO NOTHING"
             ),
-            {"id": key_id, "ws": ws, "role": role, "hash": secret_sha256},
+            {"id": key_id, "ws": workspace_id, "role": role, "hash": secret_sha256},
         )
 
-    async def api_key_revoked(self, key_id: UUID) -> None:
+    async def api_key_revoked(self, tx: AsyncConnection, key_id: UUID) -> None:
         # A revocation may overtake its creation only across a replay; the row stays revoked either way.
-        await self.tx.execute(
+        await tx.execute(
             text(f"UPDATE {self.s}.api_keys SET revoked = true, revoked_at = now() WHERE id = :id"), {"id": key_id}
         )
 
-    async def session_revoked(self, sid: str, user_id: UUID, at: datetime) -> None:
-        await self.tx.execute(
+    async def session_revoked(self, tx: AsyncConnection, sid: str, user_id: UUID, at: datetime) -> None:
+        await tx.execute(
             text(
                 f"INSERT INTO {self.s}.revoked_sessions (sid, user_id, at) VALUES (:sid, :user, :at) "
                 "ON CONFLICT (sid) DO NOTHING"
@@ -79,16 +78,8 @@ class ReadModelWriter:
         )
 
 
-@dataclass(frozen=True)
-class ApiKeyRow:
-    workspace_id: UUID
-    role: str
-    secret_sha256: str
-    usable: bool  # not revoked and its workspace not deleted
-
-
 class ReadModel:
-    """Per-request lookups on the asyncpg pool (the hot path: one round trip each)."""
+    """The `Directory` port: per-request lookups on the edge's asyncpg pool (one round trip each)."""
 
     def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
         self.pool = pool
@@ -108,8 +99,8 @@ class ReadModel:
         row = await self.pool.fetchrow(self._user, workspace_id, user_id, sid)
         return row["role"], bool(row["revoked"])
 
-    async def api_key(self, key_id: UUID) -> ApiKeyRow | None:
+    async def api_key(self, key_id: UUID) -> ApiKeyRecord | None:
         row = await self.pool.fetchrow(self._key, key_id)
         if row is None:
             return None
-        return ApiKeyRow(row["workspace_id"], row["role"], row["secret_sha256"], bool(row["usable"]))
+        return ApiKeyRecord(row["workspace_id"], row["role"], row["secret_sha256"], bool(row["usable"]))

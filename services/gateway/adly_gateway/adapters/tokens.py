@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -36,11 +37,13 @@ class InvalidToken(Exception):
 class JWKS:
     """The signing keys, by kid, refreshed on an unknown kid with a floor between fetches."""
 
-    def __init__(self, url: str, client: httpx.AsyncClient, *, min_refresh_seconds: float, timeout: float) -> None:
+    def __init__(self, url: str, client: httpx.AsyncClient, *, min_refresh_seconds: float, timeout: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.url = url
         self.client = client
         self.min_refresh_seconds = min_refresh_seconds
         self.timeout = timeout
+        self.clock = clock  # the floor's time; a test stands it still to count fetches inside one floor
         self.keys: dict[str, PyJWK] = {}
         self.fetches = 0
         self._fetched_at: float | None = None
@@ -53,27 +56,32 @@ class JWKS:
         if self._may_fetch():
             async with self._lock:
                 if kid not in self.keys and self._may_fetch():
-                    await self.refresh()
+                    await self._fetch()
         return self.keys.get(kid)
 
+    async def refresh(self) -> None:
+        """Fetch now (at start-up); a token meeting an unknown kid meanwhile waits for this fetch."""
+        async with self._lock:
+            await self._fetch()
+
     def _may_fetch(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         if self._fetched_at is not None and now - self._fetched_at < self.min_refresh_seconds:
             return False
         if self._failed_at is not None and now - self._failed_at < _FAILED_FETCH_RETRY_SECONDS:
             return False
         return True
 
-    async def refresh(self) -> None:
+    async def _fetch(self) -> None:
         self.fetches += 1
         try:
             response = await self.client.get(self.url, timeout=self.timeout)
             response.raise_for_status()
             self.keys = _usable_keys(response.json())
-            self._fetched_at, self._failed_at = time.monotonic(), None
+            self._fetched_at, self._failed_at = self.clock(), None
             log.info("JWKS fetched", extra={"keys": len(self.keys)})
         except (httpx.HTTPError, ValueError) as error:
-            self._failed_at = time.monotonic()
+            self._failed_at = self.clock()
             log.warning("JWKS fetch failed: %s", type(error).__name__)
 
 

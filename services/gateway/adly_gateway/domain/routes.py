@@ -10,8 +10,10 @@ template and method match wins, so specific rules come before the catch-alls of 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 READS = frozenset({"GET", "HEAD"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -49,7 +51,7 @@ class Route:
     forward_authorization: bool = False    # the upstream reads Authorization itself (OAuth token endpoint)
     forward_webhook_headers: bool = False  # store platforms' signature and delivery headers (X-Shopify-*, ...)
     rate_policy: RatePolicy | None = None
-    pattern: re.Pattern = field(init=False, repr=False, compare=False)
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         body = _SEGMENT.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(self.template).replace(r"\{", "{").replace(r"\}", "}"))
@@ -76,7 +78,8 @@ class Match:
         return f"{self.route.template}/{tail}" if tail else self.route.template
 
 
-def _r(methods, template, upstream, access, permission=None, **options) -> Route:
+def _r(methods: Iterable[str], template: str, upstream: str, access: Access, permission: str | None = None,
+       **options: Any) -> Route:
     return Route(frozenset(methods), template, upstream, access, permission, **options)
 
 

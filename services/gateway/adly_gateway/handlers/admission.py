@@ -13,66 +13,32 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qs
 from uuid import UUID
 
 from adly_gateway.domain.authorization import Verdict, authorize, parse_workspace_id, role_in
 from adly_gateway.domain.principal import Principal, machine_key_id, parse_api_key, user_id_of
 from adly_gateway.domain.ratelimit import Decision, Limit, Quota, limit_header, policy_header
-from adly_gateway.domain.routes import Access, Match, Resolution, resolve
+from adly_gateway.domain.refusals import (
+    MethodNotAllowed,
+    NothingHere,
+    NotSignedIn,
+    Refusal,
+    RoleForbids,
+    TooManyRequests,
+    TwoFactorRequired,
+)
+from adly_gateway.domain.routes import Match, Resolution, resolve
+from adly_gateway.handlers.ports import Directory, Limiter, Tokens
 
 log = logging.getLogger(__name__)
 
-PROBLEMS = "https://docs.adly.dev/problems/"
-TWO_FACTOR_REQUIRED = PROBLEMS + "two-factor-required"
 _ACCOUNT_FIELDS = ("email", "username", "client_id", "challenge", "challenge_token", "token", "refresh_token")
 
 
-class GatewayError(Exception):
-    """An answer the gateway gives itself, as problem+json."""
-
-    def __init__(
-        self, status: int, title: str, detail: str | None = None, *, type_: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(title)
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.type = type_
-        self.headers = headers or {}
-        self.principal: Principal | None = None  # who was refused, for the audit log
-
-
-def not_found() -> GatewayError:
-    """The one 404: unknown route, unknown workspace and someone else's workspace look alike."""
-    return GatewayError(404, "Not Found")
-
-
-def unauthenticated() -> GatewayError:
-    return GatewayError(
-        401, "Authentication required", "Send a valid access token or API key as `Authorization: Bearer …`.",
-        headers={"WWW-Authenticate": 'Bearer realm="adly", error="invalid_token"'},
-    )
-
-
 class InvalidCredentials(Exception):
-    pass
-
-
-class Tokens(Protocol):
-    async def access_claims(self, token: str) -> dict[str, Any]: ...
-    async def two_factor_subject(self, token: str) -> str: ...
-
-
-class Directory(Protocol):
-    async def user(self, user_id: UUID, workspace_id: UUID | None, sid: str | None) -> tuple[str | None, bool]: ...
-    async def api_key(self, key_id: UUID): ...
-
-
-class Limiter(Protocol):
-    async def check(self, limits: list[Limit]) -> list[Decision]: ...
+    """Credentials were presented and are not good; the reason is for logs, never for the client."""
 
 
 @dataclass
@@ -106,6 +72,8 @@ class Caller:
 
 
 class Admitter:
+    """Admits a request or refuses it with a `Refusal` carrying its rate-limit headers."""
+
     def __init__(self, tokens: Tokens, directory: Directory, limiter: Limiter, quotas: dict[str, Quota], key: bytes) -> None:
         self.tokens = tokens
         self.directory = directory
@@ -129,16 +97,13 @@ class Admitter:
         denied = [d for d in decisions if not d.allowed]
         try:
             if denied:
-                raise GatewayError(
-                    429, "Too many requests", "Slow down and retry after the time in Retry-After.",
-                    headers={"Retry-After": str(max(d.retry_after for d in denied))},
-                )
+                raise TooManyRequests(max(d.retry_after for d in denied))
             if failed:
-                raise unauthenticated()
+                raise NotSignedIn()
             match = self._decide(resolution, match, principal, workspace_id, role)
-        except GatewayError as error:
-            error.headers = rate_headers(decisions) | error.headers
-            error.principal = principal
+        except Refusal as refusal:
+            refusal.extra_headers = rate_headers(decisions) | refusal.extra_headers
+            refusal.principal = principal
             raise
         return Admission(match, principal, workspace_id, role, decisions)
 
@@ -149,26 +114,17 @@ class Admitter:
         if resolution.workspace_id is not None:
             # Inside a workspace, membership is settled before anything else can differ.
             if principal is None:
-                raise unauthenticated()
+                raise NotSignedIn()
             if workspace_id is None or role is None:
-                raise not_found()
+                raise NothingHere()
         if match is None:
             if resolution.allowed_methods:
-                raise GatewayError(405, "Method not allowed", headers={"Allow": ", ".join(sorted(resolution.allowed_methods))})
-            raise not_found()
+                raise MethodNotAllowed(resolution.allowed_methods)
+            raise NothingHere()
         verdict = authorize(match, principal, role)
         if verdict is Verdict.ALLOW:
             return match
-        if verdict is Verdict.UNAUTHENTICATED:
-            raise unauthenticated()
-        if verdict is Verdict.NOT_FOUND:
-            raise not_found()
-        if verdict is Verdict.TWO_FACTOR_REQUIRED:
-            raise GatewayError(
-                403, "Two-factor authentication required",
-                "Send a fresh proof from POST /v1/auth/2fa/verify as X-2FA-Token.", type_=TWO_FACTOR_REQUIRED,
-            )
-        raise GatewayError(403, "Forbidden", "Your role does not allow this.")
+        raise REFUSALS[verdict]()
 
     async def authenticate(
         self, authorization: str | None, two_factor: str | None, workspace_id: UUID | None
@@ -184,9 +140,10 @@ class Admitter:
             principal = await self._api_key(credential)
         else:
             principal = await self._access_token(credential, two_factor)
-        if principal.kind == "api_key":
+        user_id = principal.user_id
+        if user_id is None:  # an API key: its own role, in its one workspace
             return principal, role_in(principal, workspace_id, None) if workspace_id else None
-        member_role, revoked = await self.directory.user(principal.user_id, workspace_id, principal.sid)
+        member_role, revoked = await self.directory.user(user_id, workspace_id, principal.sid)
         if revoked:
             raise InvalidCredentials("session revoked")
         return principal, member_role
@@ -225,7 +182,7 @@ class Admitter:
         return Principal("user", str(user_id_of(sub)), sid=claims["sid"], mfa=mfa)
 
     def _limits(self, caller: Caller, match: Match | None, principal: Principal | None) -> list[Limit]:
-        limits = []
+        limits: list[Limit] = []
         if caller.ip:
             limits.append(self._limit("ip", caller.ip))
         if principal is not None:
@@ -273,5 +230,9 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def is_public(match: Match) -> bool:
-    return match.route.access is Access.PUBLIC
+REFUSALS: dict[Verdict, type[Refusal]] = {
+    Verdict.UNAUTHENTICATED: NotSignedIn,
+    Verdict.NOT_FOUND: NothingHere,
+    Verdict.TWO_FACTOR_REQUIRED: TwoFactorRequired,
+    Verdict.FORBIDDEN: RoleForbids,
+}

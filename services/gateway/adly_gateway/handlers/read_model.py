@@ -7,9 +7,11 @@ arrive in order; API-key and session events come on their own topics.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import datetime
+from uuid import UUID
 
-from adly_events import EventEnvelope
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from adly_events.contracts.auth import (
     ApiKeyCreated,
     ApiKeyRevoked,
@@ -20,55 +22,55 @@ from adly_events.contracts.auth import (
     SessionRevoked,
     WorkspaceCreated,
     WorkspaceDeleted,
+    WorkspaceRole,
 )
-from adly_gateway.adapters.read_model import ReadModelWriter
-
-_schema: str | None = None
+from adly_gateway.handlers.ports import IdentityRecords
 
 
-def use_schema(schema: str) -> None:
-    """The schema the read model lives in; set when the gateway's settings are built."""
-    global _schema
-    _schema = schema
+async def workspace_created(tx: AsyncConnection, records: IdentityRecords, workspace_id: UUID,
+                            event: WorkspaceCreated) -> None:
+    await records.workspace_created(tx, workspace_id)
+    await records.set_member(tx, workspace_id, event.owner_id, WorkspaceRole.OWNER.value)
 
 
-def _writer(tx) -> ReadModelWriter:
-    if _schema is None:
-        raise RuntimeError("the gateway's schema is not configured (build GatewaySettings first)")
-    return ReadModelWriter(tx, _schema)
+async def member_added(tx: AsyncConnection, records: IdentityRecords, workspace_id: UUID, event: MemberAdded) -> None:
+    await records.set_member(tx, workspace_id, event.user_id, event.role.value)
 
 
-async def on_workspace_event(tx, envelope: EventEnvelope, payload: BaseModel) -> None:
-    writer = _writer(tx)
-    ws = envelope.aggregate_id
-    match payload:
-        case WorkspaceCreated():
-            await writer.workspace_created(ws)
-            await writer.set_member(ws, payload.owner_id, "owner")
-        case MemberAdded():
-            await writer.set_member(ws, payload.user_id, payload.role.value)
-        case MemberRoleChanged():
-            await writer.set_member(ws, payload.user_id, payload.new_role.value)
-        case MemberRemoved():
-            await writer.remove_member(ws, payload.user_id)
-        case OwnershipTransferred():
-            await writer.set_member(ws, payload.previous_owner_id, "admin")
-            await writer.set_member(ws, payload.new_owner_id, "owner")
-        case WorkspaceDeleted():
-            await writer.workspace_deleted(ws)
+async def member_role_changed(tx: AsyncConnection, records: IdentityRecords, workspace_id: UUID,
+                              event: MemberRoleChanged) -> None:
+    await records.set_member(tx, workspace_id, event.user_id, event.new_role.value)
 
 
-async def on_api_key_event(tx, envelope: EventEnvelope, payload: BaseModel) -> None:
-    writer = _writer(tx)
-    match payload:
-        case ApiKeyCreated():
-            if envelope.workspace_id is None:
-                raise ValueError("ApiKeyCreated without a workspace id")
-            await writer.api_key_created(envelope.aggregate_id, envelope.workspace_id, payload.role.value, payload.secret_sha256)
-        case ApiKeyRevoked():
-            await writer.api_key_revoked(envelope.aggregate_id)
+async def member_removed(tx: AsyncConnection, records: IdentityRecords, workspace_id: UUID,
+                         event: MemberRemoved) -> None:
+    await records.remove_member(tx, workspace_id, event.user_id)
 
 
-async def on_session_event(tx, envelope: EventEnvelope, payload: BaseModel) -> None:
-    if isinstance(payload, SessionRevoked):
-        await _writer(tx).session_revoked(str(envelope.aggregate_id), payload.user_id, envelope.occurred_at)
+async def ownership_transferred(tx: AsyncConnection, records: IdentityRecords, workspace_id: UUID,
+                                event: OwnershipTransferred) -> None:
+    """The previous owner stays, as an admin (docs/identity.md: transfer, then leave)."""
+    await records.set_member(tx, workspace_id, event.previous_owner_id, WorkspaceRole.ADMIN.value)
+    await records.set_member(tx, workspace_id, event.new_owner_id, WorkspaceRole.OWNER.value)
+
+
+async def workspace_deleted(tx: AsyncConnection, records: IdentityRecords, workspace_id: UUID,
+                            event: WorkspaceDeleted) -> None:
+    await records.workspace_deleted(tx, workspace_id)
+
+
+async def api_key_created(tx: AsyncConnection, records: IdentityRecords, key_id: UUID, workspace_id: UUID | None,
+                          event: ApiKeyCreated) -> None:
+    if workspace_id is None:  # a key belongs to exactly one workspace: an event without one is broken
+        raise ValueError("ApiKeyCreated without a workspace id")
+    await records.api_key_created(tx, key_id, workspace_id, event.role.value, event.secret_sha256)
+
+
+async def api_key_revoked(tx: AsyncConnection, records: IdentityRecords, key_id: UUID, event: ApiKeyRevoked) -> None:
+    await records.api_key_revoked(tx, key_id)
+
+
+async def session_revoked(tx: AsyncConnection, records: IdentityRecords, sid: UUID, at: datetime,
+                          event: SessionRevoked) -> None:
+    """`sid` is the session family, the event's aggregate: access tokens carry it."""
+    await records.session_revoked(tx, str(sid), event.user_id, at)

@@ -16,9 +16,20 @@ async def test_fifty_concurrent_retries_reach_the_upstream_once(stack, client):
     url = f"/v1/workspaces/{ws}/campaigns"
     headers = stack.bearer(user) | {"Idempotency-Key": f"create-{uuid.uuid4()}"}
     body = {"name": "Spring sale", "budget": 100}
-    responses = await asyncio.gather(*(client.post(url, headers=headers, json=body) for _ in range(50)))
+    arrived, release = asyncio.Event(), asyncio.Event()
+    stack.echo.holding = (arrived, release)  # the request that claims the key stays upstream until released
+    try:
+        retries = [asyncio.create_task(client.post(url, headers=headers, json=body)) for _ in range(50)]
+        await asyncio.wait_for(arrived.wait(), 60)
+        while sum(r.done() for r in retries) < 49:  # every other retry is answered while the first runs
+            await asyncio.wait([r for r in retries if not r.done()], return_when=asyncio.FIRST_COMPLETED)
+        release.set()
+        responses = await asyncio.gather(*retries)
+    finally:
+        stack.echo.holding = None
+        release.set()
     statuses = [r.status_code for r in responses]
-    assert set(statuses) <= {201, 409}, statuses
+    assert sorted(statuses) == [201] + [409] * 49, statuses
     assert stack.echo.calls[("POST", url)] == 1
     created = {r.json()["id"] for r in responses if r.status_code == 201}
     assert len(created) == 1

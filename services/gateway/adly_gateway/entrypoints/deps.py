@@ -1,0 +1,38 @@
+"""What the gateway's routes are handed: its adapters (the kit's one dependency) and the caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from adly_gateway.adapters.container import Adapters, Edge
+from adly_gateway.handlers.admission import Caller, account_of
+from adly_kit.app import adapters
+
+AdaptersDep = Annotated[Adapters, Depends(adapters)]
+
+
+def edge(a: AdaptersDep) -> Edge:
+    return a.edge
+
+
+EdgeDep = Annotated[Edge, Depends(edge)]
+
+
+def client_ip(connection: HTTPConnection) -> str | None:
+    return connection.client.host if connection.client else None
+
+
+def caller_of(request: Request, body: bytes = b"") -> Caller:
+    headers = request.headers
+    authorization = headers.get("authorization")
+    return Caller(
+        method=request.method,
+        path=request.url.path,
+        authorization=authorization,
+        two_factor=headers.get("x-2fa-token"),
+        ip=client_ip(request),
+        account=account_of(body, headers.get("content-type"), authorization) if body or authorization else None,
+    )
