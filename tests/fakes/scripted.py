@@ -5,6 +5,9 @@ A `ScriptedFake` records every request and plays scripted trouble before its nor
 `stall_next(seconds)`, `malformed_next(kind)`, `refuse_next()` and `quota_next()`, each in the
 provider's own wire form (the subclass says what its errors, throttling and moderation look
 like). Knobs are set from the test's thread and consumed on the fake's; a lock keeps them whole.
+A test waits on what the fake saw instead of on the clock: `wait_for_stall()` (a request is
+being held back), `wait_for_hang_up()` (the client gave up on a held request before the stall
+ended), and each `Recorded.at` says when a request arrived.
 Normal answers are deterministic: copy built from the facts found in the prompt, PNGs of the
 asked size in the first brand colour of the prompt.
 """
@@ -16,6 +19,7 @@ import io
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,6 +47,7 @@ class Recorded:
     body: bytes
     json: Any = None
     form: dict[str, Any] | None = None
+    at: float = 0.0                 # time.monotonic() when the request arrived
 
     @property
     def text(self) -> str:
@@ -68,6 +73,8 @@ class ScriptedFake(FakeServer):
         self.requests: list[Recorded] = []
         self._steps: deque[Step] = deque()
         self._lock = threading.Lock()
+        self.stalling = threading.Event()    # a request is being held back (stall_next)
+        self.hung_up = threading.Event()     # a client hung up on a held request before the stall ended
         self.app = Starlette(routes=self.routes())
 
     # -- knobs -------------------------------------------------------------------------------
@@ -96,6 +103,16 @@ class ScriptedFake(FakeServer):
         with self._lock:
             self._steps.clear()
         self.requests.clear()
+        self.stalling.clear()
+        self.hung_up.clear()
+
+    async def wait_for_stall(self, timeout: float = 30.0) -> bool:
+        """True once a request is being held back; False if none came within `timeout`."""
+        return await asyncio.to_thread(self.stalling.wait, timeout)
+
+    async def wait_for_hang_up(self, timeout: float = 30.0) -> bool:
+        """True once a client hung up on a held request (it timed out, or was cancelled)."""
+        return await asyncio.to_thread(self.hung_up.wait, timeout)
 
     def calls(self, path_suffix: str = "") -> int:
         return sum(1 for r in self.requests if r.path.endswith(path_suffix))
@@ -138,7 +155,9 @@ class ScriptedFake(FakeServer):
         self.requests.append(recorded)
         step = self._take()
         if step is not None and step.kind == "stall":
-            await _stall(request, step.seconds)
+            self.stalling.set()
+            if await _stall(request, step.seconds):
+                self.hung_up.set()
             step = None
         if step is not None and step.reply is not None:
             return step.reply()
@@ -150,20 +169,22 @@ class ScriptedFake(FakeServer):
         return await serve(recorded, step.kind if step else None)
 
 
-async def _stall(request: Request, seconds: float) -> None:
+async def _stall(request: Request, seconds: float) -> bool:
     """Hold the answer back; stop holding once the client has hung up (it timed out), so
-    the fake shuts down at once instead of waiting out the stall."""
+    the fake shuts down at once instead of waiting out the stall. True when it hung up."""
     deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
         if await request.is_disconnected():
-            return
+            return True
         await asyncio.sleep(0.02)
+    return False
 
 
 async def record(request: Request) -> Recorded:
     body = await request.body()
     content_type = request.headers.get("content-type", "")
-    recorded = Recorded(request.method, request.url.path, dict(request.headers), dict(request.query_params), body)
+    recorded = Recorded(request.method, request.url.path, dict(request.headers), dict(request.query_params), body,
+                        at=time.monotonic())
     if content_type.startswith("application/json"):
         try:
             recorded.json = json.loads(body)

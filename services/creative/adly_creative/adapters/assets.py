@@ -42,8 +42,9 @@ class AssetLibrary:
                                   {"ids": list(asset_ids)})
         return {row[0]: AssetMeta(*row) for row in rows}
 
-    async def content(self, meta: AssetMeta) -> bytes:
-        return await self.store.get(meta.sha256)
+    async def content(self, sha256: str) -> bytes:
+        """The bytes stored under a digest (an asset's, a reference's), or BlobMissing."""
+        return await self.store.get(sha256)
 
     async def cached_photo(self, conn: AsyncConnection, workspace_id: UUID, url_sha256: str) -> AssetMeta | None:
         row = (await conn.execute(self.sql(f"""

@@ -1,9 +1,12 @@
-"""Every adapter the creative handlers use, built once per running process."""
+"""Every adapter the creative handlers use, built once per process by the runtime
+(`Service(adapters=open_adapters)`). Fields are typed by the ports the handlers use;
+`open_adapters` closes what it opened (the photo client, the provider clients)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,55 +20,56 @@ from adly_creative.adapters.workspace_config import BrandKits, ProviderKeys, Set
 from adly_creative.domain.asset_urls import AssetUrlSigner, derive_key
 from adly_creative.domain.assets import AssetStore
 from adly_creative.domain.routing import RetryPolicy
+from adly_creative.handlers import ports
 from adly_creative.projections.jobs import JobProjection
 from adly_creative.settings import CreativeSettings
 from adly_kit.crypto import Keyring
-from adly_kit.eventstore import EventStore
 from adly_kit.outbound import Outbound, make_client
 from adly_kit.outbound import RetryPolicy as OutboundRetry
 from adly_kit.service import Runtime
+from adly_kit.worklist import Worklist
 
 
 @dataclass
 class Adapters:
     settings: CreativeSettings
-    engine: AsyncEngine
-    store: EventStore
-    keyring: Keyring
-    jobs: JobRepository
-    job_queries: JobQueries
-    queue: JobQueue
-    usage: UsageLedger
-    products: ProductCatalog
-    brand_kits: BrandKits
-    workspace_settings: SettingsStore
-    provider_keys: ProviderKeys
-    assets: AssetLibrary
+    engine: AsyncEngine                  # for the edges' transactions; handlers are handed one
+    jobs: ports.Jobs
+    job_queries: JobQueries              # the jobs read model, for the API's answers
+    queue: ports.JobQueue
+    worklist: Worklist                   # the queue's leases, for the runner
+    usage: ports.Usage
+    products: ports.Products
+    brand_kits: ports.BrandKits
+    workspace_settings: ports.Settings
+    provider_keys: ports.ProviderKeys
+    assets: ports.Assets
     signer: AssetUrlSigner
-    photos: PhotoFetcher
-    providers: ProviderRegistry
+    photos: ports.Photos
+    providers: ports.ProviderCatalog
     retry: RetryPolicy
-    closing: list[Any] = field(default_factory=list)
-    _closed: bool = False
 
-    @classmethod
-    def for_runtime(cls, runtime: Runtime, *, providers: ProviderRegistry | None = None,
-                    asset_store: AssetStore | None = None) -> Adapters:
-        settings = runtime.settings
-        assert isinstance(settings, CreativeSettings), "the creative service runs with CreativeSettings"
-        schema = settings.schema
-        keyring = Keyring.from_setting(settings.encryption_keys.get_secret_value())
-        photo_client = Outbound(make_client(timeout=settings.photo_timeout_seconds), max_bytes=settings.photo_max_bytes,
-                                retry=OutboundRetry(attempts=2, max_delay=2.0), name="product-photos")
-        if providers is None:
-            from adly_creative.adapters.provider_wiring import registry
 
-            providers = registry(settings)
-        return cls(
-            settings=settings, engine=runtime.engine, store=runtime.store,
-            keyring=keyring,
+@asynccontextmanager
+async def open_adapters(runtime: Runtime, *, providers: ProviderRegistry | None = None,
+                        asset_store: AssetStore | None = None) -> AsyncIterator[Adapters]:
+    """`providers`, `asset_store`: what tests put in place of the real ones."""
+    settings = runtime.settings
+    assert isinstance(settings, CreativeSettings), "the creative service runs with CreativeSettings"
+    schema = settings.schema
+    keyring = Keyring.from_setting(settings.encryption_keys.get_secret_value())
+    if providers is None:
+        from adly_creative.adapters.provider_wiring import registry  # the SDKs load only when a service runs
+
+        providers = registry(settings)
+    photo_client = Outbound(make_client(timeout=settings.photo_timeout_seconds), max_bytes=settings.photo_max_bytes,
+                            retry=OutboundRetry(attempts=2, max_delay=2.0), name="product-photos")
+    queue = JobQueue(schema, settings.job_lease_seconds)
+    try:
+        yield Adapters(
+            settings=settings, engine=runtime.engine,
             jobs=JobRepository(runtime.store, JobProjection(schema)), job_queries=JobQueries(schema),
-            queue=JobQueue(schema, settings.job_lease_seconds), usage=UsageLedger(schema),
+            queue=queue, worklist=queue.worklist, usage=UsageLedger(schema),
             products=ProductCatalog(schema), brand_kits=BrandKits(schema), workspace_settings=SettingsStore(schema),
             provider_keys=ProviderKeys(schema, keyring),
             assets=AssetLibrary(schema, asset_store or asset_store_of(settings)), signer=signer_of(settings),
@@ -74,15 +78,12 @@ class Adapters:
             providers=providers,
             retry=RetryPolicy(max_attempts=settings.provider_max_attempts, base_delay=settings.provider_retry_base_seconds,
                               max_delay=settings.provider_retry_max_wait_seconds),
-            closing=[photo_client, providers],
         )
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        for resource in self.closing:
-            await resource.aclose()
+    finally:
+        try:
+            await photo_client.aclose()
+        finally:
+            await providers.aclose()
 
 
 def asset_store_of(settings: CreativeSettings) -> AssetStore:

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_creative.adapters.events import record
 from adly_creative.domain.job import GenerationJob
 from adly_creative.domain.limits import MonthUsage
 from adly_creative.projections.jobs import JobProjection
@@ -21,6 +20,7 @@ from adly_events import CATALOG
 from adly_events.contracts.common import Contract
 from adly_events.contracts.creative import ProviderUsage
 from adly_kit.eventstore import EventStore
+from adly_kit.recording import record
 from adly_kit.sql import Statements
 from adly_kit.worklist import Worklist
 
@@ -41,6 +41,7 @@ class JobRepository:
 
     async def save(self, tx: AsyncConnection, job: GenerationJob, new_events: list[Contract], *,
                    causation_id: UUID | None = None) -> None:
+        """Every event of a job is correlated by its request id, which the requester knows too."""
         if not new_events:
             return
         envelopes = await record(
@@ -113,6 +114,26 @@ class JobQueries:
             {"w": workspace_id, "status": status, "at": at, "job": job_id, "limit": limit})
         return [JobView(*row) for row in rows]
 
+
+class UsageLedger:
+    """One row per provider call that cost something (or nothing: offline calls are kept too), and
+    the month's sums the quota and the spend cap are checked against."""
+
+    def __init__(self, schema: str) -> None:
+        self.sql = Statements(schema)
+
+    async def record(self, tx: AsyncConnection, workspace_id: UUID, job_id: UUID, step: str,
+                     usages: Sequence[ProviderUsage]) -> None:
+        for usage in usages:
+            await tx.execute(self.sql("""
+                INSERT INTO {s}.usage_records (workspace_id, job_id, step, provider, model, input_tokens, output_tokens,
+                                               characters, images, credits, cost_usd)
+                VALUES (:w, :job, :step, :provider, :model, :input, :output, :characters, :images, :credits, :cost)"""),
+                {"w": workspace_id, "job": job_id, "step": step, "provider": usage.provider, "model": usage.model,
+                 "input": usage.input_tokens, "output": usage.output_tokens, "characters": usage.characters,
+                 "images": usage.images, "credits": Decimal(usage.credits),
+                 "cost": usage.cost.amount if usage.cost.currency == "USD" else Decimal(0)})
+
     async def month_usage(self, conn: AsyncConnection, workspace_id: UUID, since: datetime) -> MonthUsage:
         row = (await conn.execute(self.sql("""
             SELECT (SELECT count(*) FROM {s}.jobs WHERE workspace_id = :w AND accepted_at >= :since),
@@ -132,23 +153,9 @@ class JobQueries:
                          {"w": str(workspace_id)})
 
 
-class UsageLedger:
-    """One row per provider call that cost something (or nothing: offline calls are kept too)."""
-
-    def __init__(self, schema: str) -> None:
-        self.sql = Statements(schema)
-
-    async def record(self, tx: AsyncConnection, workspace_id: UUID, job_id: UUID, step: str,
-                     usages: Sequence[ProviderUsage]) -> None:
-        for usage in usages:
-            await tx.execute(self.sql("""
-                INSERT INTO {s}.usage_records (workspace_id, job_id, step, provider, model, input_tokens, output_tokens,
-                                               characters, images, credits, cost_usd)
-                VALUES (:w, :job, :step, :provider, :model, :input, :output, :characters, :images, :credits, :cost)"""),
-                {"w": workspace_id, "job": job_id, "step": step, "provider": usage.provider, "model": usage.model,
-                 "input": usage.input_tokens, "output": usage.output_tokens, "characters": usage.characters,
-                 "images": usage.images, "credits": Decimal(usage.credits),
-                 "cost": usage.cost.amount if usage.cost.currency == "USD" else Decimal(0)})
+def jobs_channel(schema: str) -> str:
+    """Where the queue's insert trigger NOTIFYs at commit (migration 0002), so workers wake at once."""
+    return f"adly_{schema}_jobs"
 
 
 class JobQueue:
@@ -157,9 +164,6 @@ class JobQueue:
     def __init__(self, schema: str, lease_seconds: float) -> None:
         self.sql = Statements(schema)
         self.worklist = Worklist(schema, "job_queue", runnable_states=["queued", "running"], lease_seconds=lease_seconds)
-
-    def channel(self) -> str:
-        return f"adly_{self.sql.schema}_jobs"
 
     async def enqueue(self, tx: AsyncConnection, job_id: UUID, workspace_id: UUID) -> None:
         await tx.execute(self.sql("""INSERT INTO {s}.job_queue (id, workspace_id, state) VALUES (:id, :w, 'queued')

@@ -16,26 +16,14 @@ import asyncio
 import io
 import ipaddress
 import socket
-from dataclasses import dataclass
 
 import httpx
 
+from adly_creative.domain.assets import Photo, PhotoRefused
 from adly_kit.addresses import is_public_address
 from adly_kit.outbound import Outbound, OutboundError
 
 MAX_PIXELS = 40_000_000
-
-
-class PhotoRefused(Exception):
-    """The photo was not fetched (address refused, bad status, not an image, too large)."""
-
-
-@dataclass(frozen=True)
-class Photo:
-    content: bytes
-    media_type: str
-    width: int
-    height: int
 
 
 class PhotoFetcher:
@@ -43,6 +31,10 @@ class PhotoFetcher:
         self.outbound = outbound
         self.max_bytes = max_bytes
         self.allow_loopback = allow_loopback
+
+    async def inspect(self, content: bytes) -> Photo:
+        """What bytes a merchant sent (a logo) are as an image; decoded off the event loop."""
+        return await asyncio.to_thread(decode_image, content)
 
     async def fetch(self, url: str) -> Photo:
         target = self._checked_url(url)

@@ -7,52 +7,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_creative.domain.ports import Money, ProductFacts
+from adly_creative.domain.ports import Money
+from adly_creative.domain.products import ProductRecord, product_record
 from adly_events import EventEnvelope
 from adly_events.contracts.catalog import ProductRemoved, ProductUpserted
 from adly_kit.sql import Statements
 
 
-@dataclass(frozen=True)
-class ProductRecord:
-    id: UUID
-    workspace_id: UUID
-    name: str
-    names: dict[str, str] = field(default_factory=dict)
-    description: str | None = None
-    url: str | None = None
-    vendor: str | None = None
-    prices: tuple[tuple[Money, Money | None], ...] = ()
-    image_urls: tuple[str, ...] = ()
-
-    @property
-    def main_price(self) -> tuple[Money | None, Money | None]:
-        """The lowest price among the variants ("from"), with that variant's compare-at price."""
-        if not self.prices:
-            return None, None
-        price, was = min(self.prices, key=lambda pair: pair[0].amount)
-        return price, (was if was is not None and was.amount > price.amount else None)
-
-    def facts(self, photos: Sequence[bytes] = (), store_name: str | None = None) -> ProductFacts:
-        price, was = self.main_price
-        return ProductFacts(
-            product_id=str(self.id), name=self.name, names=dict(self.names), description=self.description,
-            price=price, compare_at_price=was, url=self.url, photos=tuple(photos), store_name=store_name or self.vendor)
+def _money_json(value: Money | None) -> dict[str, str] | None:
+    return {"amount": str(value.amount), "currency": value.currency} if value else None
 
 
-def _prices_of(payload: ProductUpserted) -> list[dict]:
-    return [{"price": {"amount": str(v.price.amount), "currency": v.price.currency},
-             "was": {"amount": str(v.compare_at_price.amount), "currency": v.compare_at_price.currency}
-             if v.compare_at_price else None} for v in payload.product.variants]
-
-
-def _money(value: dict | None) -> Money | None:
+def _money(value: dict[str, Any] | None) -> Money | None:
     return Money(Decimal(value["amount"]), value["currency"]) if value else None
 
 
@@ -61,8 +33,8 @@ class ProductCatalog:
         self.sql = Statements(schema)
 
     async def upsert(self, tx: AsyncConnection, envelope: EventEnvelope, payload: ProductUpserted) -> None:
-        product = payload.product
-        images = [i.url for i in sorted(product.images, key=lambda i: i.position)]
+        assert envelope.workspace_id is not None, "a product event names its workspace"
+        record = product_record(envelope.aggregate_id, envelope.workspace_id, payload)
         await tx.execute(self.sql("""
             INSERT INTO {s}.products (id, workspace_id, store_id, platform, version, name, names, description, url,
                                       vendor, prices, image_urls, removed, updated_at)
@@ -73,10 +45,11 @@ class ProductCatalog:
                 description = excluded.description, url = excluded.url, vendor = excluded.vendor,
                 prices = excluded.prices, image_urls = excluded.image_urls, removed = false, updated_at = excluded.updated_at
             WHERE {s}.products.version < excluded.version"""),
-            {"id": envelope.aggregate_id, "w": envelope.workspace_id, "store": payload.store_id,
-             "platform": str(payload.platform), "v": envelope.aggregate_version, "name": product.name,
-             "names": json.dumps(product.names), "description": product.description, "url": product.url,
-             "vendor": product.vendor, "prices": json.dumps(_prices_of(payload)), "images": json.dumps(images),
+            {"id": record.id, "w": record.workspace_id, "store": payload.store_id,
+             "platform": str(payload.platform), "v": envelope.aggregate_version, "name": record.name,
+             "names": json.dumps(record.names), "description": record.description, "url": record.url,
+             "vendor": record.vendor, "images": json.dumps(list(record.image_urls)),
+             "prices": json.dumps([{"price": _money_json(price), "was": _money_json(was)} for price, was in record.prices]),
              "at": envelope.occurred_at})
 
     async def remove(self, tx: AsyncConnection, envelope: EventEnvelope, payload: ProductRemoved) -> None:
@@ -100,6 +73,6 @@ class ProductCatalog:
         return [i for i in ids if i not in found]
 
 
-def _record(row) -> ProductRecord:
+def _record(row: Any) -> ProductRecord:
     prices = tuple((_money(p["price"]), _money(p.get("was"))) for p in row[7])
     return ProductRecord(row[0], row[1], row[2], dict(row[3] or {}), row[4], row[5], row[6], prices, tuple(row[8] or ()))

@@ -11,29 +11,15 @@ import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from adly_creative.domain.routing import Modality, can_serve
+from adly_creative.domain.routing import Modality, ProviderSet, can_serve
 
 log = logging.getLogger(__name__)
 
 # (api_key, base_url, timeout) -> a provider client implementing the modality's port.
 Factory = Callable[[str, str | None, float], Any]
 MAX_CLIENTS = 256
-
-
-@dataclass
-class ProviderSet:
-    """The usable providers of one job, by modality and name."""
-
-    by_modality: dict[Modality, dict[str, Any]] = field(default_factory=dict)
-
-    def get(self, modality: Modality, name: str) -> Any | None:
-        return self.by_modality.get(modality, {}).get(name)
-
-    def names(self) -> set[str]:
-        return {name for providers in self.by_modality.values() for name in providers}
 
 
 class ProviderRegistry:

@@ -8,14 +8,13 @@ module except to build a provider client; nothing reads them back out over the A
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
-from datetime import datetime
-from decimal import Decimal
+from dataclasses import asdict
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_creative.domain.limits import Limits
+from adly_creative.domain.configuration import NO_SETTINGS, KeyInfo, StoredBrandKit, WorkspaceSettings
 from adly_creative.domain.ports import BrandKit
 from adly_kit.crypto import Keyring, Sealed
 from adly_kit.sql import Statements
@@ -24,19 +23,12 @@ BRAND_FIELDS = ("name", "tone", "words_to_use", "words_to_avoid", "primary_colou
                 "accent_colour", "heading_font", "body_font", "voice", "default_language")
 
 
-@dataclass(frozen=True)
-class StoredBrandKit:
-    kit: BrandKit                 # without the logo bytes
-    logo_asset_id: UUID | None
-    updated_at: datetime
-
-
 def kit_to_json(kit: BrandKit) -> str:
     values = {k: v for k, v in asdict(kit).items() if k in BRAND_FIELDS}
     return json.dumps(values, ensure_ascii=False)
 
 
-def kit_from_json(values: dict) -> BrandKit:
+def kit_from_json(values: dict[str, Any]) -> BrandKit:
     values = {k: v for k, v in values.items() if k in BRAND_FIELDS}
     for listed in ("words_to_use", "words_to_avoid"):
         values[listed] = tuple(values.get(listed) or ())
@@ -61,22 +53,6 @@ class BrandKits:
             {"w": workspace_id, "kit": kit_to_json(kit), "logo": logo_asset_id, "by": by})
 
 
-@dataclass(frozen=True)
-class WorkspaceSettings:
-    routing: dict[str, list[str]]          # modality -> provider order; a missing modality: the default
-    monthly_job_quota: int | None          # None: the platform default
-    monthly_spend_cap_usd: Decimal | None
-    campaign_outputs: dict | None = None   # what a CreativesRequested gets; None: the platform default
-
-    def limits(self, default_quota: int, default_cap: Decimal) -> Limits:
-        quota = default_quota if self.monthly_job_quota is None else self.monthly_job_quota
-        cap = default_cap if self.monthly_spend_cap_usd is None else self.monthly_spend_cap_usd
-        return Limits(monthly_jobs=quota, monthly_spend_cap_usd=cap)
-
-
-NO_SETTINGS = WorkspaceSettings({}, None, None)
-
-
 class SettingsStore:
     def __init__(self, schema: str) -> None:
         self.sql = Statements(schema)
@@ -98,12 +74,6 @@ class SettingsStore:
             {"w": workspace_id, "routing": json.dumps(settings.routing), "quota": settings.monthly_job_quota,
              "cap": settings.monthly_spend_cap_usd, "by": by,
              "outputs": json.dumps(settings.campaign_outputs) if settings.campaign_outputs is not None else None})
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    provider: str
-    updated_at: datetime
 
 
 def _aad(workspace_id: UUID, provider: str) -> bytes:

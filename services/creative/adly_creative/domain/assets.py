@@ -21,6 +21,20 @@ class BlobMissing(LookupError):
     """The store has no content under that digest."""
 
 
+class PhotoRefused(Exception):
+    """The photo was not fetched or not used (address refused, bad status, not an image, too large)."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An image's bytes as checked: what it is and how large."""
+
+    content: bytes
+    media_type: str
+    width: int
+    height: int
+
+
 class AssetStore(Protocol):
     """Where asset bytes live: a directory, an S3-compatible bucket."""
 

@@ -56,7 +56,7 @@ def _phrase(words: str) -> str:
     return r"\s+".join(re.escape(w) for w in normalise(words).split())
 
 
-def avoided_word_pattern(word: str) -> re.Pattern:
+def avoided_word_pattern(word: str) -> re.Pattern[str]:
     prefix = _PROCLITICS if _ARABIC.search(normalise(word)) else ""
     return re.compile(rf"(?<!\w){prefix}{_phrase(word)}(?!\w)")
 
@@ -102,7 +102,7 @@ def prices_in(text: str) -> list[Decimal]:
 @dataclass(frozen=True)
 class Claim:
     name: str
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
     supported_by_text: bool   # the product's own name or description may back it
 
 
@@ -203,7 +203,7 @@ def tidy(variant: CopyVariant, platform: AdPlatform) -> CopyVariant:
 
 
 def problems_of(variant: CopyVariant, *, platform: AdPlatform, language: str, facts: CopyFacts,
-                avoid: Sequence[tuple[str, re.Pattern]] = ()) -> list[str]:
+                avoid: Sequence[tuple[str, re.Pattern[str]]] = ()) -> list[str]:
     text = " ".join(filter(None, (variant.headline, variant.primary_text, variant.description)))
     return [*_length_problems(variant, platform), *_cta_problems(variant, platform), *_language_problems(text, language),
             *_avoided_words(text, avoid), *_price_problems(text, facts), *_claim_problems(text, facts)]
@@ -236,7 +236,7 @@ def _language_problems(text: str, language: str) -> list[str]:
     return []
 
 
-def _avoided_words(text: str, avoid: Sequence[tuple[str, re.Pattern]]) -> list[str]:
+def _avoided_words(text: str, avoid: Sequence[tuple[str, re.Pattern[str]]]) -> list[str]:
     folded = normalise(text)
     return [f"uses {word!r}, a word the brand kit avoids" for word, pattern in avoid if pattern.search(folded)]
 

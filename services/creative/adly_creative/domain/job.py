@@ -15,7 +15,6 @@ from enum import StrEnum
 from uuid import UUID
 
 from adly_creative.domain.costs import usd
-from adly_creative.domain.errors import Conflict
 from adly_creative.domain.limits import Refusal
 from adly_creative.domain.plan import JobSpec, Modalities, Step, plan
 from adly_creative.domain.ports import ImageFormat
@@ -31,6 +30,7 @@ from adly_events.contracts.creative import (
     CreativeJobStarted,
     ProviderUsage,
 )
+from adly_kit.errors import Conflict
 
 
 class JobStatus(StrEnum):
@@ -83,6 +83,13 @@ class GenerationJob:
     @property
     def exists(self) -> bool:
         return self.version > 0
+
+    @property
+    def workspace(self) -> UUID:
+        """The workspace of a job that exists: every recorded job has one."""
+        if self.workspace_id is None:
+            raise ValueError(f"job {self.id} has no workspace")
+        return self.workspace_id
 
     @property
     def steps(self) -> list[Step]:
@@ -186,11 +193,14 @@ class GenerationJob:
         return CreativeGenerated(
             request_id=self.request_id, campaign_id=self.campaign_id,
             assets=[a for p in progressed for a in p.assets], copies=[c for p in progressed for c in p.copies],
-            provider=text, cost=dollars(self.spent_usd), product_ids=list(self.spec.product_ids), providers=providers,
+            provider=text, cost=dollars(self.spent_usd), product_ids=list(self.spec.product_ids) if self.spec else [],
+            providers=providers,
             notes=list(dict.fromkeys(n for p in progressed for n in p.notes)))
 
 
 def spec_of(event: CreativeJobAccepted, workspace_id: UUID | None) -> JobSpec:
+    if workspace_id is None:
+        raise ValueError("a job's events carry its workspace id")
     return JobSpec(
         workspace_id=workspace_id, request_id=event.request_id, product_ids=tuple(event.product_ids),
         platforms=tuple(AdPlatform(p) for p in event.platforms), language=event.language,

@@ -136,8 +136,11 @@ class Filler:
             return None
         text = template.format(**self.values)
         if len(text) > limit and shorten_name and "name" in fields_of(template):
-            text = self._with_short_name(template, limit)
-        if text is None or len(text) > limit or forbidden_in(text, self.words_to_avoid):
+            shortened = self._with_short_name(template, limit)
+            if shortened is None:
+                return None
+            text = shortened
+        if len(text) > limit or forbidden_in(text, self.words_to_avoid):
             return None
         return text
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
-from adly_creative.domain.errors import InvalidInput
 from adly_creative.domain.ports import ImageFormat
 from adly_creative.domain.routing import Modality
 from adly_events.contracts.common import AdPlatform
+from adly_kit.errors import InvalidInput
 
 ALL_FORMATS: tuple[ImageFormat, ...] = tuple(ImageFormat)
 LANGUAGES = ("ar", "en")

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from adly_creative.domain.ports import ContentRefused, ProviderError, ProviderQuotaExhausted
 
@@ -64,6 +65,19 @@ def provider_order(modality: Modality, configured: Sequence[str] | None, with_ke
         return [p for p in PREFERRED[modality] if usable(p, with_keys)]
     order = [p for p in dict.fromkeys(configured) if can_serve(p, modality) and usable(p, with_keys)]
     return order or [OFFLINE]
+
+
+@dataclass
+class ProviderSet:
+    """The usable providers of one job, by modality and name (each implements its modality's port)."""
+
+    by_modality: dict[Modality, dict[str, Any]] = field(default_factory=dict)
+
+    def get(self, modality: Modality, name: str) -> Any | None:
+        return self.by_modality.get(modality, {}).get(name)
+
+    def names(self) -> set[str]:
+        return {name for providers in self.by_modality.values() for name in providers}
 
 
 def routing_for(configured: Mapping[str, Sequence[str]], with_keys: set[str] | frozenset[str]) -> dict[Modality, list[str]]:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 from adly_creative.domain.asset_urls import PATH, Verdict
 from adly_creative.domain.assets import BlobMissing
 from adly_creative.entrypoints.deps import AdaptersDep
-from adly_kit.app import problem
+from adly_kit.errors import NotAllowed, NotFound
 
 router = APIRouter(prefix=PATH, tags=["assets"])
 
@@ -33,11 +33,11 @@ async def get_asset(asset_id: UUID, request: Request, a: AdaptersDep,
     now = time.time()
     verdict = a.signer.verify(asset_id, expires, signature, now)
     if verdict is not Verdict.VALID:
-        return problem(403, "Forbidden", _REFUSED[verdict], code=f"link-{verdict.value}")
+        raise NotAllowed(_REFUSED[verdict], code=f"link-{verdict.value}")
     async with a.engine.connect() as conn:
         meta = await a.assets.get(conn, asset_id)
     if meta is None:
-        return problem(404, "Not found", "No such asset.")
+        raise NotFound("No such asset.")
     headers = {"Cache-Control": f"private, max-age={max(int(expires) - int(now), 0)}", "ETag": f'"{meta.sha256}"',
                "X-Content-Type-Options": "nosniff", "Content-Length": str(meta.bytes)}
     if request.headers.get("if-none-match") == headers["ETag"]:
@@ -45,7 +45,7 @@ async def get_asset(asset_id: UUID, request: Request, a: AdaptersDep,
     if request.method == "HEAD":
         return Response(status_code=200, media_type=meta.media_type, headers=headers)
     try:
-        content = await a.assets.content(meta)
+        content = await a.assets.content(meta.sha256)
     except BlobMissing:
-        return problem(404, "Not found", "The asset's content is missing.")
+        raise NotFound("The asset's content is missing.") from None
     return Response(content, media_type=meta.media_type, headers=headers)

@@ -14,18 +14,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
+from adly_creative.adapters.container import Adapters
 from adly_creative.adapters.workspace_config import kit_from_json
-from adly_creative.domain.errors import InvalidInput
 from adly_creative.domain.ports import BrandKit
 from adly_creative.domain.routing import NEEDS_KEY, Modality, routing_for
-from adly_creative.entrypoints.deps import (
-    AdaptersDep,
-    CreativesConfigure,
-    CreativesGenerate,
-    CreativesRead,
-    unit_of_work,
-)
-from adly_creative.entrypoints.errors import CreativeRoute
+from adly_creative.entrypoints.deps import AdaptersDep, CreativesConfigure, CreativesGenerate, CreativesRead
 from adly_creative.entrypoints.schemas import (
     BrandKitIn,
     BrandKitOut,
@@ -37,8 +30,10 @@ from adly_creative.entrypoints.schemas import (
 )
 from adly_creative.handlers import configuration
 from adly_creative.handlers.jobs import campaign_outputs
+from adly_kit.db import unit_of_work
+from adly_kit.errors import InvalidInput
 
-router = APIRouter(prefix="/v1/workspaces/{workspace_id}", tags=["creatives"], route_class=CreativeRoute)
+router = APIRouter(prefix="/v1/workspaces/{workspace_id}", tags=["creatives"])
 
 
 def _kit_out(kit: BrandKit, logo_url: str | None, updated_at: datetime | None) -> BrandKitOut:
@@ -72,13 +67,13 @@ async def put_brand_kit(workspace_id: UUID, body: BrandKitIn, member: CreativesG
         logo = await configuration.store_logo(a, workspace_id, content)
     kit = BrandKit(**body.model_dump(exclude={"logo"}) | {
         "words_to_use": tuple(body.words_to_use), "words_to_avoid": tuple(body.words_to_avoid)})
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await configuration.put_brand_kit(tx, a, workspace_id, kit, logo=logo, keep_logo="logo" not in body.model_fields_set,
                                           by=member.actor)
     return await get_brand_kit(workspace_id, member, a)
 
 
-async def _settings_out(a, workspace_id: UUID) -> SettingsOut:
+async def _settings_out(a: Adapters, workspace_id: UUID) -> SettingsOut:
     async with a.engine.connect() as conn:
         settings = await a.workspace_settings.get(conn, workspace_id)
         own = await a.provider_keys.listed(conn, workspace_id)
@@ -109,7 +104,7 @@ async def put_settings(workspace_id: UUID, body: SettingsIn, member: CreativesCo
     outputs = body.campaign_outputs.model_dump(mode="json") if body.campaign_outputs else None
     if outputs is not None:
         outputs["copy"] = outputs.pop("copy_text")
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await configuration.put_settings(tx, a, workspace_id, routing=body.routing, monthly_job_quota=body.monthly_job_quota,
                                          monthly_spend_cap_usd=body.monthly_spend_cap_usd, campaign_outputs=outputs,
                                          by=member.actor)
@@ -120,7 +115,7 @@ async def put_settings(workspace_id: UUID, body: SettingsIn, member: CreativesCo
 async def put_provider_key(workspace_id: UUID, provider: str, body: ProviderKeyIn, member: CreativesConfigure,
                            a: AdaptersDep) -> Response:
     """Store the workspace's own API key for a provider (sealed at rest, never returned). Owners and admins."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await configuration.put_provider_key(tx, a, workspace_id, provider, body.api_key.get_secret_value(), member.actor)
     return Response(status_code=204)
 
@@ -128,6 +123,6 @@ async def put_provider_key(workspace_id: UUID, provider: str, body: ProviderKeyI
 @router.delete("/creatives/provider-keys/{provider}", status_code=204)
 async def delete_provider_key(workspace_id: UUID, provider: str, member: CreativesConfigure, a: AdaptersDep) -> Response:
     """Remove the workspace's key; the platform's key (if any) applies again."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await configuration.delete_provider_key(tx, a, workspace_id, provider)
     return Response(status_code=204)

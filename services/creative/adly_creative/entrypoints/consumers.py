@@ -1,26 +1,35 @@
-"""Subscriptions of the creative service, each under its own consumer group:
-campaigns' CreativesRequested start jobs; the catalog's products feed the products read model."""
+"""Subscriptions of the creative service, each under its own consumer group: campaigns'
+CreativesRequested start jobs; the catalog's product events feed the products read model.
+
+Each handler runs in the consumer's transaction (`delivery.tx`), which also records the
+event in the inbox: a redelivered event has no second effect.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from adly_creative.adapters.container import Adapters
-from adly_creative.handlers.catalog import on_product_event
-from adly_creative.handlers.jobs import on_campaign_event
-from adly_kit.service import Subscription
+from adly_creative.handlers import catalog, jobs
+from adly_events.contracts.campaigns import CreativesRequested
+from adly_events.contracts.catalog import ProductRemoved, ProductUpserted
+from adly_kit.service import Delivery, Subscription
+
+creatives_requested = Subscription("creatives_requested")
+products = Subscription("products")
 
 
-def subscriptions(adapters: Callable[[], Adapters]) -> list[Subscription]:
-    """`adapters()` gives the process's adapters when an event arrives (see bootstrap.Wiring)."""
+@creatives_requested.on(CreativesRequested)
+async def start_job(event: CreativesRequested, delivery: Delivery[Adapters]) -> None:
+    await jobs.creatives_requested(delivery.tx, delivery.adapters, event, delivery.envelope)
 
-    async def creatives_requested(tx, envelope, payload) -> None:
-        await on_campaign_event(tx, adapters(), envelope, payload)
 
-    async def products(tx, envelope, payload) -> None:
-        await on_product_event(tx, adapters(), envelope, payload)
+@products.on(ProductUpserted)
+async def keep_product(event: ProductUpserted, delivery: Delivery[Adapters]) -> None:
+    await catalog.product_upserted(delivery.tx, delivery.adapters, event, delivery.envelope)
 
-    return [
-        Subscription("creatives_requested", ["adly.campaigns.campaign"], creatives_requested),
-        Subscription("products", ["adly.catalog.product"], products),
-    ]
+
+@products.on(ProductRemoved)
+async def drop_product(event: ProductRemoved, delivery: Delivery[Adapters]) -> None:
+    await catalog.product_removed(delivery.tx, delivery.adapters, event, delivery.envelope)
+
+
+subscriptions = [creatives_requested, products]

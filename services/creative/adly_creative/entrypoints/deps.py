@@ -8,31 +8,18 @@ identity, and an identity for another workspace (or none) reads as "no such work
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
+from fastapi import Depends
 
 from adly_creative.adapters.container import Adapters
+from adly_kit.app import adapters
 from adly_kit.identity import Identity, workspace_permission
 from adly_kit.permissions import Role
 
-
-def adapters(request: Request) -> Adapters:
-    return request.app.state.creative
-
-
 AdaptersDep = Annotated[Adapters, Depends(adapters)]
-
-
-@asynccontextmanager
-async def unit_of_work(a: Adapters) -> AsyncIterator[AsyncConnection]:
-    async with a.engine.begin() as tx:
-        yield tx
 
 
 @dataclass(frozen=True)

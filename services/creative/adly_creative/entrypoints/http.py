@@ -4,20 +4,10 @@ creatives.read / creatives.generate) and `/v1/assets/**` (public, signed URLs)."
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 
 from adly_creative.entrypoints import asset_routes, config_routes, job_routes
 
-
-def router() -> APIRouter:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        yield
-        await app.state.creative.aclose()
-
-    composed = APIRouter(lifespan=lifespan)
-    for part in (job_routes.router, config_routes.router, asset_routes.router):
-        composed.include_router(part)
-    return composed
+router = APIRouter()
+for part in (job_routes.router, config_routes.router, asset_routes.router):
+    router.include_router(part)

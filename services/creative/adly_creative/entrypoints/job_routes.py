@@ -11,19 +11,20 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from adly_creative.adapters.container import Adapters
 from adly_creative.adapters.jobs import JobView, decode_cursor, encode_cursor
 from adly_creative.domain.asset_urls import AssetUrlSigner
 from adly_creative.domain.costs import usd
-from adly_creative.domain.errors import InvalidInput, NotFound
 from adly_creative.domain.limits import month_start, next_month_start
 from adly_creative.domain.plan import JobSpec, Modalities
-from adly_creative.entrypoints.deps import AdaptersDep, CreativesGenerate, CreativesRead, unit_of_work
-from adly_creative.entrypoints.errors import CreativeRoute
+from adly_creative.entrypoints.deps import AdaptersDep, CreativesGenerate, CreativesRead
 from adly_creative.entrypoints.schemas import AssetOut, CopyOut, Failure, JobOut, JobPage, NewJob, StepOut, UsageOut
 from adly_creative.handlers import jobs
 from adly_events.contracts.common import Money
+from adly_kit.db import unit_of_work
+from adly_kit.errors import InvalidInput, NotFound
 
-router = APIRouter(prefix="/v1/workspaces/{workspace_id}/creatives", tags=["creatives"], route_class=CreativeRoute)
+router = APIRouter(prefix="/v1/workspaces/{workspace_id}/creatives", tags=["creatives"])
 MAX_PAGE = 100
 
 
@@ -51,7 +52,7 @@ def job_out(view: JobView, signer: AssetUrlSigner) -> JobOut:
         failure=failure, created_at=view.created_at, started_at=view.started_at, finished_at=view.finished_at)
 
 
-async def _view(a, workspace_id: UUID, job_id: UUID) -> JobOut:
+async def _view(a: Adapters, workspace_id: UUID, job_id: UUID) -> JobOut:
     async with a.engine.connect() as conn:
         view = await a.job_queries.get(conn, workspace_id, job_id)
     if view is None:
@@ -73,7 +74,7 @@ async def start_job(workspace_id: UUID, body: NewJob, member: CreativesGenerate,
         platforms=tuple(body.platforms), language=body.language, variants=body.variants, campaign_id=body.campaign_id,
         modalities=Modalities(copy_text=m.copy_text, images=tuple(m.images), voice_over=m.voice_over, video=m.video),
         source="api", requested_by=member.actor)
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         job = await jobs.accept(tx, a, spec, record_refusal=False)
     out = await _view(a, workspace_id, job.id)
     location = f"/v1/workspaces/{workspace_id}/creatives/jobs/{job.id}"
@@ -105,7 +106,7 @@ async def get_job(workspace_id: UUID, job_id: UUID, member: CreativesRead, a: Ad
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
 async def cancel_job(workspace_id: UUID, job_id: UUID, member: CreativesGenerate, a: AdaptersDep) -> JobOut:
     """Cancel a queued or running job; a running one stops before its next step."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await jobs.cancel(tx, a, workspace_id, job_id, member.actor)
     return await _view(a, workspace_id, job_id)
 
@@ -116,7 +117,7 @@ async def usage(workspace_id: UUID, member: CreativesRead, a: AdaptersDep) -> Us
     now = datetime.now(UTC)
     async with a.engine.connect() as conn:
         settings = await a.workspace_settings.get(conn, workspace_id)
-        used = await a.job_queries.month_usage(conn, workspace_id, month_start(now))
+        used = await a.usage.month_usage(conn, workspace_id, month_start(now))
     limits = settings.limits(a.settings.default_monthly_job_quota, a.settings.default_monthly_spend_cap_usd)
     return UsageOut(month=f"{now:%Y-%m}", jobs=used.jobs, quota=limits.monthly_jobs,
                     jobs_left=max(limits.monthly_jobs - used.jobs, 0), spend=Money(amount=usd(used.spend_usd), currency="USD"),

@@ -1,6 +1,7 @@
-"""Use cases of the creative context: command handlers and event handlers.
+"""Use cases of the creative context: command handlers, event handlers and the steps of a job.
 
-A handler loads aggregates through adapters, asks the domain to decide, and saves the
-resulting events; it never commits. The edge (the HTTP request, the consumed message)
-owns the transaction and commits once at its end.
+A handler loads aggregates through the ports (`handlers/ports.py`), asks the domain to
+decide, and saves the resulting events; it never opens or commits a transaction. The edge
+owns it: the HTTP request (one `unit_of_work`), the consumed message (`delivery.tx`), or
+the generation runner (`entrypoints/runners.py`: one transaction per step).
 """

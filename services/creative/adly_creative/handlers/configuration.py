@@ -3,20 +3,19 @@ provider keys. Checked here against the domain's rules; stored by the adapters."
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_creative.adapters.container import Adapters
-from adly_creative.adapters.photos import PhotoRefused, decode_image
-from adly_creative.adapters.workspace_config import WorkspaceSettings
-from adly_creative.domain.assets import AssetMeta, describe
-from adly_creative.domain.errors import InvalidInput, NotFound
+from adly_creative.domain.assets import AssetMeta, PhotoRefused, describe
+from adly_creative.domain.configuration import WorkspaceSettings
 from adly_creative.domain.ports import BrandKit
 from adly_creative.domain.routing import NEEDS_KEY, PROVIDERS, Modality, can_serve
+from adly_kit.errors import InvalidInput, NotFound
 
 LOGO_MAX_BYTES = 512 * 1024
 LOGO_MAX_SIDE = 4096
@@ -27,7 +26,7 @@ async def store_logo(a: Adapters, workspace_id: UUID, content: bytes) -> AssetMe
     if len(content) > LOGO_MAX_BYTES:
         raise InvalidInput(f"The logo is {len(content) // 1024} KiB; at most {LOGO_MAX_BYTES // 1024} KiB.", field="logo")
     try:
-        image = await asyncio.to_thread(decode_image, content)
+        image = await a.photos.inspect(content)
     except PhotoRefused as error:
         raise InvalidInput(f"The logo is not a PNG, JPEG or WebP image ({error}).", field="logo") from None
     if image.media_type not in ("image/png", "image/jpeg", "image/webp"):
@@ -54,12 +53,12 @@ async def put_brand_kit(tx: AsyncConnection, a: Adapters, workspace_id: UUID, ki
 
 def checked_routing(routing: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     checked: dict[str, list[str]] = {}
-    for modality, providers in routing.items():
+    for name, providers in routing.items():
         try:
-            modality = Modality(modality)
+            modality = Modality(name)
         except ValueError:
-            raise InvalidInput(f"No such modality {modality!r}; use {', '.join(m.value for m in Modality)}.",
-                               field=f"routing/{modality}") from None
+            raise InvalidInput(f"No such modality {name!r}; use {', '.join(m.value for m in Modality)}.",
+                               field=f"routing/{name}") from None
         for index, provider in enumerate(providers):
             if not can_serve(provider, modality):
                 raise InvalidInput(f"{provider} does not make {modality.value}.", field=f"routing/{modality.value}/{index}")
@@ -72,7 +71,7 @@ def checked_routing(routing: Mapping[str, Sequence[str]]) -> dict[str, list[str]
 
 async def put_settings(tx: AsyncConnection, a: Adapters, workspace_id: UUID, *, routing: Mapping[str, Sequence[str]],
                        monthly_job_quota: int | None, monthly_spend_cap_usd: Decimal | None,
-                       campaign_outputs: dict | None, by: str) -> WorkspaceSettings:
+                       campaign_outputs: dict[str, Any] | None, by: str) -> WorkspaceSettings:
     settings = WorkspaceSettings(checked_routing(routing), monthly_job_quota, monthly_spend_cap_usd, campaign_outputs)
     await a.workspace_settings.put(tx, workspace_id, settings, by)
     return settings

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_creative.adapters.container import Adapters
-from adly_creative.domain.errors import InvalidInput, LimitReached, NotFound
 from adly_creative.domain.job import GenerationJob
 from adly_creative.domain.limits import Refusal, month_start, refusal_at_acceptance
 from adly_creative.domain.plan import JobSpec, Modalities
@@ -17,6 +18,7 @@ from adly_creative.domain.ports import ImageFormat
 from adly_events import EventEnvelope
 from adly_events.contracts.campaigns import CreativesRequested
 from adly_events.contracts.common import AdPlatform
+from adly_kit.errors import InvalidInput, LimitReached, NotFound
 
 log = logging.getLogger(__name__)
 INVALID_REQUEST = "invalid_request"
@@ -51,11 +53,11 @@ def _invalid(spec: JobSpec) -> Refusal | None:
 
 
 async def _over_limits(tx: AsyncConnection, a: Adapters, workspace_id: UUID) -> Refusal | None:
-    await a.job_queries.lock_workspace(tx, workspace_id)
+    await a.usage.lock_workspace(tx, workspace_id)
     settings = await a.workspace_settings.get(tx, workspace_id)
     limits = settings.limits(a.settings.default_monthly_job_quota, a.settings.default_monthly_spend_cap_usd)
     now = datetime.now(UTC)
-    usage = await a.job_queries.month_usage(tx, workspace_id, month_start(now))
+    usage = await a.usage.month_usage(tx, workspace_id, month_start(now))
     return refusal_at_acceptance(limits, usage, now)
 
 
@@ -70,26 +72,23 @@ async def cancel(tx: AsyncConnection, a: Adapters, workspace_id: UUID, job_id: U
     return job
 
 
-# -- CreativesRequested -------------------------------------------------------------------
-
-
-async def on_campaign_event(tx: AsyncConnection, a: Adapters, envelope: EventEnvelope, payload) -> None:
-    """Accept the job a campaign asks for; every other campaign event is not ours."""
-    if not isinstance(payload, CreativesRequested):
-        return
+async def creatives_requested(tx: AsyncConnection, a: Adapters, event: CreativesRequested,
+                              envelope: EventEnvelope) -> GenerationJob | None:
+    """Accept the job a campaign asks for. Its first event names the event that caused it; every
+    event of the job carries the request id as its correlation id, the one id both sides know."""
     if envelope.workspace_id is None:
         log.warning("CreativesRequested without a workspace ignored", extra={"event_id": str(envelope.event_id)})
-        return
+        return None
     settings = await a.workspace_settings.get(tx, envelope.workspace_id)
     spec = JobSpec(
-        workspace_id=envelope.workspace_id, request_id=payload.request_id, product_ids=tuple(payload.product_ids),
-        platforms=tuple(AdPlatform(p) for p in payload.platforms), language=payload.language,
-        variants=payload.variants_per_platform, campaign_id=envelope.aggregate_id, source="event",
+        workspace_id=envelope.workspace_id, request_id=event.request_id, product_ids=tuple(event.product_ids),
+        platforms=tuple(AdPlatform(p) for p in event.platforms), language=event.language,
+        variants=event.variants_per_platform, campaign_id=envelope.aggregate_id, source="event",
         modalities=campaign_outputs(settings.campaign_outputs, a))
-    await accept(tx, a, spec, record_refusal=True, causation_id=envelope.event_id)
+    return await accept(tx, a, spec, record_refusal=True, causation_id=envelope.event_id)
 
 
-def campaign_outputs(configured: dict | None, a: Adapters) -> Modalities:
+def campaign_outputs(configured: Mapping[str, Any] | None, a: Adapters) -> Modalities:
     """What a campaign's request gets: the workspace's choice, else every format, with the
     voice-over and video as the platform settings say."""
     configured = configured or {}

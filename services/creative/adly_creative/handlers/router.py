@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # (provider name, result) -> (the result to keep, or None with the reason it was not kept)
 Vet = Callable[[str, Any], tuple[Any | None, str | None]]
+# provider -> its answer: one call of a port's method (`lambda p: p.write_copy(request)`)
+Call = Callable[[Any], Awaitable[Any]]
 
 
 @dataclass
@@ -51,7 +53,7 @@ class ProviderRouter:
                  jitter: Callable[[], float] = random.random) -> None:
         self.policy, self.timeout, self.sleep, self.jitter = policy, timeout, sleep, jitter
 
-    async def run(self, modality: Modality, candidates: Sequence[tuple[str, Any]], call: Callable[[Any], Awaitable[Any]],
+    async def run(self, modality: Modality, candidates: Sequence[tuple[str, Any]], call: Call,
                   vet: Vet | None = None) -> Routed:
         usages: list[Usage] = []
         notes: list[str] = []
@@ -63,7 +65,7 @@ class ProviderRouter:
             failures.append(failure)
         raise AllProvidersFailed(modality, failures, usages, notes)
 
-    async def _try(self, name: str, provider: Any, call, vet, usages: list[Usage], notes: list[str]
+    async def _try(self, name: str, provider: Any, call: Call, vet: Vet | None, usages: list[Usage], notes: list[str]
                    ) -> tuple[Any, ProviderFailure | None]:
         attempt = 0
         while True:
@@ -90,7 +92,7 @@ class ProviderRouter:
             notes.append(f"{display_name(name)}: {problem}")
             return None, ProviderFailure(name, "checks", problem or "rejected")
 
-    async def _call(self, name: str, provider: Any, call) -> Any:
+    async def _call(self, name: str, provider: Any, call: Call) -> Any:
         try:
             return await asyncio.wait_for(call(provider), self.timeout)
         except ProviderError:

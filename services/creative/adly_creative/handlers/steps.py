@@ -8,9 +8,10 @@ the copy, the video shows the story image with the copy as captions and plays th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from uuid import UUID
+from typing import Any
 
 from adly_creative.adapters.container import Adapters
 from adly_creative.domain.assets import AssetMeta, describe
@@ -22,6 +23,7 @@ from adly_creative.domain.plan import Step
 from adly_creative.domain.ports import (
     CopyRequest,
     CopyResult,
+    ImageFormat,
     ImageRequest,
     SpeechRequest,
     SpeechResult,
@@ -30,7 +32,8 @@ from adly_creative.domain.ports import (
 )
 from adly_creative.domain.routing import display_name, failure_reason
 from adly_creative.handlers.context import JobContext
-from adly_creative.handlers.router import AllProvidersFailed, ProviderRouter, Routed
+from adly_creative.handlers.router import AllProvidersFailed, Call, ProviderRouter, Routed, Vet
+from adly_events.contracts.common import AdPlatform
 from adly_events.contracts.common import Money as MoneyContract
 from adly_events.contracts.creative import AdCopy, AssetReference, ProviderUsage
 
@@ -58,6 +61,22 @@ class Made:
     reference: AssetReference
 
 
+# What a step made: its outcome for the job's event, and the stored assets to record with it.
+Done = tuple[StepOutcome, list[Made]]
+
+
+def _platform(step: Step) -> AdPlatform:
+    if step.platform is None:
+        raise ValueError(f"step {step.key} names no platform")
+    return step.platform
+
+
+def _format(step: Step) -> ImageFormat:
+    if step.format is None:
+        raise ValueError(f"step {step.key} names no image format")
+    return step.format
+
+
 def usage_contract(usage: Usage) -> ProviderUsage:
     return ProviderUsage(provider=usage.provider, model=usage.model, input_tokens=usage.input_tokens,
                          output_tokens=usage.output_tokens, characters=usage.characters, images=usage.images,
@@ -68,11 +87,13 @@ class StepRunner:
     def __init__(self, a: Adapters, router: ProviderRouter) -> None:
         self.a, self.router = a, router
 
-    async def run(self, job: GenerationJob, step: Step, ctx: JobContext) -> tuple[StepOutcome, list[Made]]:
-        kind = {"copy": self._copy, "image": self._image, "voice": self._voice, "video": self._video}[step.kind]
-        return await kind(job, step, ctx)
+    async def run(self, job: GenerationJob, step: Step, ctx: JobContext) -> Done:
+        """Make the step's outputs and store their bytes; StepFailed when no provider could."""
+        kinds: dict[str, Callable[[GenerationJob, Step, JobContext], Awaitable[Done]]] = {
+            "copy": self._copy, "image": self._image, "voice": self._voice, "video": self._video}
+        return await kinds[step.kind](job, step, ctx)
 
-    async def _route(self, step: Step, ctx: JobContext, call, vet=None) -> Routed:
+    async def _route(self, step: Step, ctx: JobContext, call: Call, vet: Vet | None = None) -> Routed:
         try:
             return await self.router.run(step.modality, ctx.candidates(step.modality), call, vet)
         except AllProvidersFailed as failed:
@@ -81,8 +102,8 @@ class StepRunner:
                               for f in failed.failures)
             raise StepFailed(failure_reason(step.modality, failed.failures), provider, failed.usages, short or None) from None
 
-    def _outcome(self, routed: Routed, made: list[Made] = (), copies: list[AdCopy] = (), rejected: list[str] = (),
-                 notes: list[str] = ()) -> StepOutcome:
+    def _outcome(self, routed: Routed, made: Sequence[Made] = (), copies: Sequence[AdCopy] = (),
+                 rejected: Sequence[str] = (), notes: Sequence[str] = ()) -> StepOutcome:
         return StepOutcome(provider=routed.provider, usage=[usage_contract(u) for u in routed.usages],
                            assets=[m.reference for m in made], copies=list(copies), rejected=list(rejected),
                            notes=[*routed.notes, *notes, *foreign_costs(routed.usages)],
@@ -90,14 +111,14 @@ class StepRunner:
 
     # -- copy -------------------------------------------------------------------------
 
-    async def _copy(self, job: GenerationJob, step: Step, ctx: JobContext):
-        spec, product = ctx.spec, ctx.products[step.product_index]
-        request = CopyRequest(product=product, brand=ctx.brand, platform=step.platform, language=spec.language,
+    async def _copy(self, job: GenerationJob, step: Step, ctx: JobContext) -> Done:
+        spec, product, platform = ctx.spec, ctx.products[step.product_index], _platform(step)
+        request = CopyRequest(product=product, brand=ctx.brand, platform=platform, language=spec.language,
                               variants=spec.variants)
         rejected: list[str] = []
 
-        def vet(name: str, result: CopyResult):
-            checked = check_copy(result.variants, platform=step.platform, language=spec.language,
+        def vet(name: str, result: CopyResult) -> tuple[Any | None, str | None]:
+            checked = check_copy(result.variants, platform=platform, language=spec.language,
                                  facts=ctx.copy_facts[step.product_index], brand=ctx.brand)
             rejected.extend(f"{name} {r}" for r in checked.rejected)
             if checked.accepted:
@@ -105,7 +126,7 @@ class StepRunner:
             return None, "every variant failed the checks: " + "; ".join(checked.rejected[:2])
 
         routed = await self._route(step, ctx, lambda p: p.write_copy(request), vet)
-        copies = [AdCopy(platform=step.platform, language=spec.language, headline=v.headline,
+        copies = [AdCopy(platform=platform, language=spec.language, headline=v.headline,
                          primary_text=v.primary_text, description=v.description, call_to_action=v.call_to_action,
                          product_id=step.product_id) for v in routed.result]
         return self._outcome(routed, copies=copies, rejected=rejected), []
@@ -122,19 +143,20 @@ class StepRunner:
         name = ctx.products[step.product_index].name_in(language)
         return name, cta_label("SHOP_NOW", language), name
 
-    async def _image(self, job: GenerationJob, step: Step, ctx: JobContext):
+    async def _image(self, job: GenerationJob, step: Step, ctx: JobContext) -> Done:
         headline, cta, _ = self._words(job, step, ctx)
-        request = ImageRequest(product=ctx.products[step.product_index], brand=ctx.brand, format=step.format,
+        image_format = _format(step)
+        request = ImageRequest(product=ctx.products[step.product_index], brand=ctx.brand, format=image_format,
                                language=ctx.spec.language, headline=headline, call_to_action_label=cta)
         routed = await self._route(step, ctx, lambda p: p.make_image(request))
         image = routed.result
-        made = await self._keep(job, step, image.content, kind="image", format=step.format.value,
+        made = await self._keep(job, step, image.content, kind="image", format=image_format.value,
                                 media_type=image.media_type, width=image.width, height=image.height)
         return self._outcome(routed, [made]), [made]
 
     # -- voice-over -------------------------------------------------------------------
 
-    async def _voice(self, job: GenerationJob, step: Step, ctx: JobContext):
+    async def _voice(self, job: GenerationJob, step: Step, ctx: JobContext) -> Done:
         """A voice-over that cannot be made is not worth failing the job for: the video goes
         without, and the step says why (e.g. espeak-ng is not installed)."""
         headline, cta, text = self._words(job, step, ctx)
@@ -153,7 +175,7 @@ class StepRunner:
 
     # -- video ------------------------------------------------------------------------
 
-    async def _video(self, job: GenerationJob, step: Step, ctx: JobContext):
+    async def _video(self, job: GenerationJob, step: Step, ctx: JobContext) -> Done:
         headline, cta, text = self._words(job, step, ctx)
         frames = await self._frames(job, step, ctx)
         captions = tuple(([headline, text, cta] + [""] * len(frames))[: len(frames)])
@@ -168,7 +190,7 @@ class StepRunner:
     async def _frames(self, job: GenerationJob, step: Step, ctx: JobContext) -> list[bytes]:
         images = job.assets_of(step.product_index, "image")
         story = [a for a in images if a.format == "9:16"] or images[:1]
-        frames = [await self._bytes(a.asset_id) for a in story]
+        frames = [await self._bytes(a) for a in story]
         frames += list(ctx.products[step.product_index].photos[:MAX_PHOTO_FRAMES])
         if not frames:
             raise StepFailed("The video needs an image or a product photo; ask for the 9:16 image too", None, [])
@@ -179,18 +201,16 @@ class StepRunner:
         if not audio:
             return None
         reference = audio[0]
-        return SpeechResult(content=await self._bytes(reference.asset_id), media_type=reference.media_type or "audio/mpeg",
+        return SpeechResult(content=await self._bytes(reference), media_type=reference.media_type or "audio/mpeg",
                             duration_seconds=reference.duration_seconds or 0.0, usage=Usage(provider="stored"))
 
-    async def _bytes(self, asset_id: UUID) -> bytes:
-        async with self.a.engine.connect() as conn:
-            meta = await self.a.assets.get(conn, asset_id)
-        return await self.a.assets.content(meta)
+    async def _bytes(self, reference: AssetReference) -> bytes:
+        return await self.a.assets.content(reference.sha256)
 
-    async def _keep(self, job: GenerationJob, step: Step, content: bytes, **facts) -> Made:
-        meta = describe(job.workspace_id, content, kind=facts.pop("kind"), format=facts.pop("format"),
-                        media_type=facts.pop("media_type"), width=facts.get("width"), height=facts.get("height"),
-                        duration=facts.get("duration"))
+    async def _keep(self, job: GenerationJob, step: Step, content: bytes, *, kind: str, format: str, media_type: str,
+                    width: int | None = None, height: int | None = None, duration: float | None = None) -> Made:
+        meta = describe(job.workspace, content, kind=kind, format=format, media_type=media_type, width=width,
+                        height=height, duration=duration)
         await self.a.assets.store_bytes(meta, content)
         reference = AssetReference(asset_id=meta.id, kind=meta.kind, format=meta.format, sha256=meta.sha256,
                                    product_id=step.product_id, media_type=meta.media_type, width=meta.width,

@@ -2,7 +2,8 @@
 temporary directory; requests carry an X-Adly-Identity signed like the gateway signs it.
 
 `creative` runs the service with the real offline providers; `start_creative(...)` runs it
-with other settings or another provider registry (in-test doubles of the ports).
+with other settings, or adapters opened with another provider registry or asset store
+(in-test doubles of the ports).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import io
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from PIL import Image
 from sqlalchemy import text
 
-from adly_creative.adapters.container import Adapters
+from adly_creative.adapters.container import Adapters, open_adapters
 from adly_creative.bootstrap import MIGRATIONS, build
 from adly_creative.settings import CreativeSettings
 from adly_events import CATALOG, EventEnvelope
@@ -120,6 +121,10 @@ class Creative:
         async with self.runtime.engine.connect() as conn:
             return (await conn.execute(text(sql.replace("{s}", self.schema)), params)).scalar()
 
+    async def execute(self, sql: str, **params) -> None:
+        async with self.runtime.engine.begin() as tx:
+            await tx.execute(text(sql.replace("{s}", self.schema)), params)
+
     async def rows(self, sql: str, **params) -> list:
         async with self.runtime.engine.connect() as conn:
             return list(await conn.execute(text(sql.replace("{s}", self.schema)), params))
@@ -145,7 +150,7 @@ class Creative:
 
 
 async def _partitions(reader) -> set[int]:
-    for _ in range(50):
+    for _ in range(300):  # the topic exists once the service started; its metadata may take a moment
         await reader._client.force_metadata_update()
         if partitions := reader.partitions_for_topic(JOB_TOPIC):
             return partitions
@@ -176,13 +181,14 @@ class Starter:
     tmp_path: Any
 
     @asynccontextmanager
-    async def __call__(self, *, make_adapters: Callable[[Runtime], Adapters] | None = None, consume: bool = False,
-                       roles: tuple[str, ...] = ("api", "worker", "relay"), **overrides) -> AsyncIterator[Creative]:
+    async def __call__(self, *, adapters: Callable[[Runtime], AbstractAsyncContextManager[Adapters]] = open_adapters,
+                       consume: bool = False, roles: tuple[str, ...] = ("api", "worker", "relay"),
+                       **overrides) -> AsyncIterator[Creative]:
         """`consume`: run the subscriptions too. Joining a consumer group takes the broker
         seconds per group, so only the tests of the event path pay for it."""
         settings = creative_settings(self.service_settings, self.tmp_path, **overrides)
         await asyncio.to_thread(migrations.upgrade, settings, str(MIGRATIONS))
-        service = build(settings.schema, make_adapters or Adapters.for_runtime)
+        service = build(settings.schema, adapters)
         if not consume:
             service.subscriptions = []
         runtime = Runtime(service, settings)
@@ -191,7 +197,7 @@ class Starter:
             async with app.router.lifespan_context(app):
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(transport=transport, base_url="https://creative.adly.test") as client:
-                    yield Creative(client, settings, runtime, app.state.creative, self.kafka.bootstrap_servers)
+                    yield Creative(client, settings, runtime, runtime.adapters, self.kafka.bootstrap_servers)
         finally:
             await drop_schema(settings)
 

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from adly_creative.domain.plan import job_id_for
 from adly_events.contracts.campaigns import CreativesRequested
 from adly_events.contracts.common import AdPlatform
+from adly_kit.testing.plugin import eventually
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.server import FakeServer
@@ -99,10 +100,17 @@ async def test_the_same_request_delivered_twice_is_one_job(bus):
     product = await bus.product(ws)
     await configure(bus, ws, campaign_outputs={"copy": True, "images": []})
     request = request_for([product])
-    for _ in range(2):  # a producer resending: a new event id each time, the same request id
-        await bus.publish(request, aggregate_id=uuid.uuid4(), version=1, workspace_id=ws)
-    await bus.job_events(job_id_for(ws, request.request_id), until="CreativeGenerated")
+    # A producer resending: a new event id each time, the same request id.
+    sent = [await bus.publish(request, aggregate_id=uuid.uuid4(), version=1, workspace_id=ws) for _ in range(2)]
+    events = await bus.job_events(job_id_for(ws, request.request_id), until="CreativeGenerated")
+
+    # Both deliveries applied (their ids are in the inbox, committed with their effects): the count is final.
+    ids = [e.event_id for e in sent]
+    assert await eventually(lambda: bus.scalar("SELECT count(*) = 2 FROM {s}.inbox WHERE event_id = ANY(:ids)", ids=ids),
+                            timeout=30)
     assert await bus.scalar("SELECT count(*) FROM {s}.jobs WHERE workspace_id = :w", w=ws) == 1
+    assert [e.event_type for e in events].count("CreativeJobAccepted") == 1
+    assert events[0].causation_id in ids
 
 
 async def test_openai_retried_then_refused_falls_back_to_anthropic_and_the_cost_is_the_workspaces(bus, fakes):

@@ -1,20 +1,28 @@
 """Running jobs: cancellation, resuming after a crash, copy checks that fall back, the
 spend cap between steps, products that never arrive. Providers here are in-test doubles
-of the ports (domain/ports.py), so each test scripts exactly the trouble it needs."""
+of the ports (domain/ports.py), so each test scripts exactly the trouble it needs.
+
+Where the order of events matters (a cancel while a step is in flight, a worker dying
+mid-step), the test runs the job itself instead of the background runner: the gated
+provider says when a step is in flight, the test says when the heartbeat beats, and it
+ends a lease by ending it, not by waiting for the clock."""
 
 import asyncio
 import uuid
 from decimal import Decimal
+from functools import partial
 
-from adly_creative.adapters.container import Adapters
+from adly_creative.adapters.container import open_adapters
 from adly_creative.adapters.offline import EspeakSpeaker, FfmpegVideoMaker, OfflineCopywriter, PillowImageMaker
 from adly_creative.adapters.provider_registry import ProviderRegistry
 from adly_creative.domain.plan import JobSpec, Modalities
 from adly_creative.domain.ports import CopyResult, CopyVariant, ImageFormat, Money, Usage
 from adly_creative.domain.routing import Modality
+from adly_creative.entrypoints.runners import JobRunner
 from adly_creative.handlers import jobs
-from adly_creative.handlers.generation import JobRunner
 from adly_events.contracts.common import AdPlatform
+
+LONG_LEASE = 120.0   # never runs out during a test: leases end when the test says so
 
 
 class GatedImages:
@@ -62,11 +70,25 @@ class FreeShippingCopy:
 def with_providers(text=None, image=None, factories=None):
     offline = {Modality.TEXT: text or OfflineCopywriter(), Modality.IMAGE: image or PillowImageMaker(),
                Modality.SPEECH: EspeakSpeaker(), Modality.VIDEO: FfmpegVideoMaker()}
+    return partial(open_adapters, providers=ProviderRegistry(offline, factories or {}))
 
-    def make(runtime):
-        return Adapters.for_runtime(runtime, providers=ProviderRegistry(offline, factories or {}))
 
-    return make
+class Heartbeats:
+    """The runner's pause between lease renewals, held until the test lets one beat through."""
+
+    def __init__(self) -> None:
+        self.allowed: asyncio.Queue[None] = asyncio.Queue()
+
+    async def pause(self, _seconds: float) -> None:
+        await self.allowed.get()
+
+    def beat(self) -> None:
+        self.allowed.put_nowait(None)
+
+
+async def claim(creative, worker: str) -> list[uuid.UUID]:
+    async with creative.adapters.engine.begin() as tx:
+        return await creative.adapters.worklist.claim(tx, worker)
 
 
 async def events_of(creative, job_id) -> list[str]:
@@ -75,25 +97,26 @@ async def events_of(creative, job_id) -> list[str]:
 
 
 async def test_a_running_job_cancelled_stops_and_makes_nothing_more(start_creative):
-    images = GatedImages(hold={ImageFormat.SQUARE})
-    async with start_creative(make_adapters=with_providers(image=images), job_lease_seconds=1.5) as creative:
+    images, heartbeats = GatedImages(hold={ImageFormat.SQUARE}), Heartbeats()
+    async with start_creative(adapters=with_providers(image=images), roles=("api", "relay"),
+                              job_lease_seconds=LONG_LEASE) as creative:
         ws = uuid.uuid4()
         product = await creative.product(ws)
         started = await creative.start_job(ws, [product], modalities={"copy": True, "images": ["1:1", "9:16"]})
-        job_id = started.json()["id"]
-        await asyncio.wait_for(images.entered.wait(), 20)
+        job_id = uuid.UUID(started.json()["id"])
+        assert await claim(creative, "worker-1") == [job_id]
+        working = asyncio.create_task(JobRunner(creative.adapters, pause=heartbeats.pause).work(job_id, "worker-1"))
+        await asyncio.wait_for(images.entered.wait(), 20)   # the copy is recorded, the square image in flight
 
         cancelled = await creative.client.post(f"/v1/workspaces/{ws}/creatives/jobs/{job_id}/cancel",
                                                headers=creative.identity(ws, "marketer"))
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-        for _ in range(40):  # the worker's heartbeat finds the lease gone and stops the step in flight
-            if images.interrupted:
-                break
-            await asyncio.sleep(0.1)
+        heartbeats.beat()   # the first renewal after the cancel finds the lease gone and stops the step in flight
+        await asyncio.wait_for(working, 20)
         images.gate.set()
-        await asyncio.sleep(0.5)
+
         assert images.interrupted == 1 and images.calls == [ImageFormat.SQUARE]
-        assert (await events_of(creative, uuid.UUID(job_id)))[-2:] == ["CreativeJobProgressed", "CreativeJobCancelled"]
+        assert (await events_of(creative, job_id))[-2:] == ["CreativeJobProgressed", "CreativeJobCancelled"]
         job = await creative.job(ws, job_id)
         assert job["status"] == "cancelled" and job["assets"] == [] and len(job["copies"]) == 3
         again = await creative.client.post(f"/v1/workspaces/{ws}/creatives/jobs/{job_id}/cancel",
@@ -103,26 +126,24 @@ async def test_a_running_job_cancelled_stops_and_makes_nothing_more(start_creati
 
 async def test_a_job_whose_worker_died_resumes_from_its_last_finished_step_without_duplicates(start_creative):
     copywriter, images = CountingCopy(), GatedImages(hold={ImageFormat.STORY})
-    async with start_creative(make_adapters=with_providers(text=copywriter, image=images), roles=("api", "relay"),
-                              job_lease_seconds=1.0) as creative:
+    async with start_creative(adapters=with_providers(text=copywriter, image=images), roles=("api", "relay"),
+                              job_lease_seconds=LONG_LEASE) as creative:
         a = creative.adapters
         ws = uuid.uuid4()
         product = await creative.product(ws)
         started = await creative.start_job(ws, [product], modalities={"copy": True, "images": ["1:1", "9:16", "4:5"]})
         job_id = uuid.UUID(started.json()["id"])
 
-        async with a.engine.begin() as tx:
-            assert await a.queue.worklist.claim(tx, "worker-1") == [job_id]
-        dying = asyncio.create_task(JobRunner(a).work(job_id, "worker-1"))
+        assert await claim(creative, "worker-1") == [job_id]
+        dying = asyncio.create_task(JobRunner(a, pause=Heartbeats().pause).work(job_id, "worker-1"))
         await asyncio.wait_for(images.entered.wait(), 20)
         dying.cancel()  # the process is gone: no release, the lease has to run out
         await asyncio.gather(dying, return_exceptions=True)
-        async with a.engine.begin() as tx:
-            assert await a.queue.worklist.claim(tx, "worker-2") == []  # still leased to the dead worker
-        await asyncio.sleep(1.2)
+        assert await claim(creative, "worker-2") == []  # still leased to the dead worker
+        await creative.execute("UPDATE {s}.job_queue SET leased_until = now() - interval '1 second' WHERE id = :id",
+                               id=job_id)   # ... until the lease runs out
         images.gate.set()
-        async with a.engine.begin() as tx:
-            assert await a.queue.worklist.claim(tx, "worker-2") == [job_id]
+        assert await claim(creative, "worker-2") == [job_id]
         await JobRunner(a).work(job_id, "worker-2")
 
         assert await events_of(creative, job_id) == [
@@ -137,7 +158,7 @@ async def test_a_job_whose_worker_died_resumes_from_its_last_finished_step_witho
 
 async def test_copy_that_fails_the_checks_is_rejected_with_the_reason_and_the_next_provider_writes(start_creative):
     factories = {Modality.TEXT: {"openai": lambda key, url, timeout: FreeShippingCopy()}}
-    async with start_creative(make_adapters=with_providers(factories=factories)) as creative:
+    async with start_creative(adapters=with_providers(factories=factories)) as creative:
         ws = uuid.uuid4()
         response = await creative.client.put(f"/v1/workspaces/{ws}/creatives/provider-keys/openai",
                                              json={"api_key": "sk-test-0000"}, headers=creative.identity(ws))
@@ -152,7 +173,7 @@ async def test_copy_that_fails_the_checks_is_rejected_with_the_reason_and_the_ne
 
 async def test_a_job_stops_before_a_step_that_would_go_over_the_spend_cap(start_creative):
     factories = {Modality.IMAGE: {"openai": lambda key, url, timeout: PillowImageMaker()}}
-    async with start_creative(make_adapters=with_providers(factories=factories)) as creative:
+    async with start_creative(adapters=with_providers(factories=factories)) as creative:
         ws = uuid.uuid4()
         headers = creative.identity(ws)
         await creative.client.put(f"/v1/workspaces/{ws}/creatives/provider-keys/openai", json={"api_key": "sk-test-0000"},
@@ -174,7 +195,7 @@ async def test_a_request_for_a_product_the_catalog_never_sends_fails_saying_so(s
                        language="en", modalities=Modalities(images=()), source="event")
         async with creative.adapters.engine.begin() as tx:
             job = await jobs.accept(tx, creative.adapters, spec, record_refusal=True)
-        finished = await creative.finished(ws, job.id, timeout=20)
+        finished = await creative.finished(ws, job.id)
         assert finished["status"] == "failed" and finished["failure"]["code"] == "product_unknown"
         assert str(missing) in finished["failure"]["reason"] and "sync your store" in finished["failure"]["reason"]
 
@@ -195,14 +216,13 @@ class BrokenStore:
 
 
 async def test_a_job_that_keeps_crashing_its_worker_fails_after_its_attempts_with_a_reference(start_creative):
-    def make(runtime):
-        return Adapters.for_runtime(runtime, asset_store=BrokenStore())
-
-    async with start_creative(make_adapters=make, job_lease_seconds=0.6, job_max_attempts=2) as creative:
+    # The lease is short on purpose: each crashed attempt waits for it to run out.
+    async with start_creative(adapters=partial(open_adapters, asset_store=BrokenStore()), job_lease_seconds=0.6,
+                              job_max_attempts=2) as creative:
         ws = uuid.uuid4()
         product = await creative.product(ws)
         started = await creative.start_job(ws, [product], modalities={"copy": False, "images": ["1:1"]})
-        job = await creative.finished(ws, started.json()["id"], timeout=20)
+        job = await creative.finished(ws, started.json()["id"])
         assert job["status"] == "failed" and job["failure"]["code"] == "internal_error"
         assert started.json()["id"] in job["failure"]["reason"]
         assert await creative.scalar("SELECT attempts FROM {s}.job_queue WHERE id = :id", id=uuid.UUID(job["id"])) == 3

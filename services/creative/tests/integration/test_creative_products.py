@@ -3,7 +3,7 @@
 import uuid
 from decimal import Decimal
 
-from adly_creative.handlers.catalog import on_product_event
+from adly_creative.handlers import catalog
 from adly_creative.projections.jobs import JobProjection
 from adly_events import CATALOG
 from adly_events.contracts.catalog import CatalogProduct, ProductRemoved, ProductStatus, ProductUpserted, ProductVariant
@@ -21,8 +21,9 @@ def upserted(name: str, price: str, was: str | None = None) -> ProductUpserted:
 
 async def apply(creative, payload, product_id, version, ws):
     envelope = CATALOG.envelope(payload, aggregate_id=product_id, aggregate_version=version, workspace_id=ws)
+    handle = catalog.product_upserted if isinstance(payload, ProductUpserted) else catalog.product_removed
     async with creative.runtime.engine.begin() as tx:
-        await on_product_event(tx, creative.adapters, envelope, payload)
+        await handle(tx, creative.adapters, payload, envelope)
 
 
 async def products(creative, ws, product_id):

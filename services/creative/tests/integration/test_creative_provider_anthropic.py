@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -65,11 +64,10 @@ async def test_copy_comes_back_in_the_schema_with_usage_and_cost(fake):
 async def test_a_429_is_retried_after_the_seconds_retry_after_gives(fake):
     fake.rate_limit_next(retry_after=0.4)
 
-    started = time.monotonic()
     result = await write(fake, retries=1)
 
     assert result.variants and fake.calls("/messages") == 2
-    assert 0.35 <= time.monotonic() - started < 2.0
+    assert fake.requests[1].at - fake.requests[0].at >= 0.35   # waited (at least) what it was asked to
 
 
 async def test_overloaded_529_is_retried_then_succeeds(fake):
@@ -106,14 +104,14 @@ async def test_a_body_that_is_not_json_twice_is_a_clear_non_retryable_error(fake
     assert not raised.value.retryable and "not the JSON asked for" in raised.value.message
 
 
-async def test_a_stalled_request_times_out_quickly_as_retryable(fake):
-    fake.stall_next(1.5)
+async def test_a_stalled_request_times_out_as_retryable(fake):
+    fake.stall_next(60)
 
-    started = time.monotonic()
     with pytest.raises(ProviderError) as raised:
         await write(fake, timeout=0.25)
 
-    assert raised.value.retryable and time.monotonic() - started < 1.2
+    assert raised.value.retryable and fake.calls("/messages") == 1
+    assert await fake.wait_for_hang_up(), "the client gave up while the fake still held the answer"
 
 
 async def test_a_refusal_stop_reason_is_content_refused(fake):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import subprocess
-import time
 from decimal import Decimal
 
 import imageio_ffmpeg
@@ -88,11 +87,10 @@ async def test_a_model_that_takes_a_language_gets_it_and_bills_half(fake):
 async def test_too_many_concurrent_requests_is_waited_out_for_its_retry_after(fake):
     fake.rate_limit_next(retry_after=0.4, kind="too_many_concurrent_requests")
 
-    started = time.monotonic()
     result = await speak(fake, retries=1)
 
     assert result.content and fake.calls("21m00Tcm4TlvDq8ikWAM") == 2
-    assert 0.35 <= time.monotonic() - started < 2.0
+    assert fake.requests[1].at - fake.requests[0].at >= 0.35   # waited (at least) what it was asked to
 
 
 async def test_system_busy_is_retryable_for_the_router(fake):
@@ -121,14 +119,14 @@ async def test_an_answer_that_is_not_audio_is_retryable(fake):
     assert raised.value.retryable and "not MP3" in raised.value.message
 
 
-async def test_a_stalled_request_times_out_quickly_as_retryable(fake):
-    fake.stall_next(1.5)
+async def test_a_stalled_request_times_out_as_retryable(fake):
+    fake.stall_next(60)
 
-    started = time.monotonic()
     with pytest.raises(ProviderError) as raised:
         await speak(fake, timeout=0.25, retries=2)
 
-    assert raised.value.retryable and time.monotonic() - started < 1.2 and len(fake.requests) == 1
+    assert raised.value.retryable and len(fake.requests) == 1
+    assert await fake.wait_for_hang_up(), "the client gave up while the fake still held the answer"
 
 
 async def test_a_refused_script_is_content_refused(fake):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 from decimal import Decimal
 
 import pytest
@@ -86,24 +85,21 @@ async def test_copy_variants_come_back_with_the_providers_usage_and_its_cost(fak
 async def test_a_rate_limit_is_waited_out_for_as_long_as_retry_after_says(fake):
     fake.rate_limit_next(retry_after=0.4)
 
-    started = time.monotonic()
     result = await write(fake, retries=1)
 
-    assert result.variants
-    assert 0.35 <= time.monotonic() - started < 2.0
-    assert fake.calls("/responses") == 2
+    assert result.variants and fake.calls("/responses") == 2
+    assert fake.requests[1].at - fake.requests[0].at >= 0.35   # waited (at least) what it was asked to
 
 
 async def test_a_rate_limit_longer_than_we_hold_a_worker_goes_back_to_the_router_at_once(fake):
     fake.rate_limit_next(retry_after=30)
 
-    started = time.monotonic()
     with pytest.raises(ProviderError) as raised:
         await write(fake, retries=2)
 
     assert raised.value.retryable and raised.value.retry_after == 30 and raised.value.status == 429
     assert not isinstance(raised.value, ProviderQuotaExhausted)
-    assert time.monotonic() - started < 1.0 and fake.calls("/responses") == 1
+    assert fake.calls("/responses") == 1   # no second call: the SDK did not wait the 30 s out
 
 
 async def test_server_errors_are_retried_until_the_answer_comes(fake):
@@ -151,28 +147,27 @@ async def test_twice_malformed_is_a_clear_error_the_router_does_not_retry(fake):
     assert not raised.value.retryable and "not the JSON asked for" in raised.value.message
 
 
-async def test_a_stalled_request_times_out_quickly_as_retryable(fake):
-    fake.stall_next(1.5)
+async def test_a_stalled_request_times_out_as_retryable(fake):
+    fake.stall_next(60)
 
-    started = time.monotonic()
     with pytest.raises(ProviderError) as raised:
         await write(fake, timeout=0.25)
 
     assert raised.value.retryable and "timed out" in raised.value.message
-    assert time.monotonic() - started < 1.2
+    assert await fake.wait_for_hang_up(), "the client gave up while the fake still held the answer"
+    assert fake.calls("/responses") == 1
 
 
 async def test_a_cancelled_job_stops_its_call_at_once(fake):
-    fake.stall_next(1.5)
-    task = asyncio.create_task(write(fake, timeout=5.0))
-    await asyncio.sleep(0.2)
+    fake.stall_next(60)
+    task = asyncio.create_task(write(fake, timeout=120))
+    assert await fake.wait_for_stall(), "the request reached the fake"
 
-    started = time.monotonic()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    assert time.monotonic() - started < 0.5
+    assert await fake.wait_for_hang_up(), "the call was dropped, not left to run out the stall"
 
 
 async def test_a_refusal_by_the_model_is_content_refused(fake):

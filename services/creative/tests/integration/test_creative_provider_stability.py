@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import httpx
@@ -89,11 +88,10 @@ async def test_the_fake_refuses_json_bodies_like_the_real_api():
 async def test_a_429_is_waited_out_for_its_retry_after_then_retried(fake):
     fake.rate_limit_next(retry_after=0.4)
 
-    started = time.monotonic()
     result = await make(fake, retries=1)
 
     assert result.width == 1024 and fake.calls("/core") == 2
-    assert 0.35 <= time.monotonic() - started < 2.0
+    assert fake.requests[1].at - fake.requests[0].at >= 0.35   # waited (at least) what it was asked to
 
 
 async def test_a_429_without_retry_after_means_the_documented_minute_and_goes_back_to_the_router(fake):
@@ -123,15 +121,15 @@ async def test_bytes_that_are_no_image_are_a_retryable_error(fake):
     assert raised.value.retryable and "malformed" in raised.value.message
 
 
-async def test_a_stalled_request_times_out_quickly_as_retryable(fake):
-    fake.stall_next(1.5)
+async def test_a_stalled_request_times_out_as_retryable(fake):
+    fake.stall_next(60)
 
-    started = time.monotonic()
     with pytest.raises(ProviderError) as raised:
         await make(fake, timeout=0.25, retries=2)
 
-    assert raised.value.retryable and time.monotonic() - started < 1.2
+    assert raised.value.retryable
     assert fake.calls("/core") == 1   # a timed-out generation may have been made: the router decides
+    assert await fake.wait_for_hang_up(), "the client gave up while the fake still held the answer"
 
 
 async def test_content_moderation_403_is_content_refused(fake):

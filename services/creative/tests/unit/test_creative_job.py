@@ -4,7 +4,6 @@ from uuid import uuid4
 
 import pytest
 
-from adly_creative.domain.errors import Conflict, InvalidInput
 from adly_creative.domain.job import GenerationJob, JobStatus, StepOutcome
 from adly_creative.domain.limits import Limits, MonthUsage, refusal_at_acceptance, refusal_before_step
 from adly_creative.domain.plan import JobSpec, Modalities, job_id_for, plan
@@ -17,6 +16,7 @@ from adly_events.contracts.creative import (
     CreativeJobAccepted,
     CreativeJobCancelled,
 )
+from adly_kit.errors import Conflict, InvalidInput
 
 WS = uuid4()
 
