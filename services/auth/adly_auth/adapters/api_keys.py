@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_auth.domain.records import ApiKey
 from adly_kit.sql import Statements
 
 _COLUMNS = "id, workspace_id, name, role, secret_sha256, created_by, created_at, revoked_at, event_version"
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    id: UUID
-    workspace_id: UUID
-    name: str
-    role: str
-    secret_sha256: str
-    created_by: UUID
-    created_at: datetime
-    revoked_at: datetime | None
-    event_version: int
 
 
 class ApiKeys:

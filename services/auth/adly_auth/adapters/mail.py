@@ -1,5 +1,6 @@
-"""Mail, outbox style: a request queues a mail in its own transaction; a background task
-sends it over SMTP after commit, retries with backoff, and wipes it once sent.
+"""Mail, outbox style: a request queues a mail in its own transaction (`MailQueue`); the
+mail runner sends it over SMTP after commit, retries with backoff, and wipes it once sent
+(`MailDelivery`, driven by `entrypoints/runners.py`).
 
 Rows are sealed with the Keyring (AAD = row id): they hold an address and a one-time
 link, personal data and a secret, so they are never in clear at rest or in logs.
@@ -9,28 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_auth.domain.records import Mail
 from adly_auth.settings import AuthSettings
 from adly_kit.crypto import Keyring, Sealed
-from adly_kit.sql import Statements, utc_now
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    body: str
+from adly_kit.sql import Statements
 
 
 def mail_channel(schema: str) -> str:
@@ -47,9 +41,6 @@ class MailQueue:
         sealed = self.keyring.encrypt(json.dumps(mail.__dict__).encode(), aad=mail_id.bytes).to_text()
         await tx.execute(self.sql("INSERT INTO {s}.mail_outbox (id, sealed) VALUES (:id, :sealed)"), {"id": mail_id, "sealed": sealed})
         return mail_id
-
-    def open(self, mail_id: uuid.UUID, sealed: str) -> Mail:
-        return Mail(**json.loads(self.keyring.decrypt(Sealed.from_text(sealed), aad=mail_id.bytes)))
 
 
 class SmtpSender:
@@ -69,61 +60,62 @@ class SmtpSender:
         )
 
 
-class MailWorker:
-    """Sends due mails one at a time, each under a row lock (SKIP LOCKED), so several
-    workers share the queue and no mail goes out twice from one queue row."""
+@dataclass(frozen=True)
+class DueMail:
+    id: uuid.UUID
+    sealed: str
+    attempts: int  # before this one
 
-    def __init__(self, engine: AsyncEngine, queue: MailQueue, sender: SmtpSender, settings: AuthSettings) -> None:
-        self.engine, self.queue, self.sender, self.settings = engine, queue, sender, settings
-        self.sql = queue.sql
 
-    async def run(self) -> None:
+class MailDelivery:
+    """The sending side of the queue. `claim_next` leases a due mail by moving its
+    `next_attempt_at` past the send (SKIP LOCKED, so workers share the queue); the lease
+    runs out, and the mail is due again, if the worker dies before recording the outcome."""
+
+    def __init__(self, schema: str, keyring: Keyring, settings: AuthSettings, sender: SmtpSender | None = None) -> None:
+        self.sql = Statements(schema)
+        self.keyring = keyring
+        self.settings = settings
+        self.sender = sender or SmtpSender(settings)
+
+    @asynccontextmanager
+    async def wakeups(self) -> AsyncIterator[asyncio.Event]:
+        """Set when a mail is queued (LISTEN on the queue's channel), so none waits for the next poll."""
         wake = asyncio.Event()
         listener = await asyncpg.connect(
             self.settings.asyncpg_dsn, server_settings={"application_name": f"adly-{self.settings.schema}-mail"}
         )
-        await listener.add_listener(mail_channel(self.sql.schema), lambda *_: wake.set())
         try:
-            while True:
-                wake.clear()
-                while await self.send_next():
-                    pass
-                try:
-                    await asyncio.wait_for(wake.wait(), self.settings.mail_poll_seconds)
-                except TimeoutError:
-                    pass
+            await listener.add_listener(mail_channel(self.sql.schema), lambda *_: wake.set())
+            yield wake
         finally:
             await listener.close()
 
-    async def send_next(self) -> bool:
-        """Send the next due mail; False when none is due."""
-        async with self.engine.begin() as tx:
-            row = (await tx.execute(self.sql("""
-                SELECT id, sealed, attempts FROM {s}.mail_outbox
-                WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
-                ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED"""))).first()
-            if row is None:
-                return False
-            mail_id, sealed, attempts = row
-            try:
-                await self.sender.send(self.queue.open(mail_id, sealed))
-            except Exception as error:
-                await self._failed(tx, mail_id, attempts + 1, error)
-                return True
-            await tx.execute(
-                self.sql("UPDATE {s}.mail_outbox SET sent_at = now(), sealed = NULL, attempts = :a WHERE id = :id"),
-                {"id": mail_id, "a": attempts + 1},
-            )
-            log.info("mail sent", extra={"mail_id": str(mail_id)})
-            return True
+    async def claim_next(self, tx: AsyncConnection, lease: timedelta) -> DueMail | None:
+        row = (await tx.execute(self.sql("""
+            UPDATE {s}.mail_outbox SET next_attempt_at = now() + make_interval(secs => :lease)
+            WHERE id = (SELECT id FROM {s}.mail_outbox
+                        WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+                        ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, sealed, attempts"""), {"lease": lease.total_seconds()})).first()
+        return DueMail(*row) if row else None
 
-    async def _failed(self, tx: AsyncConnection, mail_id: uuid.UUID, attempts: int, error: Exception) -> None:
-        give_up = attempts >= self.settings.mail_max_attempts
-        log.warning("mail not sent", extra={"mail_id": str(mail_id), "attempts": attempts, "error": type(error).__name__})
+    async def send(self, due: DueMail) -> None:
+        """Unseal and send; a mail that cannot be unsealed fails like one the server refused."""
+        opened = json.loads(self.keyring.decrypt(Sealed.from_text(due.sealed), aad=due.id.bytes))
+        await self.sender.send(Mail(**opened))
+
+    async def sent(self, tx: AsyncConnection, mail_id: uuid.UUID, attempts: int) -> None:
+        await tx.execute(
+            self.sql("UPDATE {s}.mail_outbox SET sent_at = now(), sealed = NULL, attempts = :a WHERE id = :id"),
+            {"id": mail_id, "a": attempts},
+        )
+
+    async def failed(self, tx: AsyncConnection, mail_id: uuid.UUID, attempts: int, error: str, *,
+                     retry_at: datetime, give_up: bool) -> None:
         await tx.execute(
             self.sql("""UPDATE {s}.mail_outbox SET attempts = :a, last_error = :e, next_attempt_at = :next,
                         failed_at = CASE WHEN :give_up THEN now() END,
                         sealed = CASE WHEN :give_up THEN NULL ELSE sealed END WHERE id = :id"""),
-            {"id": mail_id, "a": attempts, "e": type(error).__name__, "give_up": give_up,
-             "next": utc_now() + timedelta(seconds=min(3600, 2**attempts))},
+            {"id": mail_id, "a": attempts, "e": error, "give_up": give_up, "next": retry_at},
         )

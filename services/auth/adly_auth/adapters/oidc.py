@@ -13,13 +13,11 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
+from adly_auth.domain.ports import OidcError
+
 ID_TOKEN_ALGORITHMS = ["RS256", "ES256"]
 CACHE_SECONDS = 3600
 MAX_RESPONSE_BYTES = 1_000_000
-
-
-class OidcError(Exception):
-    """The provider's answer or its id_token failed a check."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,9 @@ class OidcProvider:
         self.client = client or httpx.AsyncClient(timeout=config.timeout, follow_redirects=False)
         self._discovery: tuple[float, dict] | None = None
         self._jwks: tuple[float, jwt.PyJWKSet] | None = None
+
+    async def close(self) -> None:
+        await self.client.aclose()
 
     async def authorization_url(self, state: str, nonce: str, verifier: str) -> str:
         endpoint = (await self.discovery())["authorization_endpoint"]

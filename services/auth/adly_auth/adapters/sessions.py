@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_auth.domain.records import PresentedRefreshToken
 from adly_auth.domain.secrets import new_refresh_token, sha256
 from adly_kit.sql import Statements, utc_now
-
-
-@dataclass(frozen=True)
-class PresentedRefreshToken:
-    id: UUID
-    session_id: UUID
-    user_id: UUID
-    expires_at: datetime
-    rotated_at: datetime | None
-    session_revoked_at: datetime | None
 
 
 class Sessions:

@@ -20,14 +20,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_auth.handlers.ports import InvalidToken
 from adly_kit.crypto import Keyring, Sealed
 from adly_kit.sql import Statements, utc_now
 
 ALGORITHM = "EdDSA"
-
-
-class InvalidToken(Exception):
-    """Not a token we signed for this purpose, or expired."""
 
 
 def _b64(data: bytes) -> str:

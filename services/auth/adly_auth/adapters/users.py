@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_auth.domain.records import User
 from adly_auth.domain.secrets import random_token, sha256
 from adly_auth.domain.totp import TotpState
 from adly_kit.sql import Statements, utc_now
 
 _COLUMNS = """id, email, password_hash, email_verified_at, created_at, event_version, totp_secret,
               totp_enabled_at, totp_last_step, totp_failures, totp_locked_until"""
-
-
-@dataclass(frozen=True)
-class User:
-    id: UUID
-    email: str
-    password_hash: str | None
-    email_verified_at: datetime | None
-    created_at: datetime
-    event_version: int
-    totp_secret: str | None  # sealed
-    totp_enabled_at: datetime | None
-    totp_last_step: int | None
-    totp_failures: int
-    totp_locked_until: datetime | None
-
-    @property
-    def two_factor_enabled(self) -> bool:
-        return self.totp_enabled_at is not None
-
-    @property
-    def totp_state(self) -> TotpState:
-        return TotpState(self.totp_last_step, self.totp_failures, self.totp_locked_until)
 
 
 class Users:

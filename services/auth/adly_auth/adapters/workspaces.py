@@ -4,12 +4,14 @@ and invitations."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_auth.domain.records import Invitation
 from adly_auth.domain.secrets import random_token, sha256
 from adly_auth.domain.workspace import Workspace
 from adly_auth.projections.workspaces import WorkspaceProjection
@@ -33,7 +35,7 @@ class WorkspaceRepository:
         history = await self.store.load(tx, workspace_id)
         return Workspace.replay(workspace_id, [CATALOG.decode(envelope) for envelope in history])
 
-    async def save(self, tx: AsyncConnection, workspace: Workspace, new_events: list[Contract]) -> None:
+    async def save(self, tx: AsyncConnection, workspace: Workspace, new_events: Sequence[Contract]) -> None:
         if not new_events:
             return
         envelopes = await record(
@@ -97,17 +99,6 @@ class WorkspaceQueries:
             SELECT m.user_id, u.email, m.role, m.joined_at FROM {s}.workspace_members m
             JOIN {s}.users u ON u.id = m.user_id WHERE m.workspace_id = :w ORDER BY m.joined_at"""), {"w": workspace_id})
         return [MemberView(*row) for row in rows]
-
-
-@dataclass(frozen=True)
-class Invitation:
-    id: UUID
-    workspace_id: UUID
-    email: str
-    role: str
-    invited_by: UUID
-    expires_at: datetime
-    accepted_at: datetime | None
 
 
 class Invitations:

@@ -1,1 +1,2 @@
-"""The auth domain: credentials, secrets, TOTP and the workspace aggregate. Plain Python, no I/O."""
+"""The auth domain: credentials, secrets, TOTP, the workspace aggregate, the records auth keeps
+and the ports without a transaction. Plain Python, no I/O."""

@@ -6,7 +6,7 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
-from adly_auth.domain.errors import InvalidInput
+from adly_kit.errors import InvalidInput
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # hashing has a cost; unbounded input is a denial of service

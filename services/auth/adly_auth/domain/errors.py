@@ -1,46 +1,31 @@
-"""Domain errors: each names a rule that a request broke."""
+"""Auth's own refusals, each a kit error (`adly_kit.errors`) with a `code` of its own."""
+
+from __future__ import annotations
+
+from adly_kit.errors import NotAllowed, TooManyAttempts, Unauthenticated
 
 
-class DomainError(Exception):
-    """A request the domain refuses; `code` is stable, the message is for people."""
+class InvalidCredentials(Unauthenticated):
+    """A wrong password, code or token; the answer never says which part was wrong."""
 
-    code = "domain-error"
-    status = 422
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class InvalidInput(DomainError):
-    code = "invalid-input"
-    status = 422
-
-
-class NotAllowed(DomainError):
-    code = "forbidden"
-    status = 403
-
-
-class NotFound(DomainError):
-    code = "not-found"
-    status = 404
-
-
-class Conflict(DomainError):
-    code = "conflict"
-    status = 409
-
-
-class InvalidCredentials(DomainError):
     code = "invalid-credentials"
-    status = 401
 
 
-class LockedOut(DomainError):
+class SessionEnded(Unauthenticated):
+    code = "session-ended"
+
+    def __init__(self) -> None:
+        super().__init__("Session ended.")
+
+
+class LockedOut(TooManyAttempts):
+    """Too many wrong second-factor codes in a row: the second factor rests for a while."""
+
     code = "locked-out"
-    status = 429
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+
+class TwoFactorRequired(NotAllowed):
+    code = "two-factor-required"
+
+    def __init__(self) -> None:
+        super().__init__("This needs a fresh two-factor proof (X-2FA-Token).")

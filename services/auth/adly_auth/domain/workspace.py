@@ -10,9 +10,9 @@ be demoted; nobody grants or removes above their own rank; `owner` only by trans
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 from uuid import UUID
 
-from adly_auth.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from adly_events.contracts.auth import (
     MemberAdded,
     MemberRemoved,
@@ -24,8 +24,9 @@ from adly_events.contracts.auth import (
     WorkspaceRole,
 )
 from adly_events.contracts.common import Contract
+from adly_kit.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
-Role = WorkspaceRole
+Role: TypeAlias = WorkspaceRole
 RANK = {Role.OWNER: 4, Role.ADMIN: 3, Role.MARKETER: 2, Role.ANALYST: 1}
 MAX_NAME_LENGTH = 100
 

@@ -1,1 +1,1 @@
-"""How the outside reaches the auth context: HTTP routes and event consumers."""
+"""The edges of the auth context: HTTP routes, event consumers, the mail runner and `rotate-keys`."""

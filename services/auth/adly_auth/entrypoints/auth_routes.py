@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import parse_qs, unquote_plus
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
-from adly_auth.domain.errors import DomainError, InvalidCredentials
-from adly_auth.entrypoints.deps import AdaptersDep, CurrentUser, unit_of_work
-from adly_auth.entrypoints.errors import NO_STORE, AuthRoute, oauth_error
+from adly_auth.adapters.container import Adapters
+from adly_auth.domain.errors import InvalidCredentials
+from adly_auth.entrypoints.deps import AdaptersDep, CurrentUser
 from adly_auth.entrypoints.schemas import (
+    NO_STORE,
     Code,
     CodeOrRecoveryCode,
     Credentials,
@@ -32,10 +33,13 @@ from adly_auth.entrypoints.schemas import (
 )
 from adly_auth.handlers import accounts, oidc, sessions, two_factor
 from adly_auth.handlers.outcomes import OAuthError, Tokens, TwoFactorChallenge
+from adly_kit.db import unit_of_work
+from adly_kit.errors import DomainError
 
-router = APIRouter(prefix="/v1/auth", tags=["auth"], route_class=AuthRoute)
-jwks_router = APIRouter(tags=["auth"], route_class=AuthRoute)
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+jwks_router = APIRouter(tags=["auth"])
 OIDC_COOKIE = "adly_oidc_state"
+T = TypeVar("T")
 
 
 def tokens_response(outcome: Tokens | TwoFactorChallenge, status: int = 200) -> JSONResponse:
@@ -47,17 +51,25 @@ def tokens_response(outcome: Tokens | TwoFactorChallenge, status: int = 200) -> 
     return JSONResponse(body.model_dump(exclude_none=True), status, headers=NO_STORE)
 
 
-def refused(outcome):
+def refused(outcome: T | DomainError) -> T:
     """Raise a failure that its handler returned so that its effect could commit first."""
-    if isinstance(outcome, DomainError | OAuthError):
+    if isinstance(outcome, DomainError):
         raise outcome
     return outcome
+
+
+def oauth_error(error: OAuthError) -> JSONResponse:
+    """RFC 6749 §5.2: the token endpoint answers its own JSON errors, not problem+json."""
+    headers = dict(NO_STORE)
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="adly", charset="UTF-8"'
+    return JSONResponse({"error": error.error, "error_description": error.description}, error.status, headers=headers)
 
 
 @router.post("/signup", status_code=201, response_model=TokenResponse)
 async def signup(body: Credentials, a: AdaptersDep):
     """Create an account with email and password; a verification link is mailed."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         outcome = await accounts.signup(tx, a, body.email, body.password)
     return tokens_response(outcome, 201)
 
@@ -65,7 +77,7 @@ async def signup(body: Credentials, a: AdaptersDep):
 @router.post("/login", response_model=TokenResponse | TwoFactorRequired)
 async def login(body: Credentials, a: AdaptersDep):
     """Sign in; with two-factor on, answers a challenge for POST /v1/auth/login/2fa."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         outcome = await accounts.login(tx, a, body.email, body.password)
     return tokens_response(outcome)
 
@@ -73,7 +85,7 @@ async def login(body: Credentials, a: AdaptersDep):
 @router.post("/login/2fa", response_model=TokenResponse)
 async def login_two_factor(body: TwoFactorLogin, a: AdaptersDep):
     """Finish a sign-in with a TOTP code or a recovery code."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         outcome = await two_factor.complete_login(tx, a, body.challenge_token, body.code, body.recovery_code)
     return tokens_response(refused(outcome))
 
@@ -81,7 +93,7 @@ async def login_two_factor(body: TwoFactorLogin, a: AdaptersDep):
 @router.post("/email/verify", status_code=204)
 async def verify_email(body: LinkToken, a: AdaptersDep) -> Response:
     """Confirm the email address with the mailed link's token."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await accounts.verify_email(tx, a, body.token)
     return Response(status_code=204)
 
@@ -94,7 +106,7 @@ class Accepted(BaseModel):
 
 @router.post("/email/verify/resend", status_code=202)
 async def resend_verification(user: CurrentUser, a: AdaptersDep) -> Accepted:
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await accounts.resend_verification(tx, a, user.user_id)
     return Accepted()
 
@@ -102,7 +114,7 @@ async def resend_verification(user: CurrentUser, a: AdaptersDep) -> Accepted:
 @router.post("/password/forgot", status_code=202)
 async def forgot_password(body: Email, a: AdaptersDep) -> Accepted:
     """Mail a reset link if the account exists; the answer does not say whether it does."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await accounts.forgot_password(tx, a, body.email)
     return Accepted()
 
@@ -110,7 +122,7 @@ async def forgot_password(body: Email, a: AdaptersDep) -> Accepted:
 @router.post("/password/reset", status_code=204)
 async def reset_password(body: NewPassword, a: AdaptersDep) -> Response:
     """Set a new password with the mailed link's token; every session ends."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await accounts.reset_password(tx, a, body.token, body.password)
     return Response(status_code=204)
 
@@ -137,21 +149,23 @@ async def token(request: Request, a: AdaptersDep):
             raise OAuthError("invalid_request", "grant_type is missing.")
         else:
             raise OAuthError("unsupported_grant_type", "Supported: refresh_token, client_credentials.")
-        return tokens_response(refused(outcome))
     except OAuthError as error:
         return oauth_error(error)
+    # A refused grant is returned by its handler, so that its effect (a token family
+    # revoked on reuse) commits before the refusal is answered.
+    return oauth_error(outcome) if isinstance(outcome, OAuthError) else tokens_response(outcome)
 
 
-async def _refresh(a, form: dict[str, str]):
+async def _refresh(a: Adapters, form: dict[str, str]) -> Tokens | OAuthError:
     if not form.get("refresh_token"):
         raise OAuthError("invalid_request", "refresh_token is missing.")
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         return await sessions.refresh(tx, a, form["refresh_token"])
 
 
-async def _client_credentials(a, request: Request, form: dict[str, str]):
+async def _client_credentials(a: Adapters, request: Request, form: dict[str, str]) -> Tokens | OAuthError:
     client_id, secret = _client_auth(request, form)
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         return await sessions.client_credentials(tx, a, client_id, secret)
 
 
@@ -188,15 +202,15 @@ def _client_auth(request: Request, form: dict[str, str]) -> tuple[str, str]:
 @router.post("/logout", status_code=204)
 async def logout(user: CurrentUser, a: AdaptersDep) -> Response:
     """End this session: its refresh tokens stop working, its access tokens are refused."""
-    async with unit_of_work(a) as tx:
-        await sessions.logout(tx, a, user.identity)
+    async with unit_of_work(a.engine) as tx:
+        await sessions.logout(tx, a, user.sid)
     return Response(status_code=204)
 
 
 @router.post("/logout-everywhere", status_code=204)
 async def logout_everywhere(user: CurrentUser, a: AdaptersDep) -> Response:
-    async with unit_of_work(a) as tx:
-        await sessions.logout_everywhere(tx, a, user.identity)
+    async with unit_of_work(a.engine) as tx:
+        await sessions.logout_everywhere(tx, a, user.user_id)
     return Response(status_code=204)
 
 
@@ -211,7 +225,7 @@ async def me(user: CurrentUser, a: AdaptersDep) -> Me:
 @router.post("/2fa/enroll", status_code=201, response_model=Enrolment)
 async def enroll(user: CurrentUser, a: AdaptersDep):
     """Start TOTP enrolment: the otpauth URI and ten recovery codes, shown once."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         enrolment = await two_factor.enroll(tx, a, user.user_id)
     body = Enrolment(otpauth_uri=enrolment.otpauth_uri, secret=enrolment.secret, recovery_codes=enrolment.recovery_codes)
     return JSONResponse(body.model_dump(), 201, headers=NO_STORE)
@@ -220,7 +234,7 @@ async def enroll(user: CurrentUser, a: AdaptersDep):
 @router.post("/2fa/confirm", status_code=204)
 async def confirm(body: Code, user: CurrentUser, a: AdaptersDep) -> Response:
     """Turn two-factor on with a first code from the authenticator."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         outcome = await two_factor.confirm(tx, a, user.user_id, body.code)
     refused(outcome)
     return Response(status_code=204)
@@ -229,7 +243,7 @@ async def confirm(body: Code, user: CurrentUser, a: AdaptersDep) -> Response:
 @router.post("/2fa/verify", response_model=TwoFactorProof)
 async def verify(body: CodeOrRecoveryCode, user: CurrentUser, a: AdaptersDep):
     """A 2FA proof token (5 minutes) for the `X-2FA-Token` header of sensitive operations."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         outcome = await two_factor.proof(tx, a, user.user_id, body.code, body.recovery_code)
     token, ttl = refused(outcome)
     return JSONResponse(TwoFactorProof(two_factor_token=token, expires_in=ttl).model_dump(), headers=NO_STORE)
@@ -238,7 +252,7 @@ async def verify(body: CodeOrRecoveryCode, user: CurrentUser, a: AdaptersDep):
 @router.get("/oidc/{provider}/start", status_code=302, response_class=RedirectResponse)
 async def oidc_start(provider: str, a: AdaptersDep) -> RedirectResponse:
     """Redirect to the identity provider (state, nonce and PKCE kept server-side)."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         url, state = await oidc.start(tx, a, provider)
     response = RedirectResponse(url, 302, headers=NO_STORE)
     response.set_cookie(OIDC_COOKIE, state, max_age=600, secure=True, httponly=True, samesite="lax",
@@ -254,7 +268,7 @@ async def oidc_callback(provider: str, request: Request, a: AdaptersDep, code: s
         raise InvalidCredentials("The identity provider did not sign you in.")
     if request.cookies.get(OIDC_COOKIE) != state:  # the state must come back to the browser that started
         raise InvalidCredentials("The sign-in did not start in this browser; start again.")
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         outcome = await oidc.callback(tx, a, provider, code, state)
     response = tokens_response(refused(outcome))
     response.delete_cookie(OIDC_COOKIE, path=f"/v1/auth/oidc/{provider}", secure=True, httponly=True, samesite="lax")

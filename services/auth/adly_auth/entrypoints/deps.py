@@ -2,53 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, HTTPException, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
+from fastapi import Depends
 
 from adly_auth.adapters.container import Adapters
-from adly_auth.domain.errors import NotAllowed, NotFound
+from adly_auth.domain.errors import SessionEnded, TwoFactorRequired
 from adly_auth.domain.workspace import Role
+from adly_kit.app import adapters
+from adly_kit.errors import NotAllowed, NotFound
 from adly_kit.identity import CurrentIdentity, Identity
 from adly_kit.permissions import allows, needs_two_factor
 
-
-def adapters(request: Request) -> Adapters:
-    return request.app.state.auth
-
-
 AdaptersDep = Annotated[Adapters, Depends(adapters)]
-
-
-@asynccontextmanager
-async def unit_of_work(a: Adapters) -> AsyncIterator[AsyncConnection]:
-    async with a.engine.begin() as tx:
-        yield tx
 
 
 @dataclass(frozen=True)
 class SignedIn:
     identity: Identity
     user_id: UUID
+    sid: UUID
 
 
 async def signed_in_user(identity: CurrentIdentity, a: AdaptersDep) -> SignedIn:
     """A person (not an API key) whose session is still live."""
-    if identity.kind != "user" or identity.sid is None:
-        raise HTTPException(403, "This needs a signed-in user.")
+    if identity.kind != "user" or identity.sid is None or identity.user_id is None:
+        raise NotAllowed("This needs a signed-in user.")
     try:
         sid = UUID(identity.sid)
     except ValueError:
-        raise HTTPException(401, "Session ended.") from None
+        raise SessionEnded() from None
     async with a.engine.connect() as conn:
         if not await a.sessions.is_live(conn, sid, identity.user_id):
-            raise HTTPException(401, "Session ended.")
-    return SignedIn(identity, identity.user_id)
+            raise SessionEnded()
+    return SignedIn(identity, identity.user_id, sid)
 
 
 CurrentUser = Annotated[SignedIn, Depends(signed_in_user)]
@@ -73,13 +62,6 @@ class Member:
         return self.user_id
 
 
-class TwoFactorRequired(NotAllowed):
-    code = "two-factor-required"
-
-    def __init__(self) -> None:
-        super().__init__("This needs a fresh two-factor proof (X-2FA-Token).")
-
-
 async def workspace_member(workspace_id: UUID, identity: CurrentIdentity, a: AdaptersDep) -> Member:
     """The caller's role in the workspace from auth's own data; not a member → 404, as if
     the workspace did not exist."""
@@ -89,7 +71,7 @@ async def workspace_member(workspace_id: UUID, identity: CurrentIdentity, a: Ada
         user = await signed_in_user(identity, a)
         async with a.engine.connect() as conn:
             role = await a.workspace_queries.role(conn, workspace_id, user.user_id)
-        user_id = user.user_id
+        user_id: UUID | None = user.user_id
     else:
         role, user_id = await _api_key_role(a, identity, workspace_id), None
     if role is None:
@@ -104,14 +86,12 @@ async def _api_key_role(a: Adapters, identity: Identity, workspace_id: UUID) -> 
         return None
     async with a.engine.connect() as conn:
         key = await a.api_keys.get(conn, key_id)
-    if key is None or key.revoked_at is not None or key.workspace_id != workspace_id:
-        return None
-    async with a.engine.connect() as conn:
-        workspace = await a.workspace_queries.exists(conn, workspace_id)
-    return key.role if workspace else None
+        if key is None or key.revoked_at is not None or key.workspace_id != workspace_id:
+            return None
+        return key.role if await a.workspace_queries.exists(conn, workspace_id) else None
 
 
-def permission(name: str):
+def permission(name: str) -> Any:
     async def check(member: Annotated[Member, Depends(workspace_member)]) -> Member:
         member.may(name)
         return member

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adly_events.contracts.auth import WorkspaceRole
 
+# On every answer that carries a token or a secret (RFC 6749 §5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")

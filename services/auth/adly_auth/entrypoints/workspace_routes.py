@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from adly_auth.adapters.api_keys import ApiKey
-from adly_auth.domain.errors import NotFound
+from adly_auth.adapters.container import Adapters
+from adly_auth.domain.records import ApiKey
 from adly_auth.entrypoints.deps import (
     AdaptersDep,
     ApiKeysCreate,
@@ -24,10 +24,9 @@ from adly_auth.entrypoints.deps import (
     WorkspaceDelete,
     WorkspaceRead,
     WorkspaceUpdate,
-    unit_of_work,
 )
-from adly_auth.entrypoints.errors import NO_STORE, AuthRoute
 from adly_auth.entrypoints.schemas import (
+    NO_STORE,
     Accepted,
     ApiKeyOut,
     CreatedApiKey,
@@ -44,12 +43,14 @@ from adly_auth.entrypoints.schemas import (
     OwnershipTransfer as OwnershipTransferBody,
 )
 from adly_auth.handlers import api_keys, workspaces
+from adly_kit.db import unit_of_work
+from adly_kit.errors import NotFound
 
-router = APIRouter(prefix="/v1/workspaces", tags=["workspaces"], route_class=AuthRoute)
-invitations_router = APIRouter(prefix="/v1/invitations", tags=["workspaces"], route_class=AuthRoute)
+router = APIRouter(prefix="/v1/workspaces", tags=["workspaces"])
+invitations_router = APIRouter(prefix="/v1/invitations", tags=["workspaces"])
 
 
-async def _view(a, workspace_id: UUID, user_id: UUID) -> WorkspaceOut:
+async def _view(a: Adapters, workspace_id: UUID, user_id: UUID) -> WorkspaceOut:
     async with a.engine.connect() as conn:
         view = await a.workspace_queries.one(conn, workspace_id, user_id)
     if view is None:
@@ -60,7 +61,7 @@ async def _view(a, workspace_id: UUID, user_id: UUID) -> WorkspaceOut:
 @router.post("", status_code=201, response_model=WorkspaceOut)
 async def create_workspace(body: NewWorkspace, user: CurrentUser, a: AdaptersDep) -> WorkspaceOut:
     """Create a workspace; you become its owner."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         workspace = await workspaces.create(tx, a, body.name, user.user_id)
     return await _view(a, workspace.id, user.user_id)
 
@@ -83,7 +84,7 @@ async def get_workspace(workspace_id: UUID, member: WorkspaceRead, a: AdaptersDe
 
 @router.patch("/{workspace_id}", response_model=WorkspaceOut)
 async def rename_workspace(workspace_id: UUID, body: WorkspaceChange, member: WorkspaceUpdate, a: AdaptersDep) -> WorkspaceOut:
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await workspaces.rename(tx, a, workspace_id, body.name, member.person())
     return await get_workspace(workspace_id, member, a)
 
@@ -91,7 +92,7 @@ async def rename_workspace(workspace_id: UUID, body: WorkspaceChange, member: Wo
 @router.delete("/{workspace_id}", status_code=204)
 async def delete_workspace(workspace_id: UUID, member: WorkspaceDelete, a: AdaptersDep) -> Response:
     """Delete the workspace (owner, with a 2FA proof); every member and API key loses access."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await workspaces.delete(tx, a, workspace_id, member.person())
     return Response(status_code=204)
 
@@ -107,7 +108,7 @@ async def members(workspace_id: UUID, member: MembersRead, a: AdaptersDep) -> li
 async def change_role(workspace_id: UUID, user_id: UUID, body: RoleChange, member: MembersChangeRole,
                       a: AdaptersDep) -> Response:
     """Change a member's role (not to or from owner: transfer ownership for that)."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await workspaces.change_role(tx, a, workspace_id, user_id, body.role, member.person())
     return Response(status_code=204)
 
@@ -116,7 +117,7 @@ async def change_role(workspace_id: UUID, user_id: UUID, body: RoleChange, membe
 async def remove_member(workspace_id: UUID, user_id: UUID, member: CurrentMember, a: AdaptersDep) -> Response:
     """Remove a member (`members.remove`, with a 2FA proof), or leave (your own user id)."""
     member.may("workspace.read" if user_id == member.user_id else "members.remove")
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await workspaces.remove_member(tx, a, workspace_id, user_id, member.person())
     return Response(status_code=204)
 
@@ -125,7 +126,7 @@ async def remove_member(workspace_id: UUID, user_id: UUID, member: CurrentMember
 async def transfer_ownership(workspace_id: UUID, body: OwnershipTransferBody, member: OwnershipTransfer,
                              a: AdaptersDep) -> Response:
     """Hand ownership to another member; you become an admin."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await workspaces.transfer_ownership(tx, a, workspace_id, body.user_id, member.person())
     return Response(status_code=204)
 
@@ -133,7 +134,7 @@ async def transfer_ownership(workspace_id: UUID, body: OwnershipTransferBody, me
 @router.post("/{workspace_id}/invitations", status_code=201, response_model=InvitationOut)
 async def invite(workspace_id: UUID, body: NewInvitation, member: MembersInvite, a: AdaptersDep) -> InvitationOut:
     """Invite someone by email; the link in the mail expires in 7 days."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         invitation = await workspaces.invite(tx, a, workspace_id, body.email, body.role, member.person())
     return InvitationOut(id=invitation.id, workspace_id=workspace_id, email=invitation.email, role=invitation.role,
                          expires_at=invitation.expires_at)
@@ -142,7 +143,7 @@ async def invite(workspace_id: UUID, body: NewInvitation, member: MembersInvite,
 @invitations_router.post("/{token}/accept", response_model=Accepted)
 async def accept_invitation(token: str, user: CurrentUser, a: AdaptersDep) -> Accepted:
     """Join the workspace; the invitation must be for your (verified) email address."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         workspace_id = await workspaces.accept_invitation(tx, a, token, user.user_id)
     return Accepted(workspace_id=workspace_id)
 
@@ -155,7 +156,7 @@ def _key_out(key: ApiKey) -> dict:
 @router.post("/{workspace_id}/api-keys", status_code=201, response_model=CreatedApiKey)
 async def create_api_key(workspace_id: UUID, body: NewApiKey, member: ApiKeysCreate, a: AdaptersDep):
     """Create an API key; its secret is in this answer only."""
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         key, secret = await api_keys.create(tx, a, workspace_id, body.name, body.role, member.person(), member.role)
     return JSONResponse(_key_out(key) | {"secret": secret}, 201, headers=NO_STORE)
 
@@ -169,6 +170,6 @@ async def list_api_keys(workspace_id: UUID, member: ApiKeysRead, a: AdaptersDep)
 
 @router.delete("/{workspace_id}/api-keys/{key_id}", status_code=204)
 async def revoke_api_key(workspace_id: UUID, key_id: UUID, member: ApiKeysRevoke, a: AdaptersDep) -> Response:
-    async with unit_of_work(a) as tx:
+    async with unit_of_work(a.engine) as tx:
         await api_keys.revoke(tx, a, workspace_id, key_id, member.user_id)
     return Response(status_code=204)

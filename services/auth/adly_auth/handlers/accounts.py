@@ -9,14 +9,15 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_auth.adapters.container import Adapters
-from adly_auth.adapters.mail import Mail
 from adly_auth.domain.credentials import check_password, normalise_email
-from adly_auth.domain.errors import Conflict, InvalidCredentials, InvalidInput
+from adly_auth.domain.errors import InvalidCredentials
+from adly_auth.domain.records import Mail
 from adly_auth.handlers.outcomes import Tokens, TwoFactorChallenge
 from adly_auth.handlers.sessions import revoke_all_sessions, start_session
 from adly_auth.handlers.two_factor import challenge
-from adly_auth.handlers.user_events import record_user_event
+from adly_auth.handlers.user_events import known_user, record_user_event
 from adly_events.contracts.auth import EmailVerified, UserRegistered
+from adly_kit.errors import Conflict, InvalidInput
 
 VERIFY_EMAIL, RESET_PASSWORD = "verify_email", "reset_password"
 
@@ -49,10 +50,12 @@ async def login(tx: AsyncConnection, a: Adapters, email: str, password: str) -> 
     except InvalidInput:
         email = ""
     user = await a.users.by_email(tx, email) if email else None
+    stored = user.password_hash if user is not None else None
     # An unknown email costs one hash verification too (against a dummy), like a known one.
-    if not await a.passwords.verify(user.password_hash if user else None, password):
+    matches = await a.passwords.verify(stored, password)
+    if user is None or stored is None or not matches:
         raise InvalidCredentials("The email or password is wrong.")
-    if a.passwords.needs_rehash(user.password_hash):
+    if a.passwords.needs_rehash(stored):
         await a.users.set_password_hash(tx, user.id, await a.passwords.hash(password))
     if user.two_factor_enabled:
         return TwoFactorChallenge(await challenge(tx, a, user.id))
@@ -67,7 +70,7 @@ async def send_verification(tx: AsyncConnection, a: Adapters, user_id: UUID, ema
 
 
 async def resend_verification(tx: AsyncConnection, a: Adapters, user_id: UUID) -> None:
-    user = await a.users.get(tx, user_id)
+    user = await known_user(tx, a, user_id)
     if user.email_verified_at is not None:
         raise Conflict("The email address is verified already.")
     await a.links.spend_all(tx, user_id, VERIFY_EMAIL)
@@ -101,7 +104,7 @@ async def reset_password(tx: AsyncConnection, a: Adapters, token: str, password:
     user_id = await a.links.consume(tx, RESET_PASSWORD, token)
     if user_id is None:
         raise InvalidInput("The link is invalid, used or expired.", field="token")
-    user = await a.users.get(tx, user_id, lock=True)
+    user = await known_user(tx, a, user_id, lock=True)
     check_password(password, user.email)
     await a.users.set_password_hash(tx, user_id, await a.passwords.hash(password))
     await a.links.spend_all(tx, user_id, RESET_PASSWORD)

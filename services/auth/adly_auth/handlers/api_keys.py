@@ -7,13 +7,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_auth.adapters.api_keys import ApiKey
 from adly_auth.adapters.container import Adapters
-from adly_auth.domain.errors import InvalidInput, NotAllowed, NotFound
+from adly_auth.domain.records import ApiKey
 from adly_auth.domain.secrets import new_api_key, sha256
 from adly_auth.domain.workspace import RANK, Role
 from adly_events.contracts.auth import ApiKeyCreated, ApiKeyRevoked
-from adly_kit.recording import record
+from adly_kit.errors import InvalidInput, NotAllowed, NotFound
 from adly_kit.sql import utc_now
 
 
@@ -29,7 +28,7 @@ async def create(tx: AsyncConnection, a: Adapters, workspace_id: UUID, name: str
     key = ApiKey(key_id, workspace_id, name, role, sha256(secret), by, utc_now(), None, 1)
     await a.api_keys.add(tx, key)
     event = ApiKeyCreated(name=name, role=role, secret_sha256=key.secret_sha256, created_by=by)
-    await record(tx, a.store, [event], aggregate_id=key_id, expected_version=0, workspace_id=workspace_id)
+    await a.events.record(tx, [event], aggregate_id=key_id, expected_version=0, workspace_id=workspace_id)
     return key, secret
 
 
@@ -47,6 +46,6 @@ async def revoke_all_keys(tx: AsyncConnection, a: Adapters, workspace_id: UUID, 
 
 
 async def _revoke(tx: AsyncConnection, a: Adapters, key: ApiKey, by: UUID | None) -> None:
-    await record(tx, a.store, [ApiKeyRevoked(revoked_by=by)], aggregate_id=key.id,
-                 expected_version=key.event_version, workspace_id=key.workspace_id)
+    await a.events.record(tx, [ApiKeyRevoked(revoked_by=by)], aggregate_id=key.id,
+                          expected_version=key.event_version, workspace_id=key.workspace_id)
     await a.api_keys.mark_revoked(tx, key.id, key.event_version + 1)

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_auth.adapters.container import Adapters
-from adly_auth.adapters.oidc import OidcError
 from adly_auth.domain.credentials import normalise_email
-from adly_auth.domain.errors import Conflict, DomainError, InvalidCredentials, InvalidInput, NotFound
+from adly_auth.domain.errors import InvalidCredentials
+from adly_auth.domain.ports import IdentityProvider, OidcError
 from adly_auth.handlers.accounts import register_external
 from adly_auth.handlers.outcomes import Tokens, TwoFactorChallenge
 from adly_auth.handlers.sessions import start_session
 from adly_auth.handlers.two_factor import challenge
+from adly_auth.handlers.user_events import known_user
+from adly_kit.errors import Conflict, DomainError, InvalidInput, NotFound
 
 STATE_TTL = timedelta(minutes=10)
 
 
-def _provider(a: Adapters, name: str):
+def _provider(a: Adapters, name: str) -> IdentityProvider:
     if name not in a.providers:
         raise NotFound("No such identity provider.")
     return a.providers[name]
@@ -47,13 +51,13 @@ async def callback(tx: AsyncConnection, a: Adapters, provider: str, code: str, s
     except OidcError as error:
         return InvalidCredentials(f"The identity provider's answer was not accepted ({error}).")
     user_id = await a.oidc_identities.user_of(tx, provider, claims["sub"]) or await _link_or_register(tx, a, provider, claims)
-    user = await a.users.get(tx, user_id)
+    user = await known_user(tx, a, user_id)
     if user.two_factor_enabled:
         return TwoFactorChallenge(await challenge(tx, a, user_id))
     return await start_session(tx, a, user_id)
 
 
-async def _link_or_register(tx: AsyncConnection, a: Adapters, provider: str, claims: dict):
+async def _link_or_register(tx: AsyncConnection, a: Adapters, provider: str, claims: dict[str, Any]) -> UUID:
     if not isinstance(claims.get("email"), str):
         raise InvalidCredentials("The identity provider did not share an email address.")
     email, verified = normalise_email(claims["email"]), claims.get("email_verified") is True
@@ -63,8 +67,9 @@ async def _link_or_register(tx: AsyncConnection, a: Adapters, provider: str, cla
             raise Conflict("An account with this email exists; sign in with your password to link it.")
         user_id = existing.id
     else:
-        user_id = await register_external(tx, a, email, verified, provider)
-        if user_id is None:
+        registered = await register_external(tx, a, email, verified, provider)
+        if registered is None:
             raise Conflict("An account with this email was created meanwhile; try again.")
+        user_id = registered
     await a.oidc_identities.link(tx, provider, claims["sub"], user_id)
     return user_id

@@ -3,6 +3,7 @@ logout, client credentials."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,8 +12,6 @@ from adly_auth.adapters.container import Adapters
 from adly_auth.domain.secrets import api_key_id, looks_like_refresh_token, same_hash
 from adly_auth.handlers.outcomes import OAuthError, Tokens
 from adly_events.contracts.auth import SessionRevoked
-from adly_kit.identity import Identity
-from adly_kit.recording import record
 from adly_kit.sql import utc_now
 
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -48,12 +47,12 @@ async def revoke_all_sessions(tx: AsyncConnection, a: Adapters, user_id: UUID, r
         await _session_revoked(tx, a, sid, user_id, reason)
 
 
-async def logout(tx: AsyncConnection, a: Adapters, identity: Identity) -> None:
-    await revoke_session(tx, a, UUID(identity.sid), "logout")
+async def logout(tx: AsyncConnection, a: Adapters, sid: UUID) -> None:
+    await revoke_session(tx, a, sid, "logout")
 
 
-async def logout_everywhere(tx: AsyncConnection, a: Adapters, identity: Identity) -> None:
-    await revoke_all_sessions(tx, a, identity.user_id, "logout_everywhere")
+async def logout_everywhere(tx: AsyncConnection, a: Adapters, user_id: UUID) -> None:
+    await revoke_all_sessions(tx, a, user_id, "logout_everywhere")
 
 
 async def client_credentials(tx: AsyncConnection, a: Adapters, client_id: str, secret: str) -> Tokens | OAuthError:
@@ -74,13 +73,13 @@ async def _tokens(tx: AsyncConnection, a: Adapters, user_id: UUID, sid: UUID) ->
     return Tokens(access, a.settings.access_token_ttl_seconds, refresh_token)
 
 
-async def _access_token(tx: AsyncConnection, a: Adapters, claims: dict) -> str:
+async def _access_token(tx: AsyncConnection, a: Adapters, claims: dict[str, Any]) -> str:
     return await a.keys.sign(tx, claims, typ=ACCESS_TOKEN_TYPE, audience=a.settings.audience,
                              ttl=a.seconds("access_token_ttl"))
 
 
 async def _session_revoked(tx: AsyncConnection, a: Adapters, sid: UUID, user_id: UUID, reason: str) -> None:
-    await record(tx, a.store, [SessionRevoked(user_id=user_id, reason=reason)], aggregate_id=sid, expected_version=0)
+    await a.events.record(tx, [SessionRevoked(user_id=user_id, reason=reason)], aggregate_id=sid, expected_version=0)
 
 
 def _same_id(client_id: str, key_id: UUID) -> bool:

@@ -8,16 +8,17 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_auth.adapters.container import Adapters
-from adly_auth.adapters.signing import InvalidToken
-from adly_auth.adapters.users import User
 from adly_auth.domain import totp
-from adly_auth.domain.errors import Conflict, DomainError, InvalidCredentials, LockedOut
+from adly_auth.domain.errors import InvalidCredentials, LockedOut
+from adly_auth.domain.records import User
 from adly_auth.domain.secrets import new_recovery_codes, normalise_recovery_code
 from adly_auth.handlers.outcomes import Tokens
+from adly_auth.handlers.ports import InvalidToken
 from adly_auth.handlers.sessions import start_session
-from adly_auth.handlers.user_events import record_user_event
+from adly_auth.handlers.user_events import known_user, record_user_event
 from adly_events.contracts.auth import TwoFactorEnabled
 from adly_kit.crypto import Sealed
+from adly_kit.errors import Conflict, DomainError
 from adly_kit.sql import utc_now
 
 CHALLENGE = ("2fa-challenge+jwt", "adly-2fa-challenge")
@@ -32,7 +33,7 @@ class Enrolment:
 
 
 async def enroll(tx: AsyncConnection, a: Adapters, user_id: UUID) -> Enrolment:
-    user = await a.users.get(tx, user_id, lock=True)
+    user = await known_user(tx, a, user_id, lock=True)
     if user.two_factor_enabled:
         raise Conflict("Two-factor authentication is on already.")
     secret = totp.new_secret()
@@ -43,7 +44,7 @@ async def enroll(tx: AsyncConnection, a: Adapters, user_id: UUID) -> Enrolment:
 
 
 async def confirm(tx: AsyncConnection, a: Adapters, user_id: UUID, code: str) -> DomainError | None:
-    user = await a.users.get(tx, user_id, lock=True)
+    user = await known_user(tx, a, user_id, lock=True)
     if user.two_factor_enabled or user.totp_secret is None:
         raise Conflict("Start an enrolment first." if user.totp_secret is None else "Two-factor authentication is on already.")
     failure = await second_factor(tx, a, user, code=code, recovery_code=None)
@@ -75,7 +76,7 @@ async def complete_login(tx: AsyncConnection, a: Adapters, challenge_token: str,
 async def proof(tx: AsyncConnection, a: Adapters, user_id: UUID, code: str | None, recovery_code: str | None
                 ) -> tuple[str, int] | DomainError:
     """A 2FA proof token for `X-2FA-Token`, for a fresh code."""
-    user = await a.users.get(tx, user_id, lock=True)
+    user = await known_user(tx, a, user_id, lock=True)
     if not user.two_factor_enabled:
         raise Conflict("Turn on two-factor authentication first.")
     failure = await second_factor(tx, a, user, code=code, recovery_code=recovery_code)
@@ -93,7 +94,7 @@ async def second_factor(tx: AsyncConnection, a: Adapters, user: User, *, code: s
     now, state = utc_now(), user.totp_state
     if state.locked(now):
         return LockedOut("Too many wrong codes; try again later.", retry_after=state.retry_after(now))
-    if code is not None:
+    if code is not None and user.totp_secret is not None:
         secret = a.keyring.decrypt(Sealed.from_text(user.totp_secret), aad=_aad(user.id)).decode()
         step = totp.matching_step(secret, code.strip(), now, state.last_step)
         if step is not None:

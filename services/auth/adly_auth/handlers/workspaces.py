@@ -9,12 +9,12 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_auth.adapters.container import Adapters
-from adly_auth.adapters.mail import Mail
-from adly_auth.adapters.workspaces import Invitation
 from adly_auth.domain.credentials import normalise_email
-from adly_auth.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from adly_auth.domain.records import Invitation, Mail
 from adly_auth.domain.workspace import Role, Workspace
 from adly_auth.handlers.api_keys import revoke_all_keys
+from adly_auth.handlers.user_events import known_user
+from adly_kit.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from adly_kit.sql import utc_now
 
 
@@ -75,7 +75,7 @@ async def accept_invitation(tx: AsyncConnection, a: Adapters, token: str, user_i
     invitation = await a.invitations.by_token(tx, token)
     if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= utc_now():
         raise NotFound("The invitation is invalid, used or expired.")
-    user = await a.users.get(tx, user_id)
+    user = await known_user(tx, a, user_id)
     if user.email != invitation.email:
         raise NotFound("The invitation is invalid, used or expired.")
     if user.email_verified_at is None:

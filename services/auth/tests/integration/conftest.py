@@ -10,6 +10,7 @@ import hashlib
 import re
 import secrets
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from email import message_from_bytes
@@ -45,13 +46,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Stall:
+    """Holds a delivery in the SMTP server until released, and says when one is held."""
+
+    def __init__(self) -> None:
+        self.held, self.released = threading.Event(), threading.Event()
+
+    async def hold(self) -> None:
+        self.held.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.released.wait)
+
+
 class Inbox:
-    """aiosmtpd handler keeping every delivered message."""
+    """aiosmtpd handler keeping every delivered message; it can refuse the next deliveries
+    (`refuse`) or hold them (`stall`), for tests of the mail runner."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.refuse = 0
+        self.stall: Stall | None = None
 
     async def handle_DATA(self, server, session, envelope):
+        if self.stall is not None:
+            await self.stall.hold()
+        if self.refuse > 0:
+            self.refuse -= 1
+            return "451 4.3.0 Try again later"
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -174,7 +194,7 @@ class AuthHarness:
         key = self.settings.internal_identity_key.get_secret_value().encode()
         return {"X-Adly-Identity": sign(claims, key)}
 
-    async def mail_token(self, email: str, path: str, timeout: float = 15.0) -> str:
+    async def mail_token(self, email: str, path: str, timeout: float = 60.0) -> str:
         deadline = time.monotonic() + timeout
         before = len(self.inbox.to(email))
         while time.monotonic() < deadline:

@@ -6,7 +6,6 @@ import pytest
 
 from adly_auth.domain import totp
 from adly_auth.domain.credentials import check_password, normalise_email
-from adly_auth.domain.errors import InvalidInput
 from adly_auth.domain.secrets import (
     api_key_id,
     looks_like_refresh_token,
@@ -14,6 +13,7 @@ from adly_auth.domain.secrets import (
     new_recovery_codes,
     new_refresh_token,
 )
+from adly_kit.errors import InvalidInput
 
 NOW = datetime(2026, 1, 1, 12, 0, 15, tzinfo=UTC)
 

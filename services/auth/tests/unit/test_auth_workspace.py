@@ -4,9 +4,9 @@ from uuid import uuid4
 
 import pytest
 
-from adly_auth.domain.errors import Conflict, NotAllowed, NotFound
 from adly_auth.domain.workspace import Role, Workspace
 from adly_events.contracts.auth import MemberAdded, MemberRoleChanged, OwnershipTransferred, WorkspaceCreated
+from adly_kit.errors import Conflict, NotAllowed, NotFound
 
 OWNER, ADMIN, MARKETER, ANALYST, STRANGER = (uuid4() for _ in range(5))
 
