@@ -1,4 +1,9 @@
-"""Idempotent consumers on the real broker: retries, dead letters, replay, crashes, order."""
+"""Idempotent consumers on the real broker: retries, dead letters, replay, crashes, order.
+
+Counts are exact because every wait ends at a marker: events appended after everything
+else, one on each partition (a partition is applied in order, so what came before its
+marker is final), or the end of a topic once what it holds was acknowledged.
+"""
 
 import asyncio
 import random
@@ -14,10 +19,10 @@ from adly_kit import kafka
 from adly_kit.consumer import DeadLetters, IdempotentConsumer, subscribe
 from adly_kit.dlt import replay_topics
 from adly_kit.relay import OutboxRelay
-from adly_kit.testing.plugin import eventually, read_topic
+from adly_kit.testing.plugin import eventually, read_to_end
 from adly_kit.testing.sample import counted, new_aggregate
 
-from .test_relay import append_many, start_worker
+from .test_relay import append_end_markers, append_many, effects_of, start_worker
 
 
 class Applied:
@@ -86,8 +91,9 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_an
     await publish_raw(backbone, str(aggregate).encode(), good.to_json(), partition=0)
     async with broker:
         await broker.start()
-        assert await eventually(lambda: _applied(handler, aggregate, [1]))
-    dead = await read_topic(backbone.settings.kafka_bootstrap_servers, dead_letter_topic(backbone.topic), until=1)
+        assert await eventually(lambda: _applied(handler, aggregate, [1]), timeout=120)
+    # The dead letter was acknowledged before the consumer went on to the good event.
+    dead = await read_to_end(backbone.settings.kafka_bootstrap_servers, dead_letter_topic(backbone.topic))
     assert len(dead) == 1
     headers = {k: v.decode() for k, v in dead[0].headers}
     assert dead[0].value == b"{not json"
@@ -116,7 +122,7 @@ async def test_a_failing_handler_is_retried_three_times_then_dead_lettered_and_r
     try:
         async with broker:
             await broker.start()
-            assert await eventually(lambda: _applied(handler, aggregate, [1, 3]))
+            assert await eventually(lambda: _applied(handler, aggregate, [1, 3]), timeout=120)
             async with backbone.engine.connect() as conn:
                 event_2 = (await backbone.store.load(conn, aggregate))[1].event_id
             assert handler.attempts[event_2] == 4  # the first try and three retries
@@ -128,7 +134,8 @@ async def test_a_failing_handler_is_retried_three_times_then_dead_lettered_and_r
     finally:
         relay.cancel()
     assert (await handler.applied())[aggregate] == [1, 3, 2]
-    dead = await read_topic(backbone.settings.kafka_bootstrap_servers, dead_letter_topic(backbone.topic), until=1)
+    dead = await read_to_end(backbone.settings.kafka_bootstrap_servers, dead_letter_topic(backbone.topic))
+    assert len(dead) == 1
     assert {k: v.decode() for k, v in dead[0].headers}["adly-dlt-exception-message"] == "cannot apply 2"
 
 
@@ -165,10 +172,13 @@ async def test_per_aggregate_order_holds_across_partitions_under_retries(backbon
     try:
         async with broker:
             await broker.start()
-            assert await eventually(lambda: _all_applied(handler, len(events)), timeout=60)
+            assert await eventually(lambda: _all_applied(handler, len(events)), timeout=120)
+            markers = await append_end_markers(backbone)
+            assert await eventually(lambda: _all_of(handler, markers), timeout=120)
     finally:
         relay.cancel()
     applied = await handler.applied()
+    assert [applied.pop(m.aggregate_id) for m in markers] == [[1]] * len(markers)
     assert len(applied) == 30
     for versions in applied.values():
         assert versions == list(range(1, 11))
@@ -179,20 +189,27 @@ async def _all_applied(handler, n):
     return sum(len(v) for v in (await handler.applied()).values()) >= n
 
 
+async def _all_of(handler, events):
+    applied = await handler.applied()
+    return all(e.aggregate_id in applied for e in events)
+
+
 async def test_a_consumer_killed_mid_handler_applies_each_event_exactly_once(backbone, tmp_path):
     async with backbone.engine.begin() as tx:
         await tx.execute(text(f"CREATE TABLE {backbone.settings.schema}.effects (event_id uuid, aggregate_id uuid, version int)"))
     events = await append_many(backbone, aggregates=5, versions=4)
     relay = await run_relay(backbone)
-    slow = start_worker(backbone, "consumer", "--marks", str(tmp_path), "--slow-seconds", "30")
+    # The slow consumer marks its first event and then stalls inside the handler until killed.
+    slow = start_worker(backbone, "consumer", "--marks", str(tmp_path), "--slow-seconds", "86400")
     try:
-        assert await eventually(lambda: _any_file(tmp_path), timeout=60)
+        assert await eventually(lambda: _any_file(tmp_path), timeout=120)
         slow.send_signal(signal.SIGKILL)  # inside the handler, its transaction still open
         slow.wait()
         steady = start_worker(backbone, "consumer")
         try:
-            assert await eventually(lambda: _effects(backbone, len(events)), timeout=60)
-            await asyncio.sleep(1)
+            assert await eventually(lambda: _effects(backbone, len(events)), timeout=120)
+            markers = await append_end_markers(backbone)
+            assert await eventually(lambda: effects_of(backbone, markers), timeout=120)
             async with backbone.engine.connect() as conn:
                 counts = (await conn.execute(text(
                     f"SELECT event_id, count(*) FROM {backbone.settings.schema}.effects GROUP BY event_id"))).all()
@@ -202,8 +219,9 @@ async def test_a_consumer_killed_mid_handler_applies_each_event_exactly_once(bac
     finally:
         relay.cancel()
         slow.kill()
-    assert len(counts) == len(events)
-    assert all(n == 1 for _, n in counts)
+        slow.wait()
+    assert {event_id for event_id, _ in counts} == {e.event_id for e in events + markers}
+    assert [n for _, n in counts] == [1] * len(events + markers)
 
 
 async def _any_file(path):

@@ -1,6 +1,13 @@
-"""The outbox relay on real Postgres and a real broker."""
+"""The outbox relay on real Postgres and a real broker.
+
+Each test decides the order of events itself: a relay stops at a chosen send and says so,
+a relay says when it has parked, and every read ends at a marker (the topic's end offsets
+once the relay is done, or events appended after everything else), never after a delay.
+Run as a script, this module is the stalled relay that the crash test kills.
+"""
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -12,8 +19,10 @@ from sqlalchemy import text
 
 from adly_kit import kafka
 from adly_kit.relay import OutboxRelay
-from adly_kit.testing.plugin import eventually, read_topic
+from adly_kit.testing.plugin import eventually, one_key_per_partition, read_to_end
 from adly_kit.testing.sample import counted, new_aggregate
+
+STALLED = "relay stalled"
 
 
 async def unpublished(backbone) -> int:
@@ -32,43 +41,77 @@ async def append_many(backbone, aggregates: int, versions: int) -> list:
     return events
 
 
-def relay_for(backbone, **options) -> OutboxRelay:
+async def append_end_markers(backbone) -> list:
+    """One event on each partition, appended after everything else (see `one_key_per_partition`)."""
+    markers = []
+    for aggregate in one_key_per_partition(backbone.settings.topic_partitions):
+        markers += counted(backbone.catalog, aggregate, range(1, 2))
+        async with backbone.engine.begin() as tx:
+            await backbone.store.append(tx, markers[-1:], expected_version=0)
+    return markers
+
+
+def relay_for(backbone, relay_class=OutboxRelay, **options) -> OutboxRelay:
     settings = backbone.settings
-    return OutboxRelay(settings.asyncpg_dsn, settings.schema, kafka.producer_config(settings), **options)
+    return relay_class(settings.asyncpg_dsn, settings.schema, kafka.producer_config(settings), **options)
+
+
+class StalledRelay(OutboxRelay):
+    """The real relay, stopped before its `stall_before`-th send once the broker acknowledged
+    every send before it; it prints `STALLED` and waits there to be killed."""
+
+    def __init__(self, *args, stall_before: int, **options) -> None:
+        super().__init__(*args, **options)
+        self.stall_before = stall_before
+        self.acks: list[asyncio.Future] = []
+
+    async def _send(self, producer, row) -> asyncio.Future:
+        if len(self.acks) + 1 == self.stall_before:
+            await asyncio.gather(*self.acks)
+            print(STALLED, flush=True)
+            await asyncio.Event().wait()
+        self.acks.append(await super()._send(producer, row))
+        return self.acks[-1]
+
+
+class WatchedRelay(OutboxRelay):
+    """The real relay, telling when a drain is over: it has read the outbox and is about to
+    park until a notification (or its poll) wakes it."""
+
+    def __init__(self, *args, **options) -> None:
+        super().__init__(*args, **options)
+        self.drained = asyncio.Event()
+
+    async def _record_lag(self, connection) -> None:  # the last step of a drain before it parks
+        await super()._record_lag(connection)
+        self.drained.set()
 
 
 def by_aggregate(records) -> dict:
     versions = defaultdict(list)
     for r in records:
-        versions[r.key].append(_version(r.value))
+        versions[r.key].append(json.loads(r.value)["aggregate_version"])
     return versions
 
 
-def _version(value: bytes) -> int:
-    import json
-
-    return json.loads(value)["aggregate_version"]
+def event_ids(records) -> list[str]:
+    return [dict(r.headers)["adly-event-id"].decode() for r in records]
 
 
 async def test_relay_publishes_every_event_once_keyed_by_aggregate_in_order(backbone):
     events = await append_many(backbone, aggregates=20, versions=5)
     task = asyncio.create_task(relay_for(backbone).run())
     try:
-        assert await eventually(lambda: _none_left(backbone))
-        records = await read_topic(backbone.settings.kafka_bootstrap_servers, backbone.topic, until=len(events))
+        assert await eventually(lambda: _none_left(backbone), timeout=60)
+        # Nothing is marked published before the broker acknowledged it: the topic is complete.
+        records = await read_to_end(backbone.settings.kafka_bootstrap_servers, backbone.topic)
     finally:
         task.cancel()
-    assert len(records) == len(events)
-    assert {dict(r.headers)["adly-event-id"].decode() for r in records} == {str(e.event_id) for e in events}
+    assert sorted(event_ids(records)) == sorted(str(e.event_id) for e in events)
+    assert len(by_aggregate(records)) == 20
     for key, versions in by_aggregate(records).items():
         assert versions == [1, 2, 3, 4, 5], key
-    assert all(r.key == str(_aggregate(r.value)).encode() for r in records)
-
-
-def _aggregate(value: bytes) -> str:
-    import json
-
-    return json.loads(value)["aggregate_id"]
+    assert all(r.key == json.loads(r.value)["aggregate_id"].encode() for r in records)
 
 
 async def _none_left(backbone) -> bool:
@@ -76,15 +119,13 @@ async def _none_left(backbone) -> bool:
 
 
 async def test_relay_wakes_on_commit_without_waiting_for_its_poll(backbone):
-    relay = relay_for(backbone, poll_seconds=30)
+    # A poll of an hour: only the commit's notification can publish the row within the test.
+    relay = relay_for(backbone, WatchedRelay, poll_seconds=3600)
     task = asyncio.create_task(relay.run())
     try:
-        assert await eventually(lambda: _leader(relay))
-        await asyncio.sleep(0.5)  # the relay is now parked on its 30 s wait
-        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(relay.drained.wait(), 60)  # read the empty outbox; now parked
         await append_many(backbone, aggregates=1, versions=1)
-        assert await eventually(lambda: _none_left(backbone), timeout=5)
-        assert asyncio.get_running_loop().time() - started < 5
+        assert await eventually(lambda: _none_left(backbone), timeout=60)
     finally:
         task.cancel()
 
@@ -96,74 +137,106 @@ async def _leader(relay) -> bool:
 async def test_two_relays_share_the_work_safely_one_leads_and_the_other_takes_over(backbone):
     first, second = relay_for(backbone, standby_seconds=0.2), relay_for(backbone, standby_seconds=0.2)
     first_task = asyncio.create_task(first.run())
-    assert await eventually(lambda: _leader(first))
+    assert await eventually(lambda: _leader(first), timeout=60)
     second_task = asyncio.create_task(second.run())
     try:
         events = await append_many(backbone, aggregates=10, versions=3)
-        assert await eventually(lambda: _none_left(backbone))
+        assert await eventually(lambda: _none_left(backbone), timeout=60)
         assert not second.is_leader
         first_task.cancel()
         more = await append_many(backbone, aggregates=10, versions=3)
-        assert await eventually(lambda: _leader(second))
-        assert await eventually(lambda: _none_left(backbone))
-        records = await read_topic(backbone.settings.kafka_bootstrap_servers, backbone.topic, until=len(events + more))
+        assert await eventually(lambda: _leader(second), timeout=60)
+        assert await eventually(lambda: _none_left(backbone), timeout=60)
+        records = await read_to_end(backbone.settings.kafka_bootstrap_servers, backbone.topic)
     finally:
         first_task.cancel()
         second_task.cancel()
-    assert len(records) == len(events) + len(more)
+    assert sorted(event_ids(records)) == sorted(str(e.event_id) for e in events + more)
+    assert len(by_aggregate(records)) == 20
     for versions in by_aggregate(records).values():
         assert versions == [1, 2, 3]
 
 
-def start_worker(backbone, role: str, *args: str) -> subprocess.Popen:
+def _worker_env(backbone) -> dict[str, str]:
     settings = backbone.settings
-    env = os.environ | {
+    return os.environ | {
         "ADLY_SERVICE_NAME": settings.service_name,
         "ADLY_DATABASE_URL": settings.database_url,
         "ADLY_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "ADLY_KAFKA_BROKER_KIND": settings.kafka_broker_kind,
         "ADLY_TOPIC_REPLICATION_FACTOR": "1",
     }
-    return subprocess.Popen([sys.executable, "-m", "adly_kit.testing.workers", role, *args], env=env)
+
+
+def start_worker(backbone, role: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "adly_kit.testing.workers", role, *args], env=_worker_env(backbone))
+
+
+def start_stalled_relay(backbone, batch_size: int, stall_before: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, __file__, str(batch_size), str(stall_before)],
+                            env=_worker_env(backbone), stdout=subprocess.PIPE, text=True)
+
+
+async def stalled(process: subprocess.Popen) -> bool:
+    """Wait for the stalled relay's signal line (False if it ended without one)."""
+    while line := await asyncio.to_thread(process.stdout.readline):
+        if line.strip() == STALLED:
+            return True
+    return False
 
 
 async def test_relay_killed_mid_batch_loses_nothing_and_the_consumer_applies_each_event_once(backbone):
     async with backbone.engine.begin() as tx:
         await tx.execute(text(f"CREATE TABLE {backbone.settings.schema}.effects (event_id uuid, aggregate_id uuid, version int)"))
     events = await append_many(backbone, aggregates=400, versions=5)
+    # Batches of 50: the first two are published and marked; the third is killed after the
+    # broker acknowledged 22 of its rows and before the relay marked any of them.
+    marked, sent = 100, 122
     consumer = start_worker(backbone, "consumer")
-    relay = start_worker(backbone, "relay", "--batch-size", "50")
+    relay = start_stalled_relay(backbone, batch_size=50, stall_before=sent + 1)
+    bootstrap, topic = backbone.settings.kafka_bootstrap_servers, backbone.topic
     try:
-        total = len(events)
-        # kill the relay with SIGKILL somewhere in the middle of publishing
-        assert await eventually(lambda: _published_at_least(backbone, total, 100), interval=0.005)
-        await asyncio.sleep(random.uniform(0, 0.01))
+        assert await asyncio.wait_for(stalled(relay), 120)
         relay.send_signal(signal.SIGKILL)
         relay.wait()
-        assert await unpublished(backbone) > 0
+        assert await unpublished(backbone) == len(events) - marked
+        before_crash = await read_to_end(bootstrap, topic)
+        assert sorted(event_ids(before_crash)) == sorted(str(e.event_id) for e in events[:sent])
+
         relay = start_worker(backbone, "relay", "--batch-size", "50")
-        assert await eventually(lambda: _none_left(backbone), timeout=60)
-        assert await eventually(lambda: _effects_at_least(backbone, total), timeout=60)
-        await asyncio.sleep(1)  # let any redelivered duplicate arrive
+        assert await eventually(lambda: _none_left(backbone), timeout=120)
+        markers = await append_end_markers(backbone)
+        assert await eventually(lambda: effects_of(backbone, markers), timeout=120)
         async with backbone.engine.connect() as conn:
             rows = (await conn.execute(text(
                 f"SELECT event_id, count(*) FROM {backbone.settings.schema}.effects GROUP BY event_id"))).all()
+        records = await read_to_end(bootstrap, topic)
     finally:
         for process in (relay, consumer):
             process.kill()
             process.wait()
-    assert len(rows) == total
-    assert all(count == 1 for _, count in rows)
-    assert {r[0] for r in rows} == {e.event_id for e in events}
+    assert {event_id for event_id, _ in rows} == {e.event_id for e in events + markers}
+    assert [count for _, count in rows] == [1] * len(events + markers)
+    # The new relay published every row the first one had not marked, once, in order per
+    # aggregate; the 22 sent but unmarked rows are on the topic twice (at least once).
+    crashed = {(r.partition, r.offset) for r in before_crash}
+    marker_ids = {str(m.event_id) for m in markers}
+    after_crash = [r for r in records if (r.partition, r.offset) not in crashed
+                   and event_ids([r])[0] not in marker_ids]
+    assert sorted(event_ids(after_crash)) == sorted(str(e.event_id) for e in events[marked:])
+    assert len(by_aggregate(after_crash)) == (len(events) - marked) // 5
+    for key, versions in by_aggregate(after_crash).items():
+        assert versions == [1, 2, 3, 4, 5], key
+    assert len(records) == len(events) + (sent - marked) + len(markers)
 
 
-async def _published_at_least(backbone, total, n) -> bool:
-    return total - await unpublished(backbone) >= n
-
-
-async def _effects_at_least(backbone, n) -> bool:
+async def effects_of(backbone, events) -> bool:
+    """Whether the `effects` table has a row for each of `events`."""
     async with backbone.engine.connect() as conn:
-        return (await conn.execute(text(f"SELECT count(*) FROM {backbone.settings.schema}.effects"))).scalar() >= n
+        applied = (await conn.execute(text(
+            f"SELECT count(DISTINCT event_id) FROM {backbone.settings.schema}.effects WHERE event_id = ANY(:ids)"),
+            {"ids": [e.event_id for e in events]})).scalar()
+    return applied == len(events)
 
 
 async def test_relay_never_skips_rows_that_commit_out_of_order(backbone):
@@ -177,15 +250,25 @@ async def test_relay_never_skips_rows_that_commit_out_of_order(backbone):
             expected.extend(events)
             async with backbone.engine.begin() as tx:
                 await backbone.store.append(tx, events, expected_version=0)
-                await asyncio.sleep(rnd.uniform(0, 0.03))
+                await asyncio.sleep(rnd.uniform(0, 0.03))  # holds the transaction open: commits interleave
 
     task = asyncio.create_task(relay_for(backbone, batch_size=25).run())
     try:
         await asyncio.gather(*(writer(i) for i in range(10)))
-        assert await eventually(lambda: _none_left(backbone))
-        records = await read_topic(backbone.settings.kafka_bootstrap_servers, backbone.topic, until=len(expected))
+        assert await eventually(lambda: _none_left(backbone), timeout=60)
+        records = await read_to_end(backbone.settings.kafka_bootstrap_servers, backbone.topic)
     finally:
         task.cancel()
-    published = [dict(r.headers)["adly-event-id"].decode() for r in records]
+    published = event_ids(records)
     assert len(published) == len(set(published)) == 600
     assert set(published) == {str(e.event_id) for e in expected}
+
+
+if __name__ == "__main__":
+    # `python test_relay.py <batch size> <stall before>`, configured like a service (ADLY_*).
+    from adly_kit.settings import ServiceSettings
+
+    settings = ServiceSettings(service_name=os.environ["ADLY_SERVICE_NAME"])
+    batch_size, stall_before = map(int, sys.argv[1:3])
+    asyncio.run(StalledRelay(settings.asyncpg_dsn, settings.schema, kafka.producer_config(settings),
+                             batch_size=batch_size, stall_before=stall_before).run())

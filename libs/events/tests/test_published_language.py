@@ -17,7 +17,9 @@ def test_asyncapi_document_matches_the_committed_snapshot():
 
 
 def test_every_registered_event_has_its_committed_json_schema():
-    for schema_id, schema in CATALOG.json_schemas().items():
+    schemas = CATALOG.json_schemas()
+    assert schemas, "the catalog registers no event"
+    for schema_id, schema in schemas.items():
         committed = json.loads((DOCS / "schemas" / f"{schema_id}.json").read_text())
         assert committed == schema, schema_id
 
@@ -34,9 +36,13 @@ def test_every_reference_in_the_asyncapi_document_resolves():
             for value in node:
                 yield from refs(value)
 
-    for ref in refs(document):
+    found = list(refs(document))
+    assert found, "the document has no $ref, so there is nothing to resolve"
+    for ref in found:
+        assert ref.startswith("#/"), ref
         target = document
         for part in ref.removeprefix("#/").split("/"):
+            assert isinstance(target, dict) and part in target, ref
             target = target[part]
 
 

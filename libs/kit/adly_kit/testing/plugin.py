@@ -1,4 +1,4 @@
-"""Pytest fixtures: `postgres_url`, `kafka`, `service_settings`, `backbone`."""
+"""Pytest fixtures (`postgres_url`, `kafka`, `service_settings`, `backbone`) and helpers that end waits at a marker."""
 
 from __future__ import annotations
 
