@@ -150,7 +150,7 @@ async def test_api_keys_create_list_exchange_and_revoke(auth, kafka):
         mine = [json.loads(r.value)["event_type"] for r in records if r.key == key["id"].encode()]
         return mine if len(mine) == 2 else None
 
-    assert await eventually(published, timeout=20) == ["ApiKeyCreated", "ApiKeyRevoked"]
+    assert await eventually(published, timeout=60) == ["ApiKeyCreated", "ApiKeyRevoked"]
 
 
 async def test_workspace_events_reach_the_bus(auth, kafka):
@@ -163,7 +163,7 @@ async def test_workspace_events_reach_the_bus(auth, kafka):
         mine = [json.loads(r.value) for r in records if r.key == ws.encode()]
         return mine if len(mine) == 2 else None
 
-    events = await eventually(published, timeout=20)
+    events = await eventually(published, timeout=60)
     assert [e["event_type"] for e in events] == ["WorkspaceCreated", "MemberAdded"]
     assert all(e["workspace_id"] == ws for e in events)
 
