@@ -11,7 +11,6 @@ as Salla does), webhook subscriptions, and signed webhook deliveries.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -31,7 +30,7 @@ import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeServer, hold
 
 CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET = "fake-salla-client", "fake-salla-client-secret", "fake-salla-webhook-secret"
 MERCHANT_ID = 1305146709
@@ -147,7 +146,7 @@ class FakeSalla(FakeServer):
         self.subscribe_bodies: list[dict[str, Any]] = []
         self.unsubscribed: list[str] = []
         self.requests: list[Seen] = []
-        self.throttled = 0
+        self.throttled = self.stalled = 0
         self.revocations = 0
         self._access: dict[str, tuple[Grant, float]] = {}
         self._refresh: dict[str, Grant] = {}
@@ -165,6 +164,8 @@ class FakeSalla(FakeServer):
         self._faults.append(Fault("fail", times, status, body, headers or {}, path=path))
 
     def stall_next(self, seconds: float, times: int = 1, path: str | None = None) -> None:
+        """The next request is answered after `seconds`, or never if the client hangs up first
+        (`stalled` counts the requests held so)."""
         self._faults.append(Fault("stall", times, seconds=seconds, path=path))
 
     def redirect_next(self, location: str, times: int = 1, path: str | None = None) -> None:
@@ -353,7 +354,9 @@ class FakeSalla(FakeServer):
         if (fault := self._take_fault(path)) is not None:
             if fault.kind != "stall":
                 return self._faulted(fault)
-            await asyncio.sleep(fault.seconds)
+            self.stalled += 1
+            if not await hold(request, seconds=fault.seconds):
+                return Response(status_code=499)  # the client hung up: nobody reads this
         if path.startswith("/oauth2/user") or path.startswith("/admin/v2"):
             if (refused := self._refuse(request)) is not None:
                 return refused

@@ -62,3 +62,17 @@ class FakeServer:
 
     async def __aexit__(self, *_) -> None:
         await asyncio.to_thread(self.stop)
+
+
+async def hold(request, *, seconds: float | None = None, until: threading.Event | None = None) -> bool:
+    """Hold an answer back until `seconds` have passed or `until` is set, or the client hangs
+    up (it timed out): True if it is still there to answer. The request's body is read first,
+    so what is left to receive is the hang-up, and the route still gets the body."""
+    await request.body()
+    loop = asyncio.get_running_loop()
+    deadline = None if seconds is None else loop.time() + seconds
+    while (deadline is None or loop.time() < deadline) and not (until is not None and until.is_set()):
+        if await request.is_disconnected():
+            return False
+        await asyncio.sleep(0.01)
+    return True

@@ -35,7 +35,6 @@ Run standalone: `python -m tests.fakes.shopify --port P --products N --variants 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import bisect
 import hashlib
@@ -61,7 +60,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeServer, hold
 
 UNAUTHORIZED = b'{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}'
 TOPICS = {"PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "ORDERS_CREATE", "ORDERS_UPDATED",
@@ -218,6 +217,14 @@ def parse_graphql(text: str) -> tuple[str, list[Field]]:
     return _Parser(text).document()
 
 
+def _asks_for_products(raw: bytes) -> bool:
+    try:
+        operation, fields = parse_graphql(json.loads(raw)["query"])
+    except (ValueError, KeyError, TypeError):
+        return False
+    return operation == "query" and any(f.name == "products" for f in fields)
+
+
 def resolve(value: Any, variables: dict[str, Any]) -> Any:
     if isinstance(value, tuple) and value[:1] == ("$",):
         return variables.get(value[1])
@@ -309,6 +316,19 @@ class _Table:
 
 
 @dataclass
+class PageHold:
+    """Pages of products the fake holds back: `asked` is set when the first is requested, and
+    the answers wait for `release()` (or for their client to hang up)."""
+
+    number: int
+    asked: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class _Refresh:
     expires_at: float
     scope: str
@@ -362,7 +382,10 @@ class ShopifyFake(FakeServer):
         self.calls: deque[dict[str, Any]] = deque(maxlen=500)  # recent GraphQL calls, for assertions
         self.authorize_requests: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
-        self.throttled = self.cost_refusals = self.graphql_requests = 0
+        self.throttled = self.cost_refusals = self.graphql_requests = self.stalled = 0
+        self._holds: list[PageHold] = []
+        self._products_asked = 0  # products pages requested while a hold waits
+        self._drain_when_asked = False
         self._ids = itertools.count(1)
         self.app = self._build_app()
 
@@ -380,7 +403,21 @@ class ShopifyFake(FakeServer):
             self._faults.append({"kind": "fail", "status": status, "body": body, "headers": headers})
 
     def stall_next(self, seconds: float) -> None:
+        """The next request is answered after `seconds`, or never if the client hangs up first
+        (`stalled` counts the requests held so)."""
         self._faults.append({"kind": "stall", "seconds": seconds})
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def hold_products_pages(self, number: int = 1) -> PageHold:
+        """Hold back the `number`-th page of products requested from now on (1: the next one),
+        and every one asked for after it, until `release()`: a reader that tries again (a
+        sync taken over when its lease ran out) is held too."""
+        with self._lock:
+            held = PageHold(self._products_asked + number)
+            self._holds.append(held)
+        return held
 
     def redirect_next(self, location: str) -> None:
         self._faults.append({"kind": "redirect", "location": location})
@@ -391,6 +428,11 @@ class ShopifyFake(FakeServer):
     def drain_bucket(self, to: float = 0.0) -> None:
         with self._lock:
             self._available, self._filled_at = to, time.monotonic()
+
+    def drain_bucket_when_asked(self) -> None:
+        """Empty the bucket as the next query arrives: that query is throttled however long
+        it took to come (`drain_bucket` leaves the bucket refilling until then)."""
+        self._drain_when_asked = True
 
     def expire_access_tokens(self) -> None:
         with self._lock:
@@ -620,7 +662,9 @@ class ShopifyFake(FakeServer):
             if fault is None:
                 return await call_next(request)
             if fault["kind"] == "stall":
-                await asyncio.sleep(fault["seconds"])
+                self.stalled += 1
+                if not await hold(request, seconds=fault["seconds"]):
+                    return Response(status_code=499)  # the client hung up: nobody reads this
                 return await call_next(request)
             if fault["kind"] == "redirect":
                 return Response(status_code=302, headers={"Location": fault["location"]})
@@ -630,7 +674,10 @@ class ShopifyFake(FakeServer):
 
         @app.post("/admin/api/{version}/graphql.json")
         async def graphql(version: str, request: Request) -> Response:
-            return self._graphql(version, request.headers.get("x-shopify-access-token"), await request.body())
+            raw = await request.body()
+            if self._holds and not await self._hold_if_asked(request, raw):
+                return Response(status_code=499)
+            return self._graphql(version, request.headers.get("x-shopify-access-token"), raw)
 
         @app.get("/admin/oauth/authorize")
         async def authorize(request: Request) -> Response:
@@ -646,6 +693,20 @@ class ShopifyFake(FakeServer):
             return self._token(form)
 
         return app
+
+    async def _hold_if_asked(self, request: Request, raw: bytes) -> bool:
+        """Count the products pages asked for while a hold waits, and hold those it names;
+        False if the client hung up meanwhile."""
+        if not _asks_for_products(raw):
+            return True
+        with self._lock:
+            self._holds = [h for h in self._holds if not h.released.is_set()]
+            self._products_asked += 1
+            due = next((h for h in self._holds if h.number <= self._products_asked), None)
+        if due is None:
+            return True
+        due.asked.set()
+        return await hold(request, until=due.released)
 
     @staticmethod
     def _failure(fault: dict[str, Any]) -> Response:
@@ -699,6 +760,9 @@ class ShopifyFake(FakeServer):
                                            "extensions": {"code": "PARSE_ERROR"}}]}, version=version)
         requested = query_cost(operation, fields, variables)
         self.calls.append({"query": request["query"], "variables": variables, "cost": requested})
+        if self._drain_when_asked:
+            self._drain_when_asked = False
+            self.drain_bucket()
         if requested > self.max_query_cost:
             self.cost_refusals += 1
             return self._json({"errors": [{

@@ -17,7 +17,6 @@ Fault knobs (each applies to the next request(s) the fake receives): `fail_next`
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -36,7 +35,7 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeServer, hold
 
 WC_VERSION, WP_VERSION = "9.8.1", "6.8.1"
 USER_AGENT = f"WooCommerce/{WC_VERSION} Hookshot (WordPress/{WP_VERSION})"
@@ -114,6 +113,7 @@ class FakeWooCommerce(FakeServer):
         self.orders: dict[int, dict[str, Any]] = {}
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.requests: list[Seen] = []
+        self.stalled = 0
         self.sent: list[dict[str, Any]] = []  # pings, deliveries and wc-auth callbacks the store made
         self._faults: list[Fault] = []
         self._ids = iter(range(101, 10**9))
@@ -133,6 +133,8 @@ class FakeWooCommerce(FakeServer):
         self.fail_next(status, body=page, headers=headers, times=times)
 
     def stall_next(self, seconds: float) -> None:
+        """The next request is answered after `seconds`, or never if the client hangs up first
+        (`stalled` counts the requests held so)."""
         self._faults.append(Fault("stall", seconds=seconds))
 
     def redirect_next(self, location: str) -> None:
@@ -441,7 +443,9 @@ class FakeWooCommerce(FakeServer):
     async def _faults_middleware(self, request: Request, call_next):
         fault = self._faults.pop(0) if self._faults else None
         if fault and fault.kind == "stall":
-            await asyncio.sleep(fault.seconds)
+            self.stalled += 1
+            if not await hold(request, seconds=fault.seconds):
+                return Response(status_code=499)  # the client hung up: nobody reads this
         elif fault and fault.kind == "redirect":
             return RedirectResponse(fault.location, status_code=302)
         elif fault and fault.kind == "huge":

@@ -21,7 +21,6 @@ their sources. What the fake has to guess is marked UNVERIFIED:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import json
@@ -41,7 +40,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeServer, hold
 
 EVENTS = frozenset({
     "order.create", "order.status.update", "order.payment_status.update",
@@ -122,7 +121,7 @@ class FakeZid(FakeServer):
         self.refresh_tokens: dict[str, Grant] = {}
         self.codes: dict[str, dict[str, str]] = {}
         self.requests: list[Recorded] = []
-        self.throttled = 0
+        self.throttled = self.stalled = 0
         self.token_ttl = 365 * 24 * 3600  # docs: a year
         self.rotate_refresh_tokens = True
         self.list_children = False
@@ -140,6 +139,8 @@ class FakeZid(FakeServer):
         self._faults.append(Fault("fail", times, status=status, body=body, headers=headers or {}))
 
     def stall_next(self, seconds: float) -> None:
+        """The next request is answered after `seconds`, or never if the client hangs up first
+        (`stalled` counts the requests held so)."""
         self._faults.append(Fault("stall", seconds=seconds))
 
     def redirect_next(self, location: str) -> None:
@@ -325,7 +326,9 @@ class FakeZid(FakeServer):
         if fault is None:
             return await call_next(request)
         if fault.kind == "stall":
-            await asyncio.sleep(fault.seconds)
+            self.stalled += 1
+            if not await hold(request, seconds=fault.seconds):
+                return Response(status_code=499)  # the client hung up: nobody reads this
             return await call_next(request)
         if fault.kind == "redirect":
             return RedirectResponse(fault.location, status_code=302)

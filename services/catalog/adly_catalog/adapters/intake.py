@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_catalog.domain.ports import PendingConnection
 from adly_events.contracts.catalog import StorePlatform
 from adly_kit.sql import Statements, utc_now
-
-
-@dataclass(frozen=True)
-class PendingConnection:
-    workspace_id: UUID
-    platform: StorePlatform
-    domain: str | None
-    requested_by: UUID | None
-    redirect_uri: str
 
 
 class PendingConnections:

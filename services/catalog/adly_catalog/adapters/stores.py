@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_catalog.domain.platform import StoreAddress
-from adly_catalog.domain.store import StoreState
+from adly_catalog.domain.store import Store
 from adly_events.contracts.catalog import StoreConnected, StoreDisconnected, StorePlatform
 from adly_kit.eventstore import EventStore
 from adly_kit.recording import record
@@ -20,35 +20,9 @@ _COLUMNS = """id, workspace_id, platform, domain, name, currency, status, versio
               disconnected_at, disconnect_reason, webhook_ids, webhook_token_hash, last_synced_at"""
 
 
-@dataclass(frozen=True)
-class StoreRow:
-    id: UUID
-    workspace_id: UUID
-    platform: StorePlatform
-    domain: str
-    name: str | None
-    currency: str | None
-    status: str
-    version: int
-    connected_at: datetime
-    disconnected_at: datetime | None
-    disconnect_reason: str | None
-    webhook_ids: list[str]
-    webhook_token_hash: str | None
-    last_synced_at: datetime | None
-
-    @property
-    def address(self) -> StoreAddress:
-        return StoreAddress(self.platform, self.domain)
-
-    @property
-    def state(self) -> StoreState:
-        return StoreState(self.id, self.workspace_id, self.platform, self.domain, self.status == "connected", self.version)
-
-
-def _row(values) -> StoreRow:
-    row = StoreRow(*values)
-    return StoreRow(**{**row.__dict__, "platform": StorePlatform(row.platform)})
+def _row(values: Sequence[Any]) -> Store:
+    row = Store(*values)
+    return Store(**{**row.__dict__, "platform": StorePlatform(row.platform)})
 
 
 class StoreRepository:
@@ -56,28 +30,24 @@ class StoreRepository:
         self.events = store
         self.sql = Statements(store.schema)
 
-    async def get(self, conn: AsyncConnection, store_id: UUID, *, for_update: bool = False) -> StoreRow | None:
+    async def get(self, conn: AsyncConnection, store_id: UUID, *, for_update: bool = False) -> Store | None:
         lock = " FOR UPDATE" if for_update else ""
         row = (await conn.execute(self.sql(f"SELECT {_COLUMNS} FROM {{s}}.stores WHERE id = :id{lock}"), {"id": store_id})).first()
         return _row(row) if row else None
 
-    async def in_workspace(self, conn: AsyncConnection, workspace_id: UUID, store_id: UUID) -> StoreRow | None:
-        row = await self.get(conn, store_id)
-        return row if row and row.workspace_id == workspace_id else None
-
-    async def of_workspace(self, conn: AsyncConnection, workspace_id: UUID) -> list[StoreRow]:
+    async def of_workspace(self, conn: AsyncConnection, workspace_id: UUID) -> list[Store]:
         rows = await conn.execute(self.sql(f"""SELECT {_COLUMNS} FROM {{s}}.stores WHERE workspace_id = :w
                                                ORDER BY connected_at"""), {"w": workspace_id})
         return [_row(r) for r in rows]
 
-    async def by_domain(self, conn: AsyncConnection, platform: StorePlatform, domain: str) -> StoreRow | None:
+    async def by_domain(self, conn: AsyncConnection, platform: StorePlatform, domain: str) -> Store | None:
         """The live connection of a platform store, else its newest past one."""
         row = (await conn.execute(self.sql(f"""SELECT {_COLUMNS} FROM {{s}}.stores WHERE platform = :p AND domain = :d
                                                ORDER BY status = 'connected' DESC, connected_at DESC LIMIT 1"""),
                                   {"p": platform.value, "d": domain})).first()
         return _row(row) if row else None
 
-    async def connected(self, conn: AsyncConnection) -> list[StoreRow]:
+    async def connected(self, conn: AsyncConnection) -> list[Store]:
         rows = await conn.execute(self.sql(f"SELECT {_COLUMNS} FROM {{s}}.stores WHERE status = 'connected'"))
         return [_row(r) for r in rows]
 
@@ -92,10 +62,12 @@ class StoreRepository:
             {"id": store_id, "w": workspace_id, "p": event.platform.value, "d": event.domain, "n": event.name,
              "c": event.currency, "v": version + 1, "by": event.connected_by})
 
-    async def record_disconnected(self, tx: AsyncConnection, row: StoreRow, event: StoreDisconnected) -> None:
+    async def record_disconnected(self, tx: AsyncConnection, row: Store, event: StoreDisconnected, *,
+                                  causation_id: UUID | None = None, correlation_id: UUID | None = None) -> None:
         """Disconnected means the credentials are gone, in the same transaction as the event."""
         await tx.execute(self.sql("DELETE FROM {s}.store_credentials WHERE store_id = :id"), {"id": row.id})
-        await record(tx, self.events, [event], aggregate_id=row.id, expected_version=row.version, workspace_id=row.workspace_id)
+        await record(tx, self.events, [event], aggregate_id=row.id, expected_version=row.version, workspace_id=row.workspace_id,
+                     causation_id=causation_id, correlation_id=correlation_id)
         await tx.execute(self.sql("""
             UPDATE {s}.stores SET status = 'disconnected', version = :v, disconnected_at = now(), disconnect_reason = :r,
                    webhook_ids = '[]', webhook_token_hash = NULL WHERE id = :id"""),

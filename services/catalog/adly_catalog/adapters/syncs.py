@@ -4,48 +4,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_catalog.domain.sync import Counts, SyncPosition
+from adly_catalog.domain.sync import ACTIVE, Sync, SyncPosition
 from adly_events.contracts.catalog import SyncKind, SyncResource
 from adly_events.contracts.common import Contract
 from adly_kit.eventstore import EventStore
 from adly_kit.recording import record
 from adly_kit.sql import Statements
 
-ACTIVE = ("queued", "running")
+_SCHEDULER_LOCK = 0x63617461  # "cata": one scheduler at a time across catalog processes
 _COLUMNS = """id, store_id, workspace_id, kind, state, version, resources, resource_index, cursor, updated_since,
               progress, attempts, error, created_at, started_at, finished_at"""
-
-
-@dataclass(frozen=True)
-class SyncRow:
-    id: UUID
-    store_id: UUID
-    workspace_id: UUID
-    kind: str
-    state: str
-    version: int
-    resources: list[str]
-    resource_index: int
-    cursor: str | None
-    updated_since: datetime | None
-    progress: dict
-    attempts: int
-    error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-    @property
-    def position(self) -> SyncPosition:
-        counts = {SyncResource(k): Counts(**v) for k, v in self.progress.items()}
-        return SyncPosition(SyncKind(self.kind), tuple(SyncResource(r) for r in self.resources), self.resource_index,
-                            self.cursor, self.updated_since, counts)
 
 
 def _progress(position: SyncPosition) -> str:
@@ -72,21 +46,21 @@ class SyncRepository:
              "resources": [r.value for r in (SyncResource.PRODUCTS, SyncResource.ORDERS)], "since": updated_since, "by": requested_by})
         return sync_id, True
 
-    async def get(self, conn: AsyncConnection, sync_id: UUID) -> SyncRow | None:
+    async def get(self, conn: AsyncConnection, sync_id: UUID) -> Sync | None:
         row = (await conn.execute(self.sql(f"SELECT {_COLUMNS} FROM {{s}}.syncs WHERE id = :id"), {"id": sync_id})).first()
-        return SyncRow(*row) if row else None
+        return Sync(*row) if row else None
 
-    async def of_store(self, conn: AsyncConnection, store_id: UUID, limit: int) -> list[SyncRow]:
+    async def of_store(self, conn: AsyncConnection, store_id: UUID, limit: int) -> list[Sync]:
         rows = await conn.execute(self.sql(f"""SELECT {_COLUMNS} FROM {{s}}.syncs WHERE store_id = :store
                                                ORDER BY created_at DESC LIMIT :limit"""), {"store": store_id, "limit": limit})
-        return [SyncRow(*r) for r in rows]
+        return [Sync(*r) for r in rows]
 
-    async def record(self, tx: AsyncConnection, sync: SyncRow, events: list[Contract]) -> int:
+    async def record(self, tx: AsyncConnection, sync: Sync, events: Sequence[Contract]) -> int:
         """Append the sync's new events; returns its new version."""
         await record(tx, self.events, events, aggregate_id=sync.id, expected_version=sync.version, workspace_id=sync.workspace_id)
         return sync.version + len(events)
 
-    async def save(self, tx: AsyncConnection, sync: SyncRow, position: SyncPosition, version: int, *,
+    async def save(self, tx: AsyncConnection, sync: Sync, position: SyncPosition, version: int, *,
                    state: str | None = None, error: str | None = None) -> None:
         await tx.execute(self.sql("""
             UPDATE {s}.syncs SET resource_index = :i, cursor = :cursor, progress = CAST(:progress AS jsonb), version = :v,
@@ -108,3 +82,6 @@ class SyncRepository:
         await tx.execute(self.sql("""UPDATE {s}.syncs SET state = 'cancelled', finished_at = now()
                                      WHERE store_id = :store AND state = ANY(:active)"""),
                          {"store": store_id, "active": list(ACTIVE)})
+
+    async def lock_scheduling(self, tx: AsyncConnection) -> bool:
+        return bool((await tx.execute(self.sql("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _SCHEDULER_LOCK})).scalar())

@@ -46,6 +46,11 @@ class CredentialVault:
         self.sql = Statements(schema)
         self.keyring = keyring
 
+    @property
+    def current_key(self) -> str:
+        """The key-encryption key new seals are wrapped with."""
+        return self.keyring.current
+
     async def save(self, tx: AsyncConnection, workspace_id: UUID, store_id: UUID, credentials: Credentials) -> None:
         sealed = self.keyring.encrypt(_to_json(credentials), aad=_aad(workspace_id, store_id))
         await tx.execute(self.sql("""

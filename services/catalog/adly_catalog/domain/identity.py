@@ -34,3 +34,8 @@ def fingerprint(item: BaseModel) -> str:
 def fingerprint_of(normalised_json: str) -> str:
     """The fingerprint of an item already serialised (the mirror stores that same text)."""
     return hashlib.sha256(normalised_json.encode()).hexdigest()
+
+
+def secret_hash(secret: str) -> str:
+    """What is kept of a single-use state or a URL token: its SHA-256, never the secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,7 +1,7 @@
-"""What the catalog needs from a store platform, in its own words: no HTTP here.
+"""A store platform's vocabulary, in the catalog's own words: no HTTP here.
 
-Each platform adapter (`adapters/platforms/<platform>.py`) implements `StoreClient` and
-turns the platform's wire format into the published `CatalogProduct` / `CatalogOrder`.
+The ports (`domain/ports.py`) speak it; each platform adapter (`adapters/platforms/`) turns
+its wire format into these and into the published `CatalogProduct` / `CatalogOrder`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
 
@@ -34,6 +34,11 @@ class Credentials:
 
     def expiring(self, now: datetime, margin: timedelta = timedelta(minutes=5)) -> bool:
         return self.expires_at is not None and self.expires_at - margin <= now
+
+    def refreshed_since(self, used: Credentials, now: datetime) -> bool:
+        """These (as stored now) replaced `used` and are still good: another worker refreshed
+        meanwhile, and spending the refresh token again would revoke both (Salla)."""
+        return self.access_token != used.access_token and not self.expiring(now)
 
 
 @dataclass(frozen=True)
@@ -95,25 +100,3 @@ class RateLimited(PlatformError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message, retryable=True, status=429)
         self.retry_after = retry_after
-
-
-class StoreClient(Protocol):
-    """Reading a connected store. Cursors are the platform's own (or a page number)."""
-
-    platform: StorePlatform
-
-    async def fetch_products(
-        self, store: StoreAddress, credentials: Credentials, *, cursor: str | None, updated_since: datetime | None
-    ) -> Page[CatalogProduct]: ...
-
-    async def fetch_orders(
-        self, store: StoreAddress, credentials: Credentials, *, cursor: str | None, updated_since: datetime | None
-    ) -> Page[CatalogOrder]: ...
-
-    async def refresh(self, store: StoreAddress, credentials: Credentials) -> Credentials:
-        """New credentials from the refresh token; raises CredentialsRejected when it is refused."""
-
-    async def subscribe_webhooks(self, store: StoreAddress, credentials: Credentials, callback_url: str) -> list[str]:
-        """Subscribe every topic the catalog handles; returns the platform's subscription ids."""
-
-    async def unsubscribe_webhooks(self, store: StoreAddress, credentials: Credentials, ids: list[str]) -> None: ...

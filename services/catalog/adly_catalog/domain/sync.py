@@ -1,7 +1,7 @@
 """A sync's plan and progress: which resources, where it stands, what it counted.
 
-Pure state: the runner (handlers/syncing.py) loads it, reads one page at the saved cursor,
-and saves the page's writes and the new position in one transaction; so a sync killed
+Pure state: the runner (entrypoints/runners.py) loads it, reads pages at the saved cursor,
+and saves the pages' writes and the new position in one transaction; so a sync killed
 anywhere resumes at the first page whose writes did not commit.
 """
 
@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 from adly_events.contracts.catalog import SyncKind, SyncResource
 
 ALL_RESOURCES = (SyncResource.PRODUCTS, SyncResource.ORDERS)
+ACTIVE = ("queued", "running")  # a worker may (still) run it
 MAX_ATTEMPTS = 5
 # Platforms stamp changes to the second and filter "updated after" strictly, and clocks
 # differ: an incremental sync re-reads a margin before the last sync's start. Unchanged
@@ -75,4 +78,36 @@ def should_retry(attempts: int, retryable: bool) -> bool:
 
 
 def retry_delay_seconds(attempts: int, retry_after: float | None = None) -> float:
-    return max(retry_after or 0.0, min(300.0, 5.0 * 2 ** (attempts - 1)))
+    return max(retry_after or 0.0, min(300.0, 5.0 * 2.0 ** (attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Sync:
+    """A sync as the catalog keeps it: its plan, where it stands, what became of it."""
+
+    id: UUID
+    store_id: UUID
+    workspace_id: UUID
+    kind: str
+    state: str
+    version: int
+    resources: list[str]
+    resource_index: int
+    cursor: str | None
+    updated_since: datetime | None
+    progress: dict[str, Any]
+    attempts: int
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    @property
+    def position(self) -> SyncPosition:
+        counts = {SyncResource(k): Counts(**v) for k, v in self.progress.items()}
+        return SyncPosition(SyncKind(self.kind), tuple(SyncResource(r) for r in self.resources), self.resource_index,
+                            self.cursor, self.updated_since, counts)

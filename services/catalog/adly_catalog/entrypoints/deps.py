@@ -1,4 +1,5 @@
-"""The vocabulary of the catalog API: its adapters and who may do what (docs/identity.md)."""
+"""The vocabulary of the catalog API: its adapters, who may do what (docs/identity.md), and
+what a platform's failure means to the merchant."""
 
 from __future__ import annotations
 
@@ -6,18 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends
 
 from adly_catalog.adapters.container import Adapters
+from adly_catalog.domain.errors import PlatformFailed, PlatformRefused, StoreRefusedCredentials
 from adly_catalog.domain.platform import CredentialsRejected, PlatformError
-from adly_catalog.handlers.connecting import ConnectionRefused
+from adly_kit.app import adapters
 from adly_kit.identity import workspace_permission
 from adly_kit.outbound import OutboundError
-
-
-def adapters(request: Request) -> Adapters:
-    return request.app.state.catalog
-
 
 AdaptersDep = Annotated[Adapters, Depends(adapters)]
 StoresRead = workspace_permission("stores.read")
@@ -27,15 +24,14 @@ StoresSync = workspace_permission("stores.sync")
 
 
 @contextmanager
-def merchant_errors() -> Iterator[None]:
+def platform_errors() -> Iterator[None]:
     """What went wrong with the platform, said so the merchant can act on it."""
     try:
         yield
-    except ConnectionRefused as error:
-        raise HTTPException(409, str(error)) from None
     except CredentialsRejected as error:
-        raise HTTPException(400, f"The store refused ADLY's credentials: {error.message}") from None
+        raise StoreRefusedCredentials(f"The store refused ADLY's credentials: {error.message}") from None
     except PlatformError as error:
-        raise HTTPException(502 if error.retryable else 400, f"The store platform answered: {error.message}") from None
+        failed = PlatformFailed if error.retryable else PlatformRefused
+        raise failed(f"The store platform answered: {error.message}") from None
     except OutboundError as error:
-        raise HTTPException(502, f"The store could not be reached: {error}") from None
+        raise PlatformFailed(f"The store could not be reached: {error}") from None

@@ -15,21 +15,36 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ShopifyConnection(Body):
+class Connection(Body):
+    @property
+    def domain(self) -> str | None:
+        """The store being connected, where the merchant names it before consenting."""
+        return None
+
+
+class ShopifyConnection(Connection):
     platform: Literal["shopify"]
     shop: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$", examples=["ada-store.myshopify.com"])
 
+    @property
+    def domain(self) -> str | None:
+        return self.shop
 
-class WooCommerceConnection(Body):
+
+class WooCommerceConnection(Connection):
     platform: Literal["woocommerce"]
     site_url: str = Field(max_length=300, examples=["https://shop.example.com"])
 
+    @property
+    def domain(self) -> str | None:
+        return self.site_url
 
-class SallaConnection(Body):
+
+class SallaConnection(Connection):
     platform: Literal["salla"]
 
 
-class ZidConnection(Body):
+class ZidConnection(Connection):
     platform: Literal["zid"]
 
 

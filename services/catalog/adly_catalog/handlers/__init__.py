@@ -1,6 +1,6 @@
-"""Use cases of the catalog context: command handlers and event handlers.
+"""Use cases of the catalog context: command handlers, event handlers and a sync's steps.
 
-A handler loads aggregates through adapters, asks the domain to decide, and saves the
-resulting events; it never commits. The edge (the HTTP request, the consumed message)
-owns the transaction and commits once at its end.
+A handler loads through ports (`handlers/ports.py`, and the platform ports of
+`domain/ports.py`), asks the domain to decide, and saves through ports; it never opens or
+commits a transaction. The edge (the request, the consumed message, the runner) owns it.
 """

@@ -10,8 +10,9 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_catalog.adapters.mirror import Mirror, StoreRef
+from adly_catalog.adapters.mirror import Mirror
 from adly_catalog.domain.identity import fingerprint
+from adly_catalog.domain.store import StoreRef
 from adly_events import CATALOG, EventEnvelope
 from adly_events.contracts.catalog import OrderPlaced, OrderUpdated, ProductRemoved, ProductUpserted
 from adly_kit.db import safe_schema

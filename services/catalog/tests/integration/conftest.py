@@ -31,7 +31,7 @@ class CatalogHarness:
 
     @property
     def adapters(self):
-        return self.runtime.catalog_adapters
+        return self.runtime.adapters
 
     def identity(self, *, role: str = "owner", mfa: bool = True, ws: UUID | None = None) -> dict[str, str]:
         claims = {"sub": str(self.user_id), "kind": "user", "sid": str(uuid.uuid4()), "mfa": mfa,

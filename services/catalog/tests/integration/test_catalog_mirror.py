@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from adly_catalog.adapters.mirror import StoreRef
 from adly_catalog.adapters.vault import CredentialVault
 from adly_catalog.domain.identity import product_id
 from adly_catalog.domain.platform import Credentials
+from adly_catalog.domain.store import StoreRef
+from adly_catalog.handlers import mirroring
 from adly_events.contracts.catalog import CatalogProduct, ProductStatus, ProductVariant, StorePlatform
 from adly_events.contracts.common import Money
 from adly_kit.crypto import DecryptionFailed, Keyring
@@ -36,7 +37,7 @@ def store(catalog) -> StoreRef:
 
 async def write(catalog, store, items) -> int:
     async with catalog.runtime.engine.begin() as tx:
-        return await catalog.adapters.mirror.products(tx, store, items)
+        return await mirroring.products(tx, catalog.adapters, store, items)
 
 
 async def test_reading_an_unchanged_product_again_records_no_second_event(catalog, store):
@@ -63,13 +64,13 @@ async def test_a_page_listing_one_product_twice_changes_it_once(catalog, store):
 async def test_a_racing_writer_makes_the_whole_page_conflict_and_write_nothing(catalog, store):
     await write(catalog, store, [product("1")])
     async with catalog.runtime.engine.begin() as tx:  # someone else moved product 1 on since we read it
-        await catalog.adapters.mirror.products(tx, store, [product("1", price="1.00")])
+        await mirroring.products(tx, catalog.adapters, store, [product("1", price="1.00")])
     stale = catalog.adapters.mirror
     with pytest.raises(ConcurrencyConflict):
         async with catalog.runtime.engine.begin() as tx:
             await stale.events.append_many(tx, [
-                (stale._envelopes(_upsert(store, product("9")), product_id(store.id, "9"), 0, store), 0),
-                (stale._envelopes(_upsert(store, product("1", price="2.00")), product_id(store.id, "1"), 1, store), 1),
+                (stale.envelopes(_upsert(store, product("9")), product_id(store.id, "9"), 0, store), 0),
+                (stale.envelopes(_upsert(store, product("1", price="2.00")), product_id(store.id, "1"), 1, store), 1),
             ])
     assert not await catalog.rows("SELECT 1 FROM {s}.events WHERE aggregate_id = :id", id=product_id(store.id, "9"))
 
@@ -83,8 +84,8 @@ def _upsert(store, item):
 async def test_removing_a_product_is_recorded_once(catalog, store):
     await write(catalog, store, [product("1")])
     async with catalog.runtime.engine.begin() as tx:
-        assert await catalog.adapters.mirror.remove_product(tx, store, "1")
-        assert not await catalog.adapters.mirror.remove_product(tx, store, "1")
+        assert await mirroring.remove_product(tx, catalog.adapters, store, "1")
+        assert not await mirroring.remove_product(tx, catalog.adapters, store, "1")
     assert len(await catalog.events("ProductRemoved")) == 1
 
 

@@ -345,11 +345,13 @@ async def test_stalled_answer_times_out_and_one_stall_is_retried(fake, client_fo
     fake.seed(products=1, variants=1, orders=0)
     store, credentials = connected(fake)
     client = client_for(fake, timeout=0.3, attempts=2)
-    fake.stall_next(1.0, times=2)
+    fake.stall_next(60, times=2)  # far longer than the test: only the client's timeout can end each try
     with pytest.raises(Unreachable):
         await client.fetch_products(store, credentials, cursor=None, updated_since=None)
-    fake.stall_next(1.0)
+    assert fake.stalled == 2
+    fake.stall_next(60)
     assert len((await client.fetch_products(store, credentials, cursor=None, updated_since=None)).items) == 1
+    assert fake.stalled == 3
 
 
 # --- connecting ---------------------------------------------------------------------------

@@ -61,21 +61,21 @@ def _connected(workspace_id):
 def test_a_store_connected_in_another_workspace_cannot_be_connected_again():
     existing = store_rules.StoreState(uuid.uuid4(), uuid.uuid4(), StorePlatform.SHOPIFY, "ada.myshopify.com", True, 1)
     with pytest.raises(store_rules.StoreTakenElsewhere):
-        store_rules.connect(existing, uuid.uuid4(), _connected(None))
+        store_rules.connect_store(existing, uuid.uuid4(), _connected(None))
 
 
 def test_reconnecting_a_connected_store_records_nothing_new_but_a_disconnected_one_connects_again():
     ws = uuid.uuid4()
     live = store_rules.StoreState(uuid.uuid4(), ws, StorePlatform.SHOPIFY, "ada.myshopify.com", True, 1)
-    assert store_rules.connect(live, ws, _connected(ws)) is None
+    assert store_rules.connect_store(live, ws, _connected(ws)) is None
     gone = store_rules.StoreState(live.id, ws, StorePlatform.SHOPIFY, "ada.myshopify.com", False, 2)
-    assert store_rules.connect(gone, ws, _connected(ws)) is not None
+    assert store_rules.connect_store(gone, ws, _connected(ws)) is not None
 
 
 def test_a_disconnected_store_cannot_be_disconnected_twice():
     gone = store_rules.StoreState(uuid.uuid4(), uuid.uuid4(), StorePlatform.ZID, "42", False, 2)
     with pytest.raises(store_rules.StoreNotConnected):
-        store_rules.disconnect(gone, DisconnectReason.MERCHANT)
+        store_rules.disconnect_store(gone, DisconnectReason.MERCHANT)
 
 
 def test_the_same_platform_product_always_has_the_same_id_and_other_stores_do_not_share_it():

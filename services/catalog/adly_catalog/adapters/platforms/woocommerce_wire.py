@@ -417,14 +417,14 @@ def parse_webhook(headers: Mapping[str, str], body: bytes, *, currency: str, has
     events = ("created", "updated", "deleted", "restored")
     if is_ping(headers, body) or resource not in ("product", "order") or event not in events:
         return WebhookChange(kind=ChangeKind.IGNORED)
-    payload = read_json(body, "webhook body")
-    if not isinstance(payload, Mapping):
+    delivered = read_json(body, "webhook body")
+    if not isinstance(delivered, Mapping):
         raise PlatformError("WooCommerce webhook body is not an object")
     if resource == "order":
         if event == "deleted":  # trashed: orders are never removed from ADLY
             return WebhookChange(kind=ChangeKind.IGNORED)
-        return WebhookChange(kind=ChangeKind.ORDER_UPSERTED, order=parse_order(payload, hash_customer))
-    return _product_change(payload, event, currency)
+        return WebhookChange(kind=ChangeKind.ORDER_UPSERTED, order=parse_order(delivered, hash_customer))
+    return _product_change(delivered, event, currency)
 
 
 def _product_change(payload: Mapping[str, Any], event: str, currency: str) -> WebhookChange:

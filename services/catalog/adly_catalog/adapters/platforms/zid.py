@@ -383,11 +383,11 @@ def parse_webhook(headers: Mapping[str, str], body: bytes, *, event: str | None,
     """A delivery -> what changed. `event` comes from the target URL's `event` parameter;
     app events name themselves in the body (`event_name`)."""
     try:
-        payload = wire.as_dict(json.loads(body), "webhook payload")
+        delivered = wire.as_dict(json.loads(body), "webhook payload")
     except ValueError:
         raise PlatformError("Zid webhook body is not JSON") from None
-    name = str(event or payload.get("event") or payload.get("event_name") or "").strip()
-    subject = next((payload[k] for k in ("order", "product", "data") if isinstance(payload.get(k), dict)), payload)
+    name = str(event or delivered.get("event") or delivered.get("event_name") or "").strip()
+    subject = next((delivered[k] for k in ("order", "product", "data") if isinstance(delivered.get(k), dict)), delivered)
     if name == UNINSTALL_EVENT:
         return WebhookChange(ChangeKind.STORE_UNINSTALLED)
     if name == "product.delete":

@@ -1,0 +1,113 @@
+"""Whether an item read from a store is new, changed or unchanged, and what that records.
+
+"Changed" is decided by the fingerprint of the normalised item, not the platform's
+timestamp: an item read twice (a resumed or repeated sync, a webhook and a sync crossing)
+is unchanged the second time and records nothing. A new or changed item is one event at
+the aggregate's next version, and the mirror row that version describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple, TypeAlias, TypeVar
+from uuid import UUID
+
+from adly_catalog.domain.identity import fingerprint_of, order_id, product_id
+from adly_catalog.domain.store import StoreRef
+from adly_events.contracts.catalog import (
+    CatalogOrder,
+    CatalogProduct,
+    OrderPlaced,
+    OrderUpdated,
+    ProductRemoved,
+    ProductUpserted,
+)
+
+Item = TypeVar("Item", CatalogProduct, CatalogOrder)
+ItemEvent: TypeAlias = ProductUpserted | OrderPlaced | OrderUpdated
+
+
+class Known(NamedTuple):
+    """What the mirror holds of an item: its version and the fingerprint of that version."""
+
+    version: int
+    fingerprint: str
+
+
+class Change(NamedTuple):
+    """A new or changed item: its event at `version + 1`, and the row of that version.
+    (Tuples: a sync makes one per item read, and they cost less to build than dataclasses.)"""
+
+    aggregate_id: UUID
+    external_id: str
+    version: int          # the aggregate's version before the change (0: new)
+    fingerprint: str
+    data: str             # the normalised item as JSON: fingerprinted, and the mirror's row
+    placed_at: datetime | None
+    event: ItemEvent
+
+    @property
+    def new_version(self) -> int:
+        return self.version + 1
+
+
+def keyed(store_id: UUID, items: Sequence[Item], id_of: Callable[[UUID, str], UUID]) -> list[tuple[UUID, Item]]:
+    """The page's items with their aggregate ids. A page that lists an item twice (a
+    platform's list moving under a paging reader) keeps its last state: one change, and
+    one event per aggregate in the page's single append."""
+    last = {item.external_id: item for item in items}
+    return [(id_of(store_id, external_id), item) for external_id, item in last.items()]
+
+
+def products_keyed(store_id: UUID, items: Sequence[CatalogProduct]) -> list[tuple[UUID, CatalogProduct]]:
+    return keyed(store_id, items, product_id)
+
+
+def orders_keyed(store_id: UUID, items: Sequence[CatalogOrder]) -> list[tuple[UUID, CatalogOrder]]:
+    return keyed(store_id, items, order_id)
+
+
+def product_changes(store: StoreRef, page: Sequence[tuple[UUID, CatalogProduct]],
+                    known: Mapping[UUID, Known]) -> list[Change]:
+    changes = []
+    for aggregate, product in page:
+        data = product.model_dump_json()
+        print_ = fingerprint_of(data)
+        found = known.get(aggregate)
+        if found is not None and found.fingerprint == print_:
+            continue  # unchanged
+        event = ProductUpserted(store_id=store.id, platform=store.platform, product=product)
+        changes.append(Change(aggregate, product.external_id, found.version if found else 0, print_, data, None, event))
+    return changes
+
+
+def order_changes(store: StoreRef, page: Sequence[tuple[UUID, CatalogOrder]],
+                  known: Mapping[UUID, Known]) -> list[Change]:
+    changes = []
+    for aggregate, order in page:
+        data = order.model_dump_json()
+        print_ = fingerprint_of(data)
+        found = known.get(aggregate)
+        if found is not None and found.fingerprint == print_:
+            continue  # unchanged
+        event = (OrderUpdated if found else OrderPlaced)(store_id=store.id, platform=store.platform, order=order)
+        changes.append(Change(aggregate, order.external_id, found.version if found else 0, print_, data,
+                              order.placed_at, event))
+    return changes
+
+
+@dataclass(frozen=True)
+class Removal:
+    aggregate_id: UUID
+    version: int          # before the removal
+    event: ProductRemoved
+
+
+def removal(store: StoreRef, external_id: str, current: Known | None, removed: bool) -> Removal | None:
+    """A product the mirror holds and has not marked removed is removed once; else nothing."""
+    if current is None or removed:
+        return None
+    event = ProductRemoved(store_id=store.id, platform=store.platform, external_id=external_id)
+    return Removal(product_id(store.id, external_id), current.version, event)
