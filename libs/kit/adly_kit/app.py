@@ -12,12 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import make_asgi_app
+from prometheus_client import make_asgi_app, start_http_server
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
 from adly_kit import logging as adly_logging
-from adly_kit import telemetry
 from adly_kit.db import database_is_ready
 from adly_kit.errors import DomainError
 from adly_kit.eventstore import ConcurrencyConflict
@@ -98,11 +97,17 @@ def problem_of(error: DomainError) -> JSONResponse:
 def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        metrics_listener = _start_metrics_listener(runtime)
         try:
             await runtime.start(roles)
             yield
         finally:
-            await runtime.stop()
+            try:
+                await runtime.stop()
+            finally:
+                if metrics_listener is not None:
+                    metrics_listener.shutdown()
+                    metrics_listener.server_close()
 
     service = runtime.service
     options = service.app_options(runtime.settings) if service.app_options is not None else {}
@@ -110,17 +115,31 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
     if "api" in roles:
         for router in runtime.service.routers:
             app.include_router(router)
-    app.mount("/metrics", make_asgi_app())
+    if runtime.settings.metrics_port is None:
+        app.mount("/metrics", make_asgi_app())
     _add_probes(app, runtime)
     app.add_middleware(RequestIds)
     _add_problem_handlers(app)
-    if telemetry.recording():  # the instrumentation costs per request even when nobody collects spans
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
+    # Always: it continues the caller's trace (or starts one), so what the request records
+    # carries it even when no span is exported. The per-message send/receive spans are left
+    # out; they cost per request and tell nothing the request's span does not.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics", exclude_spans=["receive", "send"])
     app.state.runtime = runtime
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]
     if service.extend_app is not None:
         service.extend_app(app, runtime.settings, roles)
     return app
+
+
+def _start_metrics_listener(runtime: Runtime) -> Any:
+    """Metrics on a port of their own, where only Prometheus is let in (see the settings)."""
+    settings = runtime.settings
+    if settings.metrics_port is None:
+        return None
+    server, _ = start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    url = f"http://{settings.metrics_host}:{server.server_port}/metrics"
+    log.info("metrics served apart from the app", extra={"metrics_url": url})
+    return server
 
 
 def _add_probes(app: FastAPI, runtime: Runtime) -> None:
@@ -132,7 +151,11 @@ def _add_probes(app: FastAPI, runtime: Runtime) -> None:
     async def ready():
         checks = {"database": await database_is_ready(runtime.engine), "broker": await runtime.broker.ping(timeout=2.0)}
         status = 200 if all(checks.values()) else 503
-        return JSONResponse({"status": "ready" if status == 200 else "unavailable", "checks": checks}, status)
+        # Consumers still joining their groups do not make the process unready: HTTP serves
+        # meanwhile and their events wait in the topics (Runtime._join_consumer_groups).
+        body = {"status": "ready" if status == 200 else "unavailable", "checks": checks,
+                "consumers": runtime.consumer_state}
+        return JSONResponse(body, status)
 
 
 class RequestIds:

@@ -159,6 +159,8 @@ class Runtime:
         # runner (`follows_store = False`): `rebuild` still replays the store into it.
         self.followed_projections = [r for r in self.projection_runners if getattr(r.projection, "follows_store", True)]
         self.roles: tuple[str, ...] = ()
+        # "none" without the worker role or subscriptions; "joining" until the consumers run.
+        self.consumer_state = "none"
         self._adapters: Any = None
         self._opened = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
@@ -213,11 +215,35 @@ class Runtime:
             await kafka.ensure_topics(self.settings, topics)
         await self.broker.connect()
         if "worker" in roles:
-            await self.broker.start()
+            self._tasks.append(asyncio.create_task(self._join_consumer_groups(), name="consumer-groups"))
             self._tasks += [asyncio.create_task(r.run(self.settings.asyncpg_dsn)) for r in self.followed_projections]
             self._tasks += [asyncio.create_task(task(self.adapters)) for task in self.service.background]
         if "relay" in roles:
             self._tasks.append(asyncio.create_task(self.relay.run()))
+
+    async def _join_consumer_groups(self) -> None:
+        """Start the consumers without holding up the rest of the process.
+
+        Joining a group waits until every member the coordinator knows has rejoined, and a
+        member killed a moment ago is known until its session expires: awaited in start-up,
+        that kept a restarted service off HTTP for 20-30 s. Events wait in their topics
+        meanwhile, and a new group starts from the earliest offset, so nothing is missed."""
+        if not self.consumers:
+            self.consumer_state = "none"
+            return
+        self.consumer_state = "joining"
+        delay = 1.0
+        while True:
+            try:
+                await self.broker.start()
+                self.consumer_state = "joined"
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the broker is away: keep serving, try again
+                log.warning("consumers could not start; retrying", extra={"reason": type(error).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
         for task in self._tasks:

@@ -39,6 +39,12 @@ class ServiceSettings(BaseSettings):
     topic_min_insync_replicas: int = 2
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Prometheus metrics: on the app's own port at /metrics when unset (a service port only
+    # the gateway and Prometheus reach); on a listener of their own, and not on the app, when
+    # set (0: the OS picks, and the log says which). The gateway's port is public, so the
+    # gateway always uses a listener of its own.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
     log_level: str = "INFO"
     relay_batch_size: int = 2000
     consumer_max_retries: int = 3

@@ -13,10 +13,12 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from adly_events import TraceContext
 
 _configured = False
+_exporting = False
 
 
 def _exporter(name: str) -> SpanExporter | None:
@@ -33,24 +35,39 @@ def _exporter(name: str) -> SpanExporter | None:
 
 
 def setup_telemetry(service_name: str) -> None:
-    """Install the tracer provider once per process."""
-    global _configured
+    """Install the tracer provider once per process.
+
+    Context travels whether or not spans are exported: a request's trace continues through
+    the gateway and every event carries the trace of the request that caused it, which
+    teams reading our topics rely on. With no exporter, spans are minted but not recorded
+    (valid ids, nothing collected), so that costs next to nothing."""
+    global _configured, _exporting
     if _configured:
         return
     os.environ.setdefault("OTEL_SERVICE_NAME", f"adly-{service_name}")
     exporters = [e for name in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",") if (e := _exporter(name.strip()))]
-    _configured = True
+    _configured, _exporting = True, bool(exporters)
+    trace.set_tracer_provider(provider_for(exporters))
+
+
+def provider_for(exporters: list[SpanExporter]) -> TracerProvider:
+    """Spans sampled as usual and exported when there are exporters; otherwise never
+    recorded, while their ids (the caller's trace id, or a new one) still propagate."""
     if not exporters:
-        return  # the API's no-op provider: spans cost next to nothing when nobody collects them
+        return TracerProvider(resource=Resource.create(), sampler=ALWAYS_OFF)
     provider = TracerProvider(resource=Resource.create())
     for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
+    return provider
 
 
 def recording() -> bool:
-    """Whether spans are collected in this process (an SDK tracer provider is installed)."""
-    return isinstance(trace.get_tracer_provider(), TracerProvider)
+    """Whether spans are collected in this process (worth the cost of extra spans)."""
+    if _exporting:
+        return True
+    provider = trace.get_tracer_provider()
+    # A provider installed by someone else (a test collecting spans in memory) records.
+    return isinstance(provider, TracerProvider) and not isinstance(provider.sampler, type(ALWAYS_OFF))
 
 
 def tracer(name: str = "adly") -> trace.Tracer:
@@ -64,7 +81,6 @@ def current_trace() -> TraceContext | None:
     if "traceparent" not in carrier:
         return None
     return TraceContext(traceparent=carrier["traceparent"], tracestate=carrier.get("tracestate"))
-
 
 
 
