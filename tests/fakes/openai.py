@@ -5,7 +5,21 @@ Bearer key checked (401 `invalid_api_key`); every answer carries `x-request-id`,
 `openai-processing-ms` and the `x-ratelimit-*` headers; errors are `{"error": {message, type,
 param, code}}`: 429 `rate_limit_exceeded` with `retry-after` vs 429 `insufficient_quota`,
 5xx `server_error`; a refusal is a `refusal` content part (text) or a 400 `moderation_blocked`
-(images). GPT Image sizes are checked per model as the real API does.
+(images).
+
+GPT Image sizes are checked per model as the real API documents them (openai-python 3.51
+`resources/images.py`, `size`; MicrosoftDocs/azure-ai-docs for the pixel and edge limits):
+every GPT Image model takes 1024x1024, 1024x1536, 1536x1024 and `auto`; gpt-image-2 (and its
+snapshot, and the 2.5 models) any WIDTHxHEIGHT whose sides are multiples of 16, with an aspect
+ratio between 1:3 and 3:1, a longest edge of at most 3840 and 655,360 to 8,294,400 (3840x2160)
+pixels. A refused size is a 400 `{"error": {"message": "Invalid size '<size>'. <why>", "type":
+"image_generation_user_error", "param": "size", "code": "invalid_value"}}`: the message of the
+divisibility rule and the type and code are users' captures of real bodies (found with the
+search tool), the other rules' wording and `param` are ours. gpt-image-1 (shut down on 23
+October 2026) and DALL-E (retired) are a 404 `model_not_found`; gpt-image-2 refuses
+`input_fidelity` ("omit this parameter"). Usage splits `input_tokens_details` and
+`output_tokens_details` into text and image tokens (`types/images_response.py`); gpt-image-2
+reports some text output tokens (its planning), the older models none.
 """
 
 from __future__ import annotations
@@ -23,7 +37,10 @@ from starlette.routing import Route
 from tests.fakes.scripted import Recorded, ScriptedFake, fake_copy, fake_png, words_in
 
 STANDARD_SIZES = {"1024x1024", "1024x1536", "1536x1024", "auto"}
-IMAGE_TOKENS = {"low": 272, "medium": 1056, "high": 4160}   # a square image; others x1.5
+IMAGE_TOKENS = {"low": 272, "medium": 1056, "high": 4160}   # a 1024x1024 image; others in proportion to pixels
+PLANNING_TOKENS = 48                                           # gpt-image-2's text output tokens per image
+SHUT_DOWN = {"gpt-image-1", "dall-e-2", "dall-e-3"}
+SIZE_RULE = {"step": 16, "aspect": 3, "edge": 3840, "min_pixels": 655_360, "max_pixels": 3840 * 2160}
 
 
 class FakeOpenAI(ScriptedFake):
@@ -121,7 +138,10 @@ class FakeOpenAI(ScriptedFake):
 
     def _image(self, body: dict[str, Any], mode: str | None, image_inputs: int) -> Response:
         model = body.get("model") or "gpt-image-1.5"
-        size, quality = body.get("size") or "1024x1024", body.get("quality") or "medium"
+        size, quality = body.get("size") or "auto", body.get("quality") or "medium"
+        if model in SHUT_DOWN:
+            return JSONResponse(_error(f"The model `{model}` does not exist or you do not have access to it.",
+                                       "invalid_request_error", code="model_not_found"), 404, headers=self.headers())
         problem = _image_problem(body, model, size)
         if problem:
             return self.error(400, problem)
@@ -132,15 +152,21 @@ class FakeOpenAI(ScriptedFake):
         width, height = (1024, 1024) if size == "auto" else map(int, size.split("x"))
         content = b"this is not a PNG" if mode == "malformed:content" else fake_png(width, height, body["prompt"])
         text_tokens, image_tokens = words_in(body["prompt"]), 323 * image_inputs
-        output = int(IMAGE_TOKENS.get(quality, 1056) * (1 if width == height else 1.5))
+        image_out = round(IMAGE_TOKENS.get(quality, 1056) * width * height / (1024 * 1024))
+        text_out = PLANNING_TOKENS if _flexible(model) else 0
         return JSONResponse({
             "created": int(time.time()), "background": "opaque", "output_format": "png", "quality": quality,
             "size": f"{width}x{height}", "data": [{"b64_json": base64.b64encode(content).decode()}],
             "usage": {"input_tokens": text_tokens + image_tokens,
                       "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": image_tokens},
-                      "output_tokens": output, "output_tokens_details": {"image_tokens": output, "text_tokens": 0},
-                      "total_tokens": text_tokens + image_tokens + output},
+                      "output_tokens": image_out + text_out,
+                      "output_tokens_details": {"image_tokens": image_out, "text_tokens": text_out},
+                      "total_tokens": text_tokens + image_tokens + image_out + text_out},
         }, headers=self.headers())
+
+
+def _flexible(model: str) -> bool:
+    return model == "gpt-image-2" or model.startswith(("gpt-image-2-", "gpt-image-2.5"))
 
 
 def _image_problem(body: dict[str, Any], model: str, size: str) -> dict | None:
@@ -149,12 +175,35 @@ def _image_problem(body: dict[str, Any], model: str, size: str) -> dict | None:
     if "response_format" in body:
         return _error("Unknown parameter: 'response_format'.", "invalid_request_error", param="response_format",
                       code="unknown_parameter")
-    flexible = model.startswith("gpt-image-2")
-    valid = size in STANDARD_SIZES or (flexible and re.fullmatch(r"\d+x\d+", size)
-                                       and all(int(side) % 16 == 0 for side in size.split("x")))
-    if not valid:
+    if "input_fidelity" in body and model.startswith("gpt-image-2"):
+        return _error(f"Invalid parameter: 'input_fidelity' is not supported with {model}.", "invalid_request_error",
+                      param="input_fidelity", code="unsupported_parameter")
+    if size in STANDARD_SIZES:
+        return None
+    if not _flexible(model):
         return _error(f"Invalid value: '{size}'. Supported values are: '1024x1024', '1024x1536', '1536x1024', "
                       "and 'auto'.", "invalid_request_error", param="size", code="invalid_value")
+    why = size_refusal(size)
+    if why:
+        return _error(f"Invalid size '{size}'. {why}", "image_generation_user_error", param="size", code="invalid_value")
+    return None
+
+
+def size_refusal(size: str) -> str | None:
+    """Why gpt-image-2 refuses a WIDTHxHEIGHT size, in the API's words where they are known."""
+    match = re.fullmatch(r"([0-9]+)x([0-9]+)", size)
+    if match is None:
+        return "Expected WIDTHxHEIGHT, for example '1824x1024'."
+    width, height = int(match[1]), int(match[2])
+    rule = SIZE_RULE
+    if width % rule["step"] or height % rule["step"]:
+        return f"Width and height must both be divisible by {rule['step']}."
+    if min(width, height) == 0 or max(width, height) > rule["aspect"] * min(width, height):
+        return "The aspect ratio must be between 1:3 and 3:1."
+    if max(width, height) > rule["edge"]:
+        return f"The longest edge must be at most {rule['edge']} pixels."
+    if not rule["min_pixels"] <= width * height <= rule["max_pixels"]:
+        return f"The total number of pixels must be between {rule['min_pixels']} and {rule['max_pixels']}."
     return None
 
 

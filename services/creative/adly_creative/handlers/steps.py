@@ -168,7 +168,8 @@ class StepRunner:
             return StepOutcome(provider=failed.provider or "none", usage=[usage_contract(u) for u in failed.usages],
                                notes=[f"no voice-over: {failed.short}"], cost_usd=failed.spent_usd), []
         speech = routed.result
-        audio_format = {"audio/mpeg": "mp3", "audio/wav": "wav", "audio/x-wav": "wav"}.get(speech.media_type, "audio")
+        audio_format = {"audio/mpeg": "mp3", "audio/wav": "wav", "audio/x-wav": "wav",
+                        "audio/ogg": "opus"}.get(speech.media_type, "audio")
         made = await self._keep(job, step, speech.content, kind="audio", format=audio_format,
                                 media_type=speech.media_type, duration=speech.duration_seconds)
         return self._outcome(routed, [made]), [made]

@@ -6,10 +6,12 @@ import math
 import subprocess
 from decimal import Decimal
 
+import httpx
 import imageio_ffmpeg
 import pytest
 
-from adly_creative.adapters.providers.elevenlabs import DEFAULT_VOICE, ElevenLabsSpeaker
+from adly_creative.adapters.providers.elevenlabs import DEFAULT_VOICE, VOICE_OVER_FORMATS, ElevenLabsSpeaker
+from adly_creative.adapters.providers.elevenlabs import OUTPUT_FORMATS as CLIENT_FORMATS
 from adly_creative.domain.ports import (
     BrandKit,
     ContentRefused,
@@ -18,7 +20,7 @@ from adly_creative.domain.ports import (
     ProviderQuotaExhausted,
     SpeechRequest,
 )
-from tests.fakes.elevenlabs import FakeElevenLabs
+from tests.fakes.elevenlabs import OUTPUT_FORMATS, FakeElevenLabs
 
 SCRIPT = "Sukkari dates from Qassim, packed fresh this morning. Order yours today."
 BRAND = BrandKit(name="Nakheel Dates", tone="luxurious", voice="21m00Tcm4TlvDq8ikWAM")
@@ -179,3 +181,86 @@ async def test_the_fakes_voice_list_reads_through_the_sdk(fake):
     voices = await AsyncElevenLabs(api_key="xi-right", base_url=fake.url).voices.get_all()
 
     assert {v.voice_id for v in voices.voices} >= {DEFAULT_VOICE, "21m00Tcm4TlvDq8ikWAM"}
+
+
+# -- output formats (issue 9: the fake refused opus, ulaw, wav) -------------------------------
+
+RAW_INPUT = {"pcm": ["-f", "s16le"], "ulaw": ["-f", "mulaw"], "alaw": ["-f", "alaw"]}
+
+
+def decoded_seconds(content: bytes, output_format: str, folder) -> float:
+    """What ffmpeg makes of the bytes: they are the codec the format names, and this long."""
+    codec, rate = output_format.split("_")[:2]
+    path = folder / f"audio.{output_format}"
+    path.write_bytes(content)
+    raw = [*RAW_INPUT[codec], "-ar", rate, "-ac", "1"] if codec in RAW_INPUT else []
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", *raw, "-i", str(path), "-f", "null", "-"],
+                           capture_output=True, text=True, timeout=30)
+    assert probe.returncode == 0, probe.stderr[-500:]
+    decoded = [line for line in probe.stderr.splitlines() if "time=" in line][-1]
+    hours, minutes, seconds = decoded.split("time=")[1].split()[0].split(":")
+    return float(seconds) + 60 * int(minutes) + 3600 * int(hours)
+
+
+def test_the_fake_and_the_client_know_exactly_the_formats_of_the_pinned_sdk():
+    from typing import Literal, get_args, get_origin
+
+    from elevenlabs.text_to_speech.types.text_to_speech_convert_request_output_format import (
+        TextToSpeechConvertRequestOutputFormat,
+    )
+
+    literal = next(arg for arg in get_args(TextToSpeechConvertRequestOutputFormat) if get_origin(arg) is Literal)
+    assert set(get_args(literal)) == OUTPUT_FORMATS == CLIENT_FORMATS
+    assert VOICE_OVER_FORMATS == {f for f in OUTPUT_FORMATS if f.startswith(("mp3_", "wav_", "opus_"))}
+
+
+@pytest.mark.parametrize("output_format", sorted(VOICE_OVER_FORMATS))
+async def test_every_format_the_client_asks_for_comes_back_as_that_audio_and_that_long(fake, output_format,
+                                                                                         tmp_path):
+    result = await speak(fake, output_format=output_format)
+
+    assert fake.requests[0].query["output_format"] == output_format
+    assert result.media_type == {"mp3": "audio/mpeg", "wav": "audio/wav", "opus": "audio/ogg"}[output_format.split("_")[0]]
+    assert result.duration_seconds == pytest.approx(len(SCRIPT) / 15, abs=0.05)
+    assert decoded_seconds(result.content, output_format, tmp_path) == pytest.approx(result.duration_seconds, abs=0.1)
+
+
+@pytest.mark.parametrize("output_format", sorted(OUTPUT_FORMATS - VOICE_OVER_FORMATS))
+async def test_the_fake_serves_the_headerless_formats_too(fake, output_format, tmp_path):
+    answer = httpx.post(f"{fake.url}/v1/text-to-speech/{DEFAULT_VOICE}", params={"output_format": output_format},
+                        headers={"xi-api-key": "xi-right"}, json={"text": SCRIPT, "model_id": "eleven_multilingual_v2"})
+
+    assert answer.status_code == 200, answer.text
+    assert decoded_seconds(answer.content, output_format, tmp_path) == pytest.approx(len(SCRIPT) / 15, abs=0.1)
+
+
+@pytest.mark.parametrize("output_format", ["mp3_44100_256", "mp3_48000_128", "wav_96000", "opus_48000", "flac_44100",
+                                           "MP3_44100_128", "mp3_44100_128 ", "pcm", ""])
+async def test_a_format_elevenlabs_does_not_know_is_refused_in_its_documented_error_shape(fake, output_format):
+    answer = httpx.post(f"{fake.url}/v1/text-to-speech/{DEFAULT_VOICE}", params={"output_format": output_format},
+                        headers={"xi-api-key": "xi-right"}, json={"text": SCRIPT})
+
+    assert answer.status_code == 400
+    detail = answer.json()["detail"]
+    assert {k: detail[k] for k in ("type", "code", "status", "param")} == {
+        "type": "validation_error", "code": "invalid_parameters", "status": "invalid_parameters",
+        "param": "output_format"}
+    assert detail["request_id"] == answer.headers["request-id"] and output_format in detail["message"]
+
+
+async def test_the_apis_refusal_of_a_format_reaches_the_router_as_a_clear_non_retryable_error(fake):
+    async with ElevenLabsSpeaker("xi-right", base_url=fake.url, timeout=5.0, max_retries=2) as speaker:
+        speaker.output_format = "mp3_44100_256"     # past the client's own check: what would ElevenLabs say?
+        with pytest.raises(ProviderError) as raised:
+            await speaker.speak(SPEECH)
+
+    assert not raised.value.retryable and raised.value.status == 400
+    assert "invalid_parameters" in raised.value.message and len(fake.requests) == 1
+
+
+@pytest.mark.parametrize(("output_format", "why"), [("pcm_44100", "has no container"), ("ulaw_8000", "has no container"),
+                                                    ("alaw_8000", "has no container"),
+                                                    ("mp3_44100_256", "is not one ElevenLabs documents")])
+def test_a_format_the_client_cannot_keep_as_a_voice_over_is_refused_when_it_is_built(output_format, why):
+    with pytest.raises(ValueError, match=why):
+        ElevenLabsSpeaker("xi", output_format=output_format)

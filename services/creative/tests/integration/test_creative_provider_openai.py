@@ -6,10 +6,17 @@ import asyncio
 import io
 from decimal import Decimal
 
+import httpx
 import pytest
 from PIL import Image
 
-from adly_creative.adapters.providers.openai import TEXT_PRICES, OpenAICopywriter, OpenAIImageMaker
+from adly_creative.adapters.providers.openai import (
+    IMAGE_PRICES,
+    TEXT_PRICES,
+    OpenAICopywriter,
+    OpenAIImageMaker,
+    image_size_problem,
+)
 from adly_creative.domain.ports import (
     BrandKit,
     ContentRefused,
@@ -22,7 +29,7 @@ from adly_creative.domain.ports import (
     ProviderQuotaExhausted,
 )
 from adly_events.contracts.common import AdPlatform
-from tests.fakes.openai import FakeOpenAI
+from tests.fakes.openai import PLANNING_TOKENS, FakeOpenAI, size_refusal
 from tests.fakes.scripted import fake_png
 
 BRAND = BrandKit(name="Nakheel Dates", tone="luxurious", words_to_use=("premium", "Qassim"),
@@ -50,8 +57,8 @@ def writer(fake, *, key="sk-test-right", retries=0, timeout=5.0) -> OpenAICopywr
     return OpenAICopywriter(key, base_url=f"{fake.url}/v1", timeout=timeout, max_retries=retries)
 
 
-def painter(fake, *, retries=0) -> OpenAIImageMaker:
-    return OpenAIImageMaker("sk-test-right", base_url=f"{fake.url}/v1", timeout=5.0, max_retries=retries)
+def painter(fake, *, retries=0, **options) -> OpenAIImageMaker:
+    return OpenAIImageMaker("sk-test-right", base_url=f"{fake.url}/v1", timeout=5.0, max_retries=retries, **options)
 
 
 async def write(fake, request=COPY, **options):
@@ -201,17 +208,42 @@ def test_a_model_without_a_price_is_refused_when_the_client_is_built():
         OpenAICopywriter("sk", model="gpt-unknown")
 
 
-async def test_an_image_is_asked_in_a_supported_size_and_reported_in_its_real_size(fake):
+def per_million(tokens, price):
+    return Decimal(tokens) * price / 1_000_000
+
+
+async def test_an_image_is_asked_of_gpt_image_2_in_a_size_it_takes_and_reported_in_its_real_size(fake):
     result = await paint(fake)
 
     sent = fake.requests[0].json
-    assert sent["size"] == "1024x1536" and sent["model"] == "gpt-image-1.5" and sent["output_format"] == "png"
+    assert sent["size"] == "1088x1936" and sent["model"] == "gpt-image-2" and sent["output_format"] == "png"
     assert "#7A1F2B" in sent["prompt"] and "Nakheel Dates" in sent["prompt"]
-    assert (result.media_type, result.width, result.height) == ("image/png", 1024, 1536)
+    assert (result.media_type, result.width, result.height) == ("image/png", 1088, 1936)
     with Image.open(io.BytesIO(result.content)) as image:
         assert image.getpixel((4, 4)) == (0x7A, 0x1F, 0x2B)   # the brand colour came back
-    assert result.usage.images == 1 and result.usage.output_tokens == 1584
-    assert result.usage.cost.amount > Decimal("0.05")
+    assert result.usage.images == 1 and result.usage.model == "gpt-image-2"
+
+
+async def test_text_and_image_tokens_are_priced_apart_on_both_sides(fake):
+    """Input: the prompt's text tokens at the text rate, the photo's image tokens at the image rate;
+    output: the picture's image tokens at the image-output rate, gpt-image-2's planning text at
+    the text-output rate (`input_tokens_details` / `output_tokens_details`)."""
+    price = IMAGE_PRICES["gpt-image-2"]
+    drawn = await paint(fake)                       # no photo: every input token is text
+    image_out = drawn.usage.output_tokens - PLANNING_TOKENS
+    assert drawn.usage.cost == Money(per_million(drawn.usage.input_tokens, price.text_in) + per_million(
+        image_out, price.image_out) + per_million(PLANNING_TOKENS, price.text_out), "USD")
+
+    fake.reset()
+    edited = await paint(fake, ImageRequest(ProductFacts("p-2", "Dates", photos=(fake_png(64, 64),)), BRAND,
+                                            ImageFormat.SQUARE, "en", "Dates", "Shop now"))
+    text_in = edited.usage.input_tokens - 323    # the fake's tokens for one input image
+    image_out = edited.usage.output_tokens - PLANNING_TOKENS
+    assert edited.usage.cost == Money(per_million(text_in, price.text_in) + per_million(323, price.image_in)
+                                      + per_million(image_out, price.image_out)
+                                      + per_million(PLANNING_TOKENS, price.text_out), "USD")
+    # Text and image input differ in price: charging the photo as text would be cheaper than the truth.
+    assert price.image_in > price.text_in and price.image_out > price.text_out
 
 
 async def test_a_product_photo_is_edited_into_the_ad(fake):
@@ -222,8 +254,81 @@ async def test_a_product_photo_is_edited_into_the_ad(fake):
 
     form = fake.requests[0].form
     assert fake.requests[0].path == "/v1/images/edits" and isinstance(form["image[]"], bytes)
-    assert form["size"] == "1024x1024" and (result.width, result.height) == (1024, 1024)
+    assert form["size"] == "1088x1088" and (result.width, result.height) == (1088, 1088)
+    assert "input_fidelity" not in form          # gpt-image-2 takes none
     assert result.usage.input_tokens > 323   # the photo's image tokens are billed too
+
+
+@pytest.mark.parametrize("model", ["gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-1.5", "gpt-image-1-mini"])
+@pytest.mark.parametrize("image_format", list(ImageFormat))
+@pytest.mark.parametrize("photo", [False, True])
+async def test_every_format_is_asked_in_a_size_the_model_takes(fake, model, image_format, photo):
+    photos = (fake_png(64, 64),) if photo else ()
+    request = ImageRequest(ProductFacts("p-3", "Dates", photos=photos), BRAND, image_format, "en", "Dates", "Shop")
+
+    result = await paint(fake, request, model=model)
+
+    sent = fake.requests[0].form if photo else fake.requests[0].json
+    assert image_size_problem(model, sent["size"]) is None and size_refusal(sent["size"]) is None
+    assert f"{result.width}x{result.height}" == sent["size"]
+
+
+@pytest.mark.parametrize(("model", "size"), [
+    ("gpt-image-2", "1080x1080"),        # our own pixels: not multiples of 16
+    ("gpt-image-2", "3840x1264"),        # wider than 3:1
+    ("gpt-image-2", "1024x3088"),        # taller than 1:3
+    ("gpt-image-2", "4096x2048"),        # an edge over 3840
+    ("gpt-image-2", "3840x2176"),        # more pixels than 3840x2160
+    ("gpt-image-2", "768x768"),          # fewer than 655,360 pixels
+    ("gpt-image-2", "0x1024"),
+    ("gpt-image-2", "１０８８x１０８８"),  # full-width digits: int() would read them
+    ("gpt-image-2", "1088X1088"),
+    ("gpt-image-1.5", "1088x1088"),      # only the gpt-image-2 family takes other sizes
+])
+def test_a_size_the_model_would_refuse_is_refused_when_the_client_is_built(model, size):
+    assert image_size_problem(model, size)
+    with pytest.raises(ValueError, match="would refuse size"):
+        OpenAIImageMaker("sk", model=model, sizes={ImageFormat.SQUARE: size})
+
+
+@pytest.mark.parametrize("size", ["3840x2160", "2160x3840", "3840x1280", "1280x3840", "1024x640", "2880x2880",
+                                  "1024x1024", "1536x1024", "auto"])
+def test_the_limits_themselves_are_sizes_gpt_image_2_takes(size):
+    assert image_size_problem("gpt-image-2", size) is None
+    assert size == "auto" or size_refusal(size) is None
+    OpenAIImageMaker("sk", sizes={ImageFormat.LANDSCAPE: size})
+
+
+def test_the_client_and_the_fake_agree_on_every_size_in_a_grid():
+    """Two readings of one documented rule (ours and the fake's) over every 16-pixel step to 4096,
+    and a few off the grid: where they disagree, one of them misread the documentation."""
+    sides = list(range(0, 4097, 16)) + [8, 1080, 1350, 1920, 628]
+    disagree = [f"{w}x{h}" for w in sides for h in sides
+                if (image_size_problem("gpt-image-2", f"{w}x{h}") is None) != (size_refusal(f"{w}x{h}") is None)]
+    assert not disagree, disagree[:10]
+
+
+async def test_the_fake_refuses_a_size_gpt_image_2_does_not_take_in_the_apis_own_words(fake):
+    async with painter(fake) as client:
+        client._sizes[ImageFormat.STORY] = "1080x1920"     # past the client's own check: what would OpenAI say?
+        with pytest.raises(ProviderError) as raised:
+            await client.make_image(IMAGE)
+
+    assert raised.value.status == 400 and not raised.value.retryable
+    assert "Width and height must both be divisible by 16" in raised.value.message
+    answer = httpx.post(f"{fake.url}/v1/images/generations", headers={"authorization": "Bearer sk-test-right"},
+                        json={"model": "gpt-image-2", "prompt": "dates", "size": "1080x1920"})
+    assert answer.status_code == 400 and answer.json() == {"error": {
+        "message": "Invalid size '1080x1920'. Width and height must both be divisible by 16.",
+        "type": "image_generation_user_error", "param": "size", "code": "invalid_value"}}
+
+
+async def test_gpt_image_1_is_shut_down_for_the_fake_and_unpriced_for_the_client(fake):
+    with pytest.raises(ValueError, match="no price"):
+        OpenAIImageMaker("sk", model="gpt-image-1")
+    answer = httpx.post(f"{fake.url}/v1/images/generations", headers={"authorization": "Bearer sk-test-right"},
+                        json={"model": "gpt-image-1", "prompt": "dates"})
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "model_not_found"
 
 
 async def test_image_moderation_is_content_refused(fake):

@@ -6,29 +6,53 @@ timeout, max_retries)`; `responses.create(model, instructions, input, text={"for
 `Response` whose `output` holds `message` items with `output_text` or `refusal` parts,
 `status` / `incomplete_details.reason` ("max_output_tokens", "content_filter") and `usage
 {input_tokens, output_tokens}`; `images.generate` / `images.edit(image=[...])` return
-`data[].b64_json` (GPT Image never returns URLs) and `usage {input_tokens,
-input_tokens_details{text_tokens, image_tokens}, output_tokens}`; GPT Image 1.5 takes the sizes
-1024x1024, 1024x1536 and 1536x1024, the gpt-image-2 family any WxH in multiples of 16. The
-SDK would retry 408/409/429/5xx itself, honouring `retry-after` up to two minutes; we set its
-`max_retries` to 0 and retry answered 429/5xx ourselves (`common.Retries`: the same bounded
-policy for all four providers, a Retry-After longer than `max_wait` going back to the router).
-With the search tool: an image refused by moderation is a 400 with `code: moderation_blocked`,
-`type: image_generation_user_error` (a user's capture of the real body); prices of gpt-5.4-mini
-($0.75 in / $4.50 out per 1M tokens, OpenAI's price page as copied in June 2026) and
-gpt-5.4-nano, gpt-5.4, gpt-5.5 and gpt-image-1.5 ($8 image-in / $32 image-out per 1M).
+`data[].b64_json` (GPT Image never returns URLs). The SDK would retry 408/409/429/5xx itself,
+honouring `retry-after` up to two minutes; we set its `max_retries` to 0 and retry answered
+429/5xx ourselves (`common.Retries`: the same bounded policy for all four providers, a
+Retry-After longer than `max_wait` going back to the router).
+
+Images (issue 9), verified in the SDK source, not from memory:
+- `openai/types/image_model.py` (openai 3.51.0 installed; the search index's openai/openai-python
+  copy is older): "gpt-image-1: GPT Image 1 was shut down on October 23, 2026", DALL-E retired
+  May 12, 2026; the list has gpt-image-1.5, gpt-image-2 (+ `-2026-04-21`), gpt-image-2.5-sunburst
+  / -flare, 2.6-sunburst / -flare, gpt-image-1-mini, chatgpt-image-latest. gpt-image-2 is ours.
+- `openai/resources/images.py`, `size` of generate and edit: gpt-image-2 and the 2.5 models take
+  any `WIDTHxHEIGHT`: "Width and height must both be divisible by 16 and the requested aspect
+  ratio must be between 1:3 and 3:1", "the maximum supported resolution is `3840x2160`", and it
+  "must also satisfy the model's current pixel and edge limits"; the others the standard 1024x1024, 1536x1024, 1024x1536 (and `auto`). The pixel and
+  edge limits are numbers in Microsoft's gpt-image-2 docs (MicrosoftDocs/azure-ai-docs PR #779,
+  found with the search tool): total pixels 655,360 to 8,294,400 (= 3840x2160), longest edge
+  3840. `image_size_problem` holds our sizes to all of it when the client is built.
+- `openai/types/images_response.py`, `Usage`: `input_tokens`, `input_tokens_details
+  {text_tokens, image_tokens}` (required), `output_tokens`, `total_tokens`, and
+  `output_tokens_details {image_tokens, text_tokens}` (optional: absent from the older copy in
+  the search index). So text and image tokens are priced apart on both sides; output with no
+  details is all image tokens, and input with no details is priced as image input (the dearer:
+  a spend cap must not see a call cheaper than it was).
+Prices: gpt-5.4-mini $0.75 in / $4.50 out per 1M tokens (OpenAI's price page as copied in June
+2026), and gpt-5.4-nano, gpt-5.4, gpt-5.5; gpt-image-1.5 $8 image-in, $32 image-out (the same
+page; its $5 text-in is UNVERIFIED); gpt-image-1-mini $2 / $2.50 / $8 (developers.openai.com
+model page, via the search tool); gpt-image-2 $5 text-in, $8 image-in, $30 image-out, $10 text-out (third-party copies of
+openai.com/api/pricing found with the search tool: robotsatlas.com's ChatGPT Images 2.0 page,
+Vercel AI Gateway's $5/$30) — UNVERIFIED against OpenAI's own page. Where no text-output price is
+known, text output is priced as image output (the dearer). With the search tool: an image
+refused by moderation is a 400 with `code: moderation_blocked`, `type:
+image_generation_user_error` (a user's capture of the real body).
 Copy that is not the JSON asked for (or a body that is no JSON) is asked for once more, both
 calls billed (`common.write_copy_once_more_if_malformed`); an image that is no image is a
 retryable error for the router.
 UNVERIFIED: `content_policy_violation` as a text-side code (kept as a synonym); the prices of
-gpt-5-mini, gpt-image-1-mini and of GPT Image text input ($5) — override `prices`.
+gpt-5-mini, of the gpt-image-2.5 / 2.6 models (no price: they are refused unless `prices` says),
+and every text-output price but gpt-image-2's — override `prices`.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import openai
 from openai import AsyncOpenAI
@@ -61,7 +85,7 @@ from adly_creative.domain.ports import (
 
 NAME = "openai"
 DEFAULT_TEXT_MODEL = "gpt-5.4-mini"
-DEFAULT_IMAGE_MODEL = "gpt-image-1.5"
+DEFAULT_IMAGE_MODEL = "gpt-image-2"
 D = Decimal
 # USD per 1M tokens: (input, output).
 TEXT_PRICES: dict[str, tuple[Decimal, Decimal]] = {
@@ -71,23 +95,62 @@ TEXT_PRICES: dict[str, tuple[Decimal, Decimal]] = {
     "gpt-5.5": (D("5.00"), D("30.00")),
     "gpt-5-mini": (D("0.25"), D("2.00")),
 }
-# USD per 1M tokens: (text input, image input, image output).
-IMAGE_PRICES: dict[str, tuple[Decimal, Decimal, Decimal]] = {
-    "gpt-image-1.5": (D("5"), D("8"), D("32")),
-    "chatgpt-image-latest": (D("5"), D("8"), D("32")),
-    "gpt-image-1-mini": (D("2"), D("2.50"), D("8")),
+
+
+class ImagePrice(NamedTuple):
+    """USD per 1M tokens of each kind an image call reports."""
+
+    text_in: Decimal
+    image_in: Decimal
+    image_out: Decimal
+    text_out: Decimal
+
+
+IMAGE_PRICES: dict[str, ImagePrice] = {
+    "gpt-image-2": ImagePrice(D("5"), D("8"), D("30"), D("10")),
+    "gpt-image-1.5": ImagePrice(D("5"), D("8"), D("32"), D("32")),
+    "chatgpt-image-latest": ImagePrice(D("5"), D("8"), D("32"), D("32")),
+    "gpt-image-1-mini": ImagePrice(D("2"), D("2.50"), D("8"), D("8")),
 }
 STANDARD_SIZES = {ImageFormat.SQUARE: "1024x1024", ImageFormat.PORTRAIT: "1024x1536",
                   ImageFormat.STORY: "1024x1536", ImageFormat.LANDSCAPE: "1536x1024"}
-# The gpt-image-2 family takes any size in multiples of 16: the smallest at or over our own.
+STANDARD_SIZE_VALUES = frozenset({"1024x1024", "1024x1536", "1536x1024", "auto"})
+# The gpt-image-2 family takes other sizes (`image_size_problem`): the smallest at or over our own.
 FLEXIBLE_SIZES = {ImageFormat.SQUARE: "1088x1088", ImageFormat.PORTRAIT: "1088x1360",
                   ImageFormat.STORY: "1088x1936", ImageFormat.LANDSCAPE: "1216x640"}
+# The flexible-size rule (module docstring): multiples of 16, long side at most 3 short sides,
+# longest edge 3840, total pixels 655,360 to 3840x2160.
+SIZE_STEP, MAX_ASPECT, MAX_EDGE, MIN_PIXELS, MAX_PIXELS = 16, 3, 3840, 655_360, 3840 * 2160
+_SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")
 REFUSAL_CODES = frozenset({"moderation_blocked", "content_policy_violation", "content_filter"})
 
 
+def flexible(model: str) -> bool:
+    """The models `images.py` names for arbitrary sizes: gpt-image-2 and its snapshot, and 2.5."""
+    return model == "gpt-image-2" or model.startswith(("gpt-image-2-", "gpt-image-2.5"))
+
+
 def sizes_for(model: str) -> dict[ImageFormat, str]:
-    flexible = model == "gpt-image-2" or model.startswith(("gpt-image-2-", "gpt-image-2.5"))
-    return FLEXIBLE_SIZES if flexible else STANDARD_SIZES
+    return FLEXIBLE_SIZES if flexible(model) else STANDARD_SIZES
+
+
+def image_size_problem(model: str, size: str) -> str | None:
+    """Why OpenAI would refuse `size` for `model`, or None when it takes it."""
+    if size in STANDARD_SIZE_VALUES:
+        return None
+    if not flexible(model):
+        return f"{model} takes only {', '.join(sorted(STANDARD_SIZE_VALUES))}"
+    match = _SIZE.fullmatch(size)
+    if match is None:
+        return "a size is WIDTHxHEIGHT in pixels"
+    width, height = int(match[1]), int(match[2])
+    if width % SIZE_STEP or height % SIZE_STEP:
+        return f"width and height must both be divisible by {SIZE_STEP}"
+    if width == 0 or height == 0 or max(width, height) > MAX_ASPECT * min(width, height):
+        return "the aspect ratio must be between 1:3 and 3:1"
+    if max(width, height) > MAX_EDGE or not MIN_PIXELS <= width * height <= MAX_PIXELS:
+        return f"at most {MAX_EDGE} pixels a side and {MIN_PIXELS:,} to {MAX_PIXELS:,} pixels in all"
+    return None
 
 
 class OpenAICopywriter(Closing):
@@ -161,16 +224,21 @@ class OpenAIImageMaker(Closing):
 
     def __init__(self, api_key: str, *, base_url: str | None = None, model: str = DEFAULT_IMAGE_MODEL,
                  quality: str = "medium", timeout: float = 120.0, max_retries: int = 2, max_wait: float = 10.0,
-                 prices: Mapping[str, tuple[Decimal, Decimal, Decimal]] | None = None,
+                 prices: Mapping[str, ImagePrice] | None = None,
                  sizes: Mapping[ImageFormat, str] | None = None, with_text: bool = False,
                  use_photos: bool = True) -> None:
         """`use_photos`: with a product photo, edit it into the ad (the real product stays the
-        product) instead of drawing one from words. `with_text`: let the model letter the headline."""
+        product) instead of drawing one from words. `with_text`: let the model letter the headline.
+        `sizes` the model would refuse are refused here, when the client is built."""
         self.model = model
         self._retries = Retries(attempts=max_retries + 1, max_wait=max_wait)
-        self._price = require_price(dict(prices or IMAGE_PRICES), model, NAME)
+        self._price = ImagePrice(*require_price(dict(prices or IMAGE_PRICES), model, NAME))
         self._quality, self._with_text, self._use_photos = quality, with_text, use_photos
-        self._sizes = dict(sizes or sizes_for(model))
+        self._sizes = dict(sizes_for(model)) | dict(sizes or {})
+        for image_format, size in self._sizes.items():
+            problem = image_size_problem(model, size)
+            if problem:
+                raise ValueError(f"{NAME}: {model} would refuse size {size!r} for {image_format.value}: {problem}")
         self._client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
     async def make_image(self, request: ImageRequest) -> ImageResult:
@@ -195,14 +263,18 @@ class OpenAIImageMaker(Closing):
 
     def _usage(self, response: Any) -> Usage:
         used = response.usage
-        text_in, image_in, image_out = self._price
-        details = used.input_tokens_details if used else None
-        text_tokens = details.text_tokens if details else (used.input_tokens if used else 0)
-        image_tokens = details.image_tokens if details else 0
-        output = used.output_tokens if used else 0
-        cost = per_million(text_tokens, text_in) + per_million(image_tokens, image_in) + per_million(output, image_out)
-        return Usage(provider=NAME, model=self.model, input_tokens=used.input_tokens if used else 0,
-                     output_tokens=output, images=1, cost=usd(cost))
+        if used is None:
+            return Usage(provider=NAME, model=self.model, images=1, cost=usd(Decimal(0)))
+        price = self._price
+        given_in = getattr(used, "input_tokens_details", None)
+        given_out = getattr(used, "output_tokens_details", None)
+        # No split given: the dearer kind of each side (module docstring).
+        text_in, image_in = (given_in.text_tokens, given_in.image_tokens) if given_in else (0, used.input_tokens)
+        text_out, image_out = (given_out.text_tokens, given_out.image_tokens) if given_out else (0, used.output_tokens)
+        cost = (per_million(text_in, price.text_in) + per_million(image_in, price.image_in)
+                + per_million(image_out, price.image_out) + per_million(text_out, price.text_out))
+        return Usage(provider=NAME, model=self.model, input_tokens=used.input_tokens,
+                     output_tokens=used.output_tokens, images=1, cost=usd(cost))
 
 
 def _photo_file(photo: bytes) -> tuple[str, bytes, str]:
