@@ -7,6 +7,18 @@ the client must cope with: Salla's envelopes and error bodies, page/per_page pag
 it is spent, access tokens that expire, single-use refresh tokens whose replay revokes the
 whole grant, an authorize endpoint that approves at once (and strips hyphens from `state`,
 as Salla does), webhook subscriptions, and signed webhook deliveries.
+
+Store webhooks as docs.salla.dev and the partner kit describe them: `POST /webhooks/subscribe`
+takes no `security_strategy` or `secret` (ignored if sent); a new subscription gets the
+Signature strategy with a secret Salla generated and told nobody, so its deliveries verify
+only once `PUT /webhooks/{id} {security_strategy, secret}` has set one (Signature without a
+secret is refused, 422). Subscribing again "with the same URL" updates the subscription,
+event included, when `keyed_by_url` (the current docs), or only with the same URL and event
+(an older revision, the default). `GET /webhooks` lists them (with `security_strategy`
+unless `lists_strategy=False`: not documented). `deliver(event, data)` POSTs to every
+subscription of the event, signed with that subscription's own secret. Knobs for a Salla
+that misbehaves: `unlisted` (events whose subscriptions are answered but never listed),
+`default_strategy`, `applies_updates=False` (PUT answers 200 and changes nothing).
 """
 
 from __future__ import annotations
@@ -132,7 +144,9 @@ class FakeSalla(FakeServer):
     def __init__(self, *, port: int | None = None, merchant_id: int = MERCHANT_ID, store_name: str = "متجر الواحة",
                  currency: str = "SAR", token_ttl: float = 14 * 24 * 3600, rate_limit: int = 120,
                  rate_window: int = 60, userinfo_envelope: bool = True, details_with_items: bool = True,
-                 strip_state_hyphens: bool = True) -> None:
+                 strip_state_hyphens: bool = True, keyed_by_url: bool = False, lists_strategy: bool = True,
+                 default_strategy: str = "signature", applies_updates: bool = True,
+                 unlisted: frozenset[str] = frozenset()) -> None:
         super().__init__(port)
         self.api_url = f"{self.url}/admin/v2"
         self.client_id, self.client_secret, self.webhook_secret = CLIENT_ID, CLIENT_SECRET, WEBHOOK_SECRET
@@ -140,6 +154,9 @@ class FakeSalla(FakeServer):
         self.token_ttl, self.rate_limit, self.rate_window = token_ttl, rate_limit, rate_window
         self.userinfo_envelope, self.details_with_items = userinfo_envelope, details_with_items
         self.strip_state_hyphens = strip_state_hyphens
+        self.keyed_by_url, self.lists_strategy, self.default_strategy = keyed_by_url, lists_strategy, default_strategy
+        self.applies_updates, self.unlisted = applies_updates, set(unlisted)
+        self.update_bodies: list[tuple[int, dict[str, Any]]] = []
         self.products: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
         self.webhooks: dict[int, dict[str, Any]] = {}
@@ -344,6 +361,7 @@ class FakeSalla(FakeServer):
         app.get("/admin/v2/store/info")(self._store_info)
         app.post("/admin/v2/webhooks/subscribe")(self._subscribe)
         app.get("/admin/v2/webhooks")(self._list_webhooks)
+        app.put("/admin/v2/webhooks/{webhook_id:int}")(self._update_webhook)
         app.delete("/admin/v2/webhooks/unsubscribe")(self._unsubscribe)
         return app
 
@@ -560,20 +578,74 @@ class FakeSalla(FakeServer):
             return _json(salla_error(422, "alert.invalid_fields", fields), 422)
         with self._lock:
             self.subscribe_bodies.append(body)
-            # A subscription with the same url and event updates (or restores) the old one.
-            key = (body["url"], body["event"])
-            existing = next((w for w in self.webhooks.values() if (w["url"], w["event"]) == key), None)
+            # A subscription with the same url (and event, unless keyed by url) updates or restores the old one.
+            same = (lambda w: w["url"] == body["url"]) if self.keyed_by_url else \
+                (lambda w: (w["url"], w["event"]) == (body["url"], body["event"]))
+            existing = next((w for w in self.webhooks.values() if same(w)), None)
             webhook_id = existing["id"] if existing else 60587520 + len(self.subscribe_bodies)
             headers = {h["key"]: h["value"] for h in body.get("headers") or []}
+            kept = {k: existing[k] for k in ("security_strategy", "_secret")} if existing else {
+                "security_strategy": self.default_strategy, "_secret": secrets.token_hex(32)}  # told to nobody
             self.webhooks[webhook_id] = {"id": webhook_id, "name": body.get("name"), "event": body["event"],
                                          "type": "manual", "url": body["url"], "version": body.get("version", 2),
-                                         "rule": body.get("rule"), "headers": headers}
-            return _json({"status": 200, "success": True, "data": self.webhooks[webhook_id]})
+                                         "rule": body.get("rule"), "headers": headers, **kept}
+            return _json({"status": 200, "success": True, "data": self._shown(self.webhooks[webhook_id])})
+
+    async def _update_webhook(self, webhook_id: int, request: Request) -> Response:
+        body = json.loads(await request.body() or b"{}")
+        with self._lock:
+            self.update_bodies.append((webhook_id, body))
+            webhook = self.webhooks.get(webhook_id)
+            if webhook is None:
+                return _json(salla_error(404, "The content you are trying to access is no longer available"), 404)
+            strategy = str(body.get("security_strategy") or webhook["security_strategy"]).lower()
+            fields = {}
+            if strategy not in ("signature", "token"):
+                fields["security_strategy"] = ["The selected security strategy is invalid."]
+            if strategy == "signature" and "security_strategy" in body and not body.get("secret"):
+                fields["secret"] = ["The secret field is required when security strategy is signature."]
+            if fields:
+                return _json(salla_error(422, "alert.invalid_fields", fields), 422)
+            if self.applies_updates:
+                webhook.update({k: body[k] for k in ("name", "url", "version", "rule") if k in body})
+                webhook["security_strategy"] = strategy
+                webhook["_secret"] = body.get("secret") or webhook["_secret"]
+            return _json({"status": 200, "success": True, "data": self._shown(webhook)})
 
     async def _list_webhooks(self, request: Request) -> Response:
+        if isinstance(paging := self._paging(request), Response):
+            return paging
         with self._lock:
-            items = list(self.webhooks.values())
-        return self._collection(request, items, 1, 60)
+            items = [self._shown(w) for w in self.webhooks.values() if w["event"] not in self.unlisted]
+        return self._collection(request, items, *paging)
+
+    def _shown(self, webhook: dict[str, Any]) -> dict[str, Any]:
+        """A webhook as the API shows it: never its secret; its strategy unless `lists_strategy` is off."""
+        shown = {k: v for k, v in webhook.items() if not k.startswith("_")}
+        return shown if self.lists_strategy else {k: v for k, v in shown.items() if k != "security_strategy"}
+
+    def secret_of(self, webhook_id: int | str) -> str:
+        return self.webhooks[int(webhook_id)]["_secret"]
+
+    def deliveries(self, event: str, data: Any, *, tamper: bool = False,
+                   merchant: int | None = None) -> list[tuple[str, dict[str, str], bytes]]:
+        """(url, headers, body) of what Salla sends each subscription of `event`, signed as that
+        subscription says: its strategy, its own secret."""
+        with self._lock:
+            hooks = [dict(w) for w in self.webhooks.values() if w["event"] == event]
+        sent = []
+        for hook in hooks:
+            strategy = "Signature" if hook["security_strategy"] == "signature" else "Token"
+            headers, body = self.webhook_delivery(event, data, tamper=tamper, secret=hook["_secret"],
+                                                  merchant=merchant, strategy=strategy)
+            sent.append((hook["url"], headers | {k: str(v) for k, v in hook["headers"].items()}, body))
+        return sent
+
+    async def deliver(self, event: str, data: Any, *, tamper: bool = False) -> list[httpx.Response]:
+        """POST the event to every subscription of it (see `deliveries`)."""
+        async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
+            return [await client.post(url, content=body, headers=headers)
+                    for url, headers, body in self.deliveries(event, data, tamper=tamper)]
 
     async def _unsubscribe(self, request: Request) -> Response:
         webhook_id, url = request.query_params.get("id"), request.query_params.get("url")

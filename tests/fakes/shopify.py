@@ -16,7 +16,17 @@ reproduces, and where it simplifies:
   `extensions.cost` on every answer. `throttle_status` picks the HTTP status of a throttled
   answer (200 by default; 429 also seen in the wild).
 - Pagination `first/after` sorted by `UPDATED_AT` then id, cursors are base64 JSON
-  (`last_id`, `last_value`) like Shopify's; `query: "updated_at:>'<iso>'"` is honoured.
+  (`last_id`, `last_value`) like Shopify's; `query: "updated_at:>'<iso>'"` and
+  `created_at:>='<iso>'` are honoured (other terms ignored).
+- Orders older than 60 days are not returned to a token without `read_all_orders`
+  (shopify.dev, the Order object: "only the last 60 days' worth of orders ... by default").
+  Seeded orders are placed over the 30 days before the fake starts (earlier for very many).
+- Protected customer data (shopify.dev/docs/apps/launch/protected-customer-data):
+  `customer_data="approved"` (default) returns `email` and `customer`; `"redacted"`
+  returns them as null; `"denied"` nulls them and adds one `errors` entry per field asked
+  for (`path: ["orders", "nodes", i, "email"]`, ACCESS_DENIED, Shopify's "This app is not
+  approved to access the Customer object" message) while the rest of the page is returned.
+  Webhook payloads (`rest_order`) lose the same fields unless approved.
 - Catalogue and orders are generated lazily from an index (`seed(products=100_000)` costs
   nothing until pages are read); changed ones live in a small overlay.
 - OAuth: `GET /admin/oauth/authorize` auto-approves (302 to `redirect_uri` with code, hmac,
@@ -67,7 +77,9 @@ TOPICS = {"PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "ORDERS_CREAT
           "APP_UNINSTALLED", "CUSTOMERS_DATA_REQUEST", "CUSTOMERS_REDACT", "SHOP_REDACT"}
 PRODUCT_BASE, VARIANT_BASE, ORDER_BASE, CUSTOMER_BASE = 7_000_000_000, 40_000_000_000, 5_000_000_000, 6_000_000_000
 PRODUCTS_START = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
-ORDERS_START = int(datetime(2025, 3, 1, tzinfo=UTC).timestamp())
+DAY = 86400
+DENIED = ("This app is not approved to access the Customer object. See "
+          "https://shopify.dev/docs/apps/launch/protected-customer-data for more details.")
 TITLES = ["Linen Shirt", "قميص كتان", "Robe d'été", "Leather Sandals", "حقيبة جلدية", "Silk Scarf", "عطر العود",
           "Wool Beanie"]
 VENDORS = ["Nour Atelier", "Dar Al Oud", "Maison Lina", "Atlas Goods"]
@@ -81,6 +93,13 @@ CHANNELS = [  # source, medium, click id parameter, referrer
     (None, None, None, None),  # direct
 ]
 CENT = Decimal("0.01")
+
+
+def _recent_orders_start(count: int) -> int:
+    """Seeded orders, a minute apart, end before now: over the last 30 days, or earlier when
+    there are more than 30 days of minutes of them."""
+    now = int(time.time()) // 60 * 60
+    return now - max(30 * DAY, (count + 2) * 60)
 
 
 def iso(epoch: float) -> str:
@@ -295,12 +314,14 @@ class _Table:
         if 1 <= number - self.base_id <= self.count:
             self.hidden.add(number)
 
-    def page(self, after: tuple[int, int] | None, since: int | None, first: int) -> tuple[list[dict], bool]:
+    def page(self, after: tuple[int, int] | None, since: int | None, first: int,
+             keep=None) -> tuple[list[dict], bool]:
+        """Up to `first` records after the cursor (and updated after `since`) that `keep` keeps."""
         floor = max(after or (-1, -1), (since, 1 << 62) if since is not None else (-1, -1))
         merged = heapq.merge(self._seeded(floor), self._changed(floor))
-        taken = list(itertools.islice(merged, first + 1))
-        records = [self.make(ref) if kind == "s" else self.changed[ref] for _, kind, ref in taken[:first]]
-        return records, len(taken) > first
+        records = (self.make(ref) if kind == "s" else self.changed[ref] for _, kind, ref in merged)
+        taken = list(itertools.islice((r for r in records if keep is None or keep(r)), first + 1))
+        return taken[:first], len(taken) > first
 
     def _seeded(self, floor: tuple[int, int]):
         index = max(1, (floor[0] - self.start) // self.step)
@@ -362,6 +383,8 @@ class ShopifyFake(FakeServer):
         restore_rate: float = 100.0,
         throttle_status: int = 200,
         max_page_size: int = 250,
+        customer_data: str = "approved",
+        orders_window_days: int | None = 60,
     ) -> None:
         super().__init__(port)
         self.shop, self.shop_name, self.currency = shop, shop_name, currency
@@ -369,11 +392,17 @@ class ShopifyFake(FakeServer):
         self.expires_in, self.refresh_expires_in = expires_in, refresh_expires_in
         self.max_query_cost, self.bucket_size, self.restore_rate = max_query_cost, bucket_size, restore_rate
         self.throttle_status, self.max_page_size = throttle_status, max_page_size
+        if customer_data not in ("approved", "redacted", "denied"):
+            raise ValueError(f"customer_data is approved, redacted or denied, not {customer_data!r}")
+        self.customer_data, self.orders_window_days = customer_data, orders_window_days
+        self._caller_scope = ""  # of the token of the GraphQL request being answered
+        self._field_errors: list[dict[str, Any]] = []  # errors on single fields of the answer being built
+        self.denied_fields = 0  # field errors sent for protected customer data
         self._lock = threading.RLock()
         self._available, self._filled_at = bucket_size, time.monotonic()
         self._variants = 3
         self.products = _Table(self._seeded_product, PRODUCT_BASE, PRODUCTS_START, 1)
-        self.orders = _Table(self._seeded_order, ORDER_BASE, ORDERS_START, 60)
+        self.orders = _Table(self._seeded_order, ORDER_BASE, _recent_orders_start(0), 60)
         self._access: dict[str, _Access] = {}
         self._refresh: dict[str, _Refresh] = {}
         self._codes: dict[str, str] = {}  # code -> scope asked
@@ -396,6 +425,7 @@ class ShopifyFake(FakeServer):
         generated on demand from their index, updated a second (orders a minute) apart."""
         with self._lock:
             self.products.count, self._variants, self.orders.count = products, min(variants, 999), orders
+            self.orders.start = _recent_orders_start(orders)
         return self
 
     def fail_next(self, status: int, body: Any = None, headers: dict[str, str] | None = None, times: int = 1) -> None:
@@ -548,8 +578,12 @@ class ShopifyFake(FakeServer):
         return rest_product(self._need(self.products, external_id))
 
     def rest_order(self, external_id: str | int) -> dict[str, Any]:
-        """The order as an orders/create|updated webhook carries it (REST shape)."""
-        return rest_order(self._need(self.orders, external_id))
+        """The order as an orders/create|updated webhook carries it (REST shape); without
+        protected-customer-data approval its customer fields are redacted."""
+        order = rest_order(self._need(self.orders, external_id))
+        if self.customer_data != "approved":
+            order.update(email=None, contact_email=None, customer=None)
+        return order
 
     @staticmethod
     def _need(table: _Table, external_id: str | int) -> dict[str, Any]:
@@ -593,7 +627,7 @@ class ShopifyFake(FakeServer):
         }
 
     def _seeded_order(self, index: int) -> dict[str, Any]:
-        created, updated = ORDERS_START + index * 60, ORDERS_START + index * 60 + 30
+        created, updated = self.orders.start + index * 60, self.orders.start + index * 60 + 30
         financial = ["PAID", "PAID", "PAID", "PENDING", "PAID", "REFUNDED", "PARTIALLY_REFUNDED", "AUTHORIZED",
                      "PAID", "VOIDED"][index % 10]
         lines = [self._order_line(index, n) for n in range(1 + index % 3)]
@@ -760,6 +794,7 @@ class ShopifyFake(FakeServer):
                                            "extensions": {"code": "PARSE_ERROR"}}]}, version=version)
         requested = query_cost(operation, fields, variables)
         self.calls.append({"query": request["query"], "variables": variables, "cost": requested})
+        self._caller_scope = self._access[token or ""].scope
         if self._drain_when_asked:
             self._drain_when_asked = False
             self.drain_bucket()
@@ -810,6 +845,7 @@ class ShopifyFake(FakeServer):
     def _execute(self, operation: str, fields: list[Field], variables: dict[str, Any]):
         data: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
+        self._field_errors = errors  # resolvers add errors on single fields here
         counts: dict[str, int] = {}
         for f in fields:
             resolver = getattr(self, f"_{operation}_{f.name}", None)
@@ -836,17 +872,39 @@ class ShopifyFake(FakeServer):
         return self._connection(self.products, f, args, variables, ("variants", "media"))
 
     def _query_orders(self, f: Field, args: dict[str, Any], variables: dict[str, Any]):
-        return self._connection(self.orders, f, args, variables, ("lineItems",))
+        created = _created_after(args.get("query"))
+        if self.orders_window_days is not None and "read_all_orders" not in re.split(r"[,\s]+", self._caller_scope):
+            created = max(created or 0, int(time.time()) - self.orders_window_days * DAY)
+        keep = None if created is None else (lambda r: _epoch_of(r["createdAt"]) >= created)
+        result, count = self._connection(self.orders, f, args, variables, ("lineItems",), keep=keep)
+        self._protect_customers(f, result["nodes"])
+        return result, count
+
+    def _protect_customers(self, f: Field, nodes: list[dict[str, Any]]) -> None:
+        """Without protected-customer-data approval: the fields come back null, and as errors
+        on those fields when `customer_data="denied"`."""
+        if self.customer_data == "approved":
+            return
+        node = f.child("nodes")
+        asked = [name for name in ("email", "customer") if node is None or node.child(name) is not None]
+        for i, order in enumerate(nodes):
+            for name in asked:
+                order[name] = None
+                if self.customer_data == "denied":
+                    self.denied_fields += 1
+                    self._field_errors.append({"message": DENIED, "locations": [{"line": 1, "column": 1}],
+                                               "path": [f.key, "nodes", i, name],
+                                               "extensions": {"code": "ACCESS_DENIED"}})
 
     def _connection(self, table: _Table, f: Field, args: dict[str, Any], variables: dict[str, Any],
-                    nested: tuple[str, ...]):
+                    nested: tuple[str, ...], keep=None):
         first = args.get("first")
         if not isinstance(first, int) or not 0 < first <= self.max_page_size:
             raise _UserInputError(f"first must be between 1 and {self.max_page_size}")
         after = _decode_cursor(args.get("after")) if args.get("after") else None
         since = _updated_after(args.get("query"))
         with self._lock:
-            records, more = table.page(after, since, first)
+            records, more = table.page(after, since, first, keep)
         node = f.child("nodes") or (f.child("edges") and f.child("edges").child("node"))
         limits = {name: _first(node, name, variables) for name in nested}
         nodes = [_public(r, limits) for r in records]
@@ -975,6 +1033,19 @@ def _decode_cursor(cursor: str) -> tuple[int, int]:
         return int(value.timestamp()), int(key["last_id"])
     except (ValueError, KeyError, TypeError) as error:
         raise _UserInputError("Invalid cursor for current pagination sort.") from error
+
+
+def _epoch_of(value: str) -> int:
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+
+
+def _created_after(query: str | None) -> int | None:
+    """`created_at:>='<iso>'` (or >): the first creation second kept."""
+    match = re.search(r"created_at:(>=?)'?([0-9T:.+\-Z]+)'?", query or "")
+    if not match:
+        return None
+    at = _epoch_of(match.group(2))
+    return at if match.group(1) == ">=" else at + 1
 
 
 def _updated_after(query: str | None) -> int | None:

@@ -2,8 +2,8 @@
 
 Reproduces what WooCommerce's own code does (class-wc-rest-authentication.php, class-wc-auth.php,
 class-wc-webhook.php, the v3 CRUD controllers): keys as HTTP Basic or as `consumer_key` /
-`consumer_secret` query parameters (the fake is plain http; a real store reads keys this way
-only over https), the real 401 bodies, `per_page` 1..100 with the real `rest_invalid_param` body,
+`consumer_secret` query parameters (the fake is plain http unless `tls=True`; a real store reads
+keys this way only over https), the real 401 bodies, `per_page` 1..100 with the real `rest_invalid_param` body,
 X-WP-Total / X-WP-TotalPages / Link rel="prev"/"next", `status=any` excluding trash,
 `modified_after` as an exclusive bound on *local* dates unless `dates_are_gmt=true` (the store
 runs at UTC+3 so a client that forgets the flag is caught), variations behind
@@ -11,20 +11,35 @@ runs at UTC+3 so a client that forgets the flag is caught), variations behind
 webhook creation, signed deliveries with PHP-style JSON (`\\/`, `\\uXXXX`) and the real headers,
 disabling after more than 5 failed deliveries, and a wc-auth endpoint that auto-approves.
 
+Core topics only (`<resource>.created|updated|deleted|restored` for coupon, customer, order,
+product, and `action.<hook>`): `product.published` is not one and is refused. wc-auth refuses a
+callback_url that is not https ("The callback_url needs to be over SSL", as `WC_Auth` does)
+unless built with `require_https_callback=False` (a local sandbox). `tls=True` serves https
+with a self-signed certificate for 127.0.0.1 (`ssl_context` trusts it), and
+`strip_authorization=True` drops the `Authorization` header before Woo sees it, as PHP under
+CGI/FastCGI does: Basic auth then reaches Woo as no key at all.
+
 Fault knobs (each applies to the next request(s) the fake receives): `fail_next`, `waf_next`,
 `stall_next`, `redirect_next`, `huge_next`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import os
 import random
 import re
 import secrets
+import shutil
+import ssl
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +47,11 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
+import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
@@ -43,7 +63,6 @@ ORDER_STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", 
 PRODUCT_STATUSES = ("draft", "pending", "private", "publish", "future")
 CORE_TOPICS = {f"{resource}.{event}" for resource in ("coupon", "customer", "order", "product")
                for event in ("created", "updated", "deleted", "restored")}
-CORE_TOPICS |= {"product.published"}
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(Z|[+-]\d{2}(?::\d{2})?)?$")
 NO_ROUTE = {"code": "rest_no_route", "message": "No route was found matching the URL and request method.",
             "data": {"status": 404}}
@@ -97,8 +116,13 @@ class Seen:
 class FakeWooCommerce(FakeServer):
     def __init__(self, port: int | None = None, *, currency: str = "SAR", store_name: str = "Rawan &amp; Sons Boutique",
                  base_path: str = "", utc_offset_hours: int = 3, woocommerce_active: bool = True,
-                 ping_on_create: bool = True, require_https_callback: bool = False) -> None:
+                 ping_on_create: bool = True, require_https_callback: bool = True, tls: bool = False,
+                 strip_authorization: bool = False) -> None:
         super().__init__(port)
+        self.tls, self.strip_authorization = tls, strip_authorization
+        self._certificate: tuple[str, str] | None = None
+        if tls:
+            self.url = f"https://127.0.0.1:{self.port}"
         self.base_path = base_path.rstrip("/")
         self.site_url = f"{self.url}{self.base_path}"
         self.currency, self.store_name, self.woocommerce_active = currency, store_name, woocommerce_active
@@ -119,6 +143,39 @@ class FakeWooCommerce(FakeServer):
         self._ids = iter(range(101, 10**9))
         self.consumer_key, self.consumer_secret = self.add_key("read_write")
         self.app = self._build_app()
+
+    # -- TLS --------------------------------------------------------------------------------
+
+    def start(self) -> FakeWooCommerce:
+        if not self.tls:
+            return super().start()
+        certfile, keyfile = self._certificate = _self_signed_certificate()
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
+                                timeout_graceful_shutdown=1, lifespan="off", ssl_certfile=certfile,
+                                ssl_keyfile=keyfile)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve()), daemon=True,
+                                        name="fake-FakeWooCommerce-tls")
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"FakeWooCommerce did not start on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        super().stop()
+        if self._certificate is not None:
+            shutil.rmtree(os.path.dirname(self._certificate[0]), ignore_errors=True)
+            self._certificate = None
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client context that trusts this fake's certificate (and nothing else)."""
+        if self._certificate is None:
+            raise RuntimeError("not serving TLS (tls=True, and started)")
+        return ssl.create_default_context(cafile=self._certificate[0])
 
     # -- knobs ------------------------------------------------------------------------------
 
@@ -466,7 +523,8 @@ class FakeWooCommerce(FakeServer):
         key = secret = via = None
         if query.get("consumer_key") and query.get("consumer_secret"):
             key, secret, via = query["consumer_key"], query["consumer_secret"], "query"
-        elif (header := request.headers.get("authorization", "")).lower().startswith("basic "):
+        elif not self.strip_authorization and (header := request.headers.get("authorization", "")).lower().startswith(
+                "basic "):
             try:
                 key, _, secret = base64.b64decode(header[6:]).decode().partition(":")
                 via = "basic"
@@ -688,6 +746,27 @@ def _cannot(action: str) -> JSONResponse:
 def _wp_die(message: str) -> HTMLResponse:
     return HTMLResponse(f"<html><head><title>Access denied</title></head><body><p>Error: {message}.</p></body></html>",
                         status_code=401)
+
+
+def _self_signed_certificate() -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and localhost, valid a day, and its key: (certfile, keyfile)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-woocommerce")])
+    now = datetime.now(UTC)
+    names = x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+                   .not_valid_after(now + timedelta(days=1)).add_extension(names, critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    folder = tempfile.mkdtemp(prefix="fake-woo-tls-")
+    certfile, keyfile = f"{folder}/cert.pem", f"{folder}/key.pem"
+    with open(certfile, "wb") as out:
+        out.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(keyfile, "wb") as out:
+        out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+    return certfile, keyfile
 
 
 def _delivery_hash(webhook_id: int, when: datetime) -> str:

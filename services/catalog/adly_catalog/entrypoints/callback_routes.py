@@ -84,7 +84,15 @@ async def shopify_webhook(request: Request, a: AdaptersDep) -> JSONResponse:
 
 @router.post("/webhooks/salla")
 async def salla_webhook(request: Request, a: AdaptersDep) -> JSONResponse:
+    """App events (the Partner Portal's URL), signed with the app's webhook secret."""
     return await receive(a, StorePlatform.SALLA, _delivery(request, await request.body()))
+
+
+@router.post("/webhooks/salla/{store_id}/{event}")
+async def salla_store_webhook(store_id: UUID, event: str, request: Request, a: AdaptersDep) -> JSONResponse:
+    """A store's subscriptions, one URL per event, signed with the secret ADLY set on them."""
+    delivery = _delivery(request, await request.body(), store_id=store_id, event=event)
+    return await receive(a, StorePlatform.SALLA, delivery)
 
 
 @router.post("/webhooks/woocommerce/{store_id}")

@@ -11,7 +11,7 @@ A bad signature gets 401 and is logged without its payload.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adly_catalog.adapters.container import Adapters
 from adly_catalog.domain.errors import WebhookRefused, WebhookUnsigned
 from adly_catalog.domain.identity import product_id
-from adly_catalog.domain.platform import ChangeKind, PlatformError, WebhookChange
+from adly_catalog.domain.platform import ChangeKind, Credentials, PlatformError, WebhookChange
 from adly_catalog.domain.ports import Delivery, StoreSecrets, Verdict, WebhookChecking
 from adly_catalog.domain.store import Store
 from adly_catalog.handlers import disconnecting, mirroring
@@ -63,12 +63,24 @@ async def _check(tx: AsyncConnection, a: Adapters, platform: StorePlatform, webh
         raise WebhookUnsigned("The signature does not match.")
     if verdict is Verdict.STALE:
         raise WebhookRefused("The delivery is too old.")
-    store = named or await _by_domain(tx, a, platform, webhooks.store_domain(delivery))
+    domain = webhooks.store_domain(delivery)
+    if named is not None and domain is not None and domain != named.domain:
+        # Signed with this store's secret yet naming another store: nothing to apply it to.
+        raise WebhookRefused("The delivery names another store than its URL.")
+    store = named or await _by_domain(tx, a, platform, domain)
     if store is None:
         return Outcome(webhooks.unknown_store)
     if (credentials := webhooks.credentials_in(delivery)) is not None and store.connected:
-        await a.vault.save(tx, store.workspace_id, store.id, credentials)  # fresh tokens, e.g. after an app update
+        await _save_fresh(tx, a, store, credentials)
     return Verified(store, webhooks.change(delivery, store.currency or "USD"), webhooks.delivery_id(delivery))
+
+
+async def _save_fresh(tx: AsyncConnection, a: Adapters, store: Store, credentials: Credentials) -> None:
+    """Fresh tokens delivered by webhook (e.g. after an app update), keeping what ADLY keeps
+    beside them (the webhook secret it set on the store's subscriptions)."""
+    stored = await a.vault.load(tx, store.workspace_id, store.id)
+    kept = {**stored.extra, **credentials.extra} if stored else dict(credentials.extra)
+    await a.vault.save(tx, store.workspace_id, store.id, replace(credentials, extra=kept))
 
 
 async def complete(a: Adapters, verified: Verified) -> WebhookChange:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
@@ -397,20 +398,100 @@ async def test_a_wrong_client_secret_is_not_blamed_on_the_merchant(fake, client_
 # --- webhooks -----------------------------------------------------------------------------
 
 
-async def test_webhook_subscribe_and_unsubscribe_reach_salla_with_its_shape(fake, client_for):
+HOOKS = "https://api.adly.test/v1/stores/webhooks/salla/0b7c3a52-2f7e-4d4e-9d55-6c1f3f4b1a10"
+STORE_SECRET = "5f" * 32
+
+
+def with_secret(credentials: Credentials, secret: str = STORE_SECRET) -> Credentials:
+    return replace(credentials, extra={**credentials.extra, "webhook_secret": secret})
+
+
+@pytest.mark.parametrize("keyed_by_url", [False, True], ids=["keyed-by-url-and-event", "keyed-by-url"])
+async def test_each_event_has_its_own_url_and_the_stores_secret_set_by_update(client_for, keyed_by_url):
+    with FakeSalla(keyed_by_url=keyed_by_url) as fake:
+        store, credentials = connected(fake)
+        client = client_for(fake)
+        ids = await client.subscribe_webhooks(store, with_secret(credentials), HOOKS)
+
+        assert [(b["event"], b["url"]) for b in fake.subscribe_bodies] == [(e, f"{HOOKS}/{e}") for e in WEBHOOK_EVENTS]
+        assert not any({"secret", "security_strategy"} & set(body) for body in fake.subscribe_bodies)
+        assert fake.update_bodies == [(int(i), {"security_strategy": "signature", "secret": STORE_SECRET}) for i in ids]
+        assert {fake.secret_of(i) for i in ids} == {STORE_SECRET} and len(fake.webhooks) == len(WEBHOOK_EVENTS)
+        listed = fake.api_requests("/webhooks")
+        assert listed and fake.requests.index(listed[-1]) > fake.requests.index(fake.api_requests(f"/webhooks/{ids[-1]}")[-1])
+
+        assert await client.subscribe_webhooks(store, with_secret(credentials), HOOKS) == ids  # reconnecting
+        assert len(fake.webhooks) == len(WEBHOOK_EVENTS)
+        await client.unsubscribe_webhooks(store, credentials, ids)
+        assert fake.webhooks == {} and sorted(fake.unsubscribed) == sorted(ids)
+        await client.unsubscribe_webhooks(store, credentials, ids[:1])  # already gone: fine
+
+
+async def test_where_salla_keys_subscriptions_by_url_one_url_for_all_events_would_keep_only_the_last(client_for):
+    with FakeSalla(keyed_by_url=True) as fake:
+        store, credentials = connected(fake)
+        client = client_for(fake)
+        first = await client._subscribe(store, credentials, "product.updated", HOOKS)
+        second = await client._subscribe(store, credentials, "order.created", HOOKS)
+        assert first == second and [w["event"] for w in fake.webhooks.values()] == ["order.created"]
+
+
+async def test_deliveries_are_signed_with_the_secret_set_on_the_subscription_and_only_that_verifies(client_for):
+    with FakeSalla() as fake:
+        fake.seed(products=1, variants=1, orders=1)
+        store, credentials = connected(fake)
+        await client_for(fake).subscribe_webhooks(store, with_secret(credentials), HOOKS)
+        (url, headers, body), = fake.deliveries("order.created", fake.order_payload(2116149701))
+        assert url == f"{HOOKS}/order.created" and headers["X-Salla-Security-Strategy"] == "Signature"
+        assert verify_webhook(headers, body, STORE_SECRET, token_allowed=False)
+        assert not verify_webhook(headers, body, WEBHOOK_SECRET)  # the app's secret signs none of these
+        (_, tampered_headers, tampered), = fake.deliveries("order.created", fake.order_payload(2116149701), tamper=True)
+        assert not verify_webhook(tampered_headers, tampered, STORE_SECRET, token_allowed=False)
+
+
+async def test_a_subscription_whose_secret_was_never_set_signs_with_one_nobody_was_told(client_for):
+    with FakeSalla() as fake:
+        store, credentials = connected(fake)
+        await client_for(fake)._subscribe(store, credentials, "order.created", f"{HOOKS}/order.created")
+        (_, headers, body), = fake.deliveries("order.created", {"id": 1})
+        assert not any(verify_webhook(headers, body, s) for s in (STORE_SECRET, WEBHOOK_SECRET))
+
+
+async def test_the_token_strategy_is_refused_where_a_signature_is_required():
+    headers = {"X-Salla-Security-Strategy": "Token", "Authorization": f"Bearer {STORE_SECRET}"}
+    assert verify_webhook(headers, b"{}", STORE_SECRET)
+    assert not verify_webhook(headers, b"{}", STORE_SECRET, token_allowed=False)
+
+
+@pytest.mark.parametrize("misbehaving", [{"unlisted": frozenset({"order.updated"})},
+                                         {"default_strategy": "token", "applies_updates": False}],
+                         ids=["a-subscription-not-listed", "left-on-the-token-strategy"])
+async def test_subscriptions_salla_does_not_list_signed_are_all_removed_and_subscribing_fails(client_for, misbehaving):
+    with FakeSalla(**misbehaving) as fake:
+        store, credentials = connected(fake)
+        with pytest.raises(PlatformError, match="order.updated|not signed"):
+            await client_for(fake).subscribe_webhooks(store, with_secret(credentials), HOOKS)
+        assert fake.webhooks == {} and len(fake.unsubscribed) == len(WEBHOOK_EVENTS)
+
+
+async def test_a_list_without_strategies_is_checked_on_urls_and_events_alone(client_for):
+    with FakeSalla(lists_strategy=False) as fake:
+        store, credentials = connected(fake)
+        ids = await client_for(fake).subscribe_webhooks(store, with_secret(credentials), HOOKS)
+        assert len(ids) == len(WEBHOOK_EVENTS)
+
+
+async def test_subscribing_without_the_stores_secret_is_refused_before_any_call(fake, client_for):
     store, credentials = connected(fake)
-    client = client_for(fake)
-    ids = await client.subscribe_webhooks(store, credentials, "https://api.adly.test/webhooks/salla")
+    with pytest.raises(PlatformError, match="webhook_secret"):
+        await client_for(fake).subscribe_webhooks(store, credentials, HOOKS)
+    assert fake.api_requests("/webhooks/subscribe") == []
 
-    assert [body["event"] for body in fake.subscribe_bodies] == list(WEBHOOK_EVENTS)
-    assert all(body["version"] == 2 and body["url"] == "https://api.adly.test/webhooks/salla"
-               for body in fake.subscribe_bodies)
-    assert sorted(ids) == sorted(str(i) for i in fake.webhooks)
-    assert await client.subscribe_webhooks(store, credentials, "https://api.adly.test/webhooks/salla") == ids
 
-    await client.unsubscribe_webhooks(store, credentials, ids)
-    assert fake.webhooks == {} and sorted(fake.unsubscribed) == sorted(ids)
-    await client.unsubscribe_webhooks(store, credentials, ids[:1])  # already gone: fine
+async def test_a_refresh_keeps_the_stores_webhook_secret(fake, client_for):
+    store, credentials = connected(fake)
+    fresh = await client_for(fake).refresh(store, with_secret(credentials))
+    assert fresh.access_token != credentials.access_token and fresh.extra["webhook_secret"] == STORE_SECRET
 
 
 class Receiver(FakeServer):

@@ -24,7 +24,7 @@ from adly_catalog.settings import CatalogSettings
 from adly_events.contracts.catalog import OrderStatus, StorePlatform
 from adly_kit.outbound import Outbound, RedirectRefused, ResponseTooLarge, RetryPolicy, Unreachable, make_client
 from tests.fakes.server import FakeServer
-from tests.fakes.shopify import ShopifyFake
+from tests.fakes.shopify import ShopifyFake, iso
 
 ROOMY = {"max_query_cost": 1_000_000, "bucket_size": 10_000_000, "restore_rate": 10_000_000}
 REDIRECT = "https://api.adly.test/v1/catalog/shopify/callback"
@@ -130,6 +130,99 @@ async def test_incremental_orders_bring_an_updated_order(fake, build):
     fake.update_order(5_000_000_003, displayFinancialStatus="REFUNDED")
     orders, _ = await read_all(client.fetch_orders, store, credentials, updated_since=since)
     assert [(o.external_id, o.status) for o in orders] == [("5000000003", OrderStatus.REFUNDED)]
+
+
+# Protected customer data and the 60-day window ------------------------------------------
+
+
+@pytest.mark.parametrize("customer_data", ["redacted", "denied"])
+async def test_orders_without_customer_data_approval_are_kept_without_a_customer(build, customer_data):
+    with ShopifyFake(customer_data=customer_data, **ROOMY) as fake:
+        fake.seed(products=5, orders=14)
+        client, store = build(fake, page_size=5)
+        orders, pages = await read_all(client.fetch_orders, store, Credentials(fake.issue_token()))
+        assert fake.denied_fields == (14 * 2 if customer_data == "denied" else 0)  # email and customer, each order
+    assert pages == 3 and len({o.external_id for o in orders}) == 14
+    assert all(o.customer_ref is None for o in orders)  # no email, no customer id: nothing to hash
+    with ShopifyFake(**ROOMY) as approved:
+        approved.seed(products=5, orders=14)
+        client, store = build(approved, page_size=5)
+        full = {o.external_id: o for o in (await read_all(client.fetch_orders, store,
+                                                           Credentials(approved.issue_token())))[0]}
+    assert any(o.customer_ref for o in full.values())
+    for order in orders:  # everything else is the same order
+        assert order.model_dump(exclude={"customer_ref"}) == full[order.external_id].model_dump(exclude={"customer_ref"})
+
+
+async def test_a_graphql_error_other_than_a_redacted_customer_field_still_fails_the_page(fake, build):
+    fake.seed(products=2, orders=2)
+    client, store = build(fake)
+    credentials = Credentials(fake.issue_token())
+    page = (await client.fetch_orders(store, credentials, cursor=None, updated_since=None))
+    body = {"data": {"orders": {"nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}}}
+    for error in ({"message": "Access denied for orders field.", "path": ["orders"],
+                   "extensions": {"code": "ACCESS_DENIED"}},
+                  {"message": "Access denied", "path": ["orders", "nodes", 0, "currentTotalPriceSet"],
+                   "extensions": {"code": "ACCESS_DENIED"}},
+                  {"message": "Internal error", "path": ["orders", "nodes", 0, "email"],
+                   "extensions": {"code": "INTERNAL_SERVER_ERROR"}}):
+        fake.fail_next(200, body=body | {"errors": [error]})
+        with pytest.raises(PlatformError, match=error["message"]):
+            await client.fetch_orders(store, credentials, cursor=None, updated_since=None)
+    assert len(page.items) == 2
+
+
+def old_and_recent_orders(fake: ShopifyFake) -> tuple[str, str]:
+    """An order placed 90 days ago and one placed 59 days ago (both changed just now)."""
+    now = time.time()
+    old = fake.add_order(createdAt=iso(now - 90 * 86400))["id"].rsplit("/", 1)[1]
+    recent = fake.add_order(createdAt=iso(now - 59 * 86400))["id"].rsplit("/", 1)[1]
+    return old, recent
+
+
+@pytest.mark.parametrize("scope", ["read_products,read_orders,read_inventory", None],
+                         ids=["without-read_all_orders", "scopes-unknown"])
+async def test_without_read_all_orders_a_listing_asks_for_the_last_60_days_on_every_page(fake, build, scope):
+    fake.seed(products=3, orders=9)
+    old, recent = old_and_recent_orders(fake)
+    client, store = build(fake, page_size=4)
+    orders, pages = await read_all(client.fetch_orders, store, Credentials(fake.issue_token(), scope=scope))
+    ids = {o.external_id for o in orders}
+    assert recent in ids and old not in ids and len(ids) == 10 and pages == 3
+    searches = {c["variables"]["query"] for c in fake.calls if "lines" in c["variables"]}
+    (search,) = searches  # the same window on every page, carried in the cursor
+    start = datetime.fromisoformat(search.removeprefix("created_at:>='").removesuffix("'").replace("Z", "+00:00"))
+    assert abs(start - (datetime.now(UTC) - timedelta(days=60))) < timedelta(minutes=1)
+
+
+async def test_an_incremental_listing_keeps_the_window_beside_the_update_filter(fake, build):
+    fake.seed(products=3, orders=3)
+    old, recent = old_and_recent_orders(fake)
+    client, store = build(fake)
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    orders, _ = await read_all(client.fetch_orders, store, Credentials(fake.issue_token()), updated_since=since)
+    assert {o.external_id for o in orders} == {recent}
+    (search,) = {c["variables"]["query"] for c in fake.calls if "lines" in c["variables"]}
+    assert search.startswith("created_at:>='") and " AND updated_at:>'" in search
+
+
+async def test_with_read_all_orders_granted_every_order_is_asked_for(fake, build):
+    fake.seed(products=3, orders=3)
+    old, recent = old_and_recent_orders(fake)
+    client, store = build(fake, page_size=2)
+    scope = "read_products,read_orders,read_all_orders"
+    orders, _ = await read_all(client.fetch_orders, store, Credentials(fake.issue_token(scope=scope), scope=scope))
+    assert {old, recent} <= {o.external_id for o in orders} and len(orders) == 5
+    assert {c["variables"]["query"] for c in fake.calls if "lines" in c["variables"]} == {None}
+
+
+async def test_shopify_itself_returns_no_older_order_to_a_token_without_read_all_orders(fake, build):
+    fake.seed(products=3, orders=2)
+    old, _ = old_and_recent_orders(fake)
+    client, store = build(fake)
+    claimed = Credentials(fake.issue_token(), scope="read_orders,read_all_orders")  # more than Shopify granted
+    orders, _ = await read_all(client.fetch_orders, store, claimed)
+    assert old not in {o.external_id for o in orders} and len(orders) == 3
 
 
 async def test_store_info_names_the_shop_and_its_currency(fake, build):

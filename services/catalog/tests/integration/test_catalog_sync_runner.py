@@ -5,6 +5,7 @@ later, refusals end in SyncFailed with a reason; the scheduler queues incrementa
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +24,7 @@ from adly_kit.app import create_app
 from adly_kit.db import unit_of_work
 from adly_kit.service import Runtime
 from adly_kit.testing.plugin import drop_schema
-from tests.fakes.shopify import ShopifyFake
+from tests.fakes.shopify import ShopifyFake, iso
 
 from .conftest import CatalogHarness, catalog_settings
 
@@ -31,8 +32,9 @@ PRODUCTS = 60
 
 
 @pytest.fixture
-def shopify():
-    with ShopifyFake(max_query_cost=100_000, bucket_size=1_000_000, restore_rate=1_000_000) as fake:
+def shopify(request):
+    knobs = getattr(request, "param", {})  # a test may ask for another Shopify (indirect parametrize)
+    with ShopifyFake(max_query_cost=100_000, bucket_size=1_000_000, restore_rate=1_000_000, **knobs) as fake:
         fake.seed(products=PRODUCTS, variants=2, orders=3)
         yield fake
 
@@ -168,3 +170,25 @@ async def test_the_scheduler_queues_an_incremental_sync_for_stores_synced_long_e
         (kind, since), = await catalog.rows(
             "SELECT kind, updated_since FROM {s}.syncs WHERE kind = 'incremental' AND store_id = :id", id=store.id)
         assert kind == "incremental" and since is not None
+
+
+@pytest.mark.parametrize("shopify", [{"customer_data": "denied"}], indirect=True)
+async def test_a_full_sync_without_customer_data_approval_or_read_all_orders_keeps_the_last_60_days(schema, shopify):
+    """Orders come back with their customer fields refused (field errors) and older ones not
+    at all: the sync completes, the orders are mirrored without a customer, and asks only the
+    60 days Shopify would return."""
+    old = shopify.add_order(createdAt=iso(time.time() - 61 * 86400))["id"].rsplit("/", 1)[1]
+    async with Catalog(schema) as catalog:
+        grant = Grant(Credentials(shopify.issue_token(), scope="read_products,read_orders,read_inventory"),
+                      StoreInfo(shopify.shop, "Fake shop", shopify.currency))
+        store = await connect_store(catalog.adapters, catalog.workspace_id, StorePlatform.SHOPIFY, grant,
+                                    catalog.user_id)
+        (sync_id,), = await catalog.rows("SELECT id FROM {s}.syncs")
+        assert (await catalog.sync_done(sync_id))["state"] == "completed"
+        orders = await catalog.rows("SELECT external_id, data FROM {s}.orders WHERE store_id = :id", id=store.id)
+        assert len(orders) == 3 and old not in {external_id for external_id, _ in orders}
+        assert all(data["customer_ref"] is None for _, data in orders) and shopify.denied_fields >= 6
+        (_, completed), = await catalog.events("SyncCompleted")
+        assert completed["orders_seen"] == 3
+        searches = {c["variables"]["query"] for c in shopify.calls if "lines" in c["variables"]}
+        assert len(searches) == 1 and searches.pop().startswith("created_at:>='")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ssl
 import time
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,7 @@ from fastapi.responses import PlainTextResponse
 
 from adly_catalog.adapters.platforms import woocommerce_wire as wire
 from adly_catalog.adapters.platforms.woocommerce import WEBHOOK_TOPICS, WooCommerceClient, parse_authorization_callback
+from adly_catalog.domain.errors import ConnectionRefused
 from adly_catalog.domain.platform import (
     ChangeKind,
     Credentials,
@@ -27,7 +29,7 @@ from adly_catalog.settings import CatalogSettings
 from adly_events.contracts.catalog import StorePlatform
 from adly_kit.outbound import Outbound, RedirectRefused, ResponseTooLarge, RetryPolicy, Unreachable, make_client
 from tests.fakes.server import FakeServer
-from tests.fakes.woocommerce import FakeWooCommerce
+from tests.fakes.woocommerce import CORE_TOPICS, FakeWooCommerce
 
 
 def hash_customer(value: str) -> str:
@@ -72,8 +74,12 @@ async def make():
     outbounds: list[Outbound] = []
 
     def build(*, timeout: float = 3.0, max_bytes: int = 2_000_000, attempts: int = 4, max_delay: float = 2.0,
-              resolver=None, transport: httpx.AsyncBaseTransport | None = None, **overrides) -> WooCommerceClient:
+              resolver=None, transport: httpx.AsyncBaseTransport | None = None, verify: ssl.SSLContext | None = None,
+              **overrides) -> WooCommerceClient:
         client = make_client(timeout=timeout, connect_timeout=timeout)
+        if verify is not None:  # a fake serving https with its own certificate
+            client = httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(timeout), follow_redirects=False,
+                                       trust_env=False)
         if transport is not None:
             client = httpx.AsyncClient(transport=transport, follow_redirects=False)
         retry = RetryPolicy(attempts=attempts, base_delay=0.01, max_delay=max_delay)
@@ -141,8 +147,15 @@ async def test_a_store_in_a_subdirectory_works(make):
         assert len(products) == 3
 
 
-async def test_wc_auth_posts_the_keys_to_our_callback_then_returns_the_merchant(fake, receiver, make):
-    client = make()
+@pytest.fixture
+async def sandbox():
+    """A store on this machine that, like a local sandbox, accepts a plain-http callback."""
+    async with FakeWooCommerce(require_https_callback=False) as store:
+        yield store
+
+
+async def test_wc_auth_posts_the_keys_to_our_callback_then_returns_the_merchant(sandbox, receiver, make):
+    fake, client = sandbox, make()
     url = client.authorize_url(site_url=fake.url, state="st-4f1e9c", return_url="https://app.adly.test/stores?x=1",
                                callback_url=f"{receiver.url}/connect/woocommerce")
     assert parse_qs(urlsplit(url).query)["scope"] == ["read_write"]
@@ -158,7 +171,8 @@ async def test_wc_auth_posts_the_keys_to_our_callback_then_returns_the_merchant(
     assert info.currency == "SAR"
 
 
-async def test_wc_auth_keys_are_deleted_when_our_callback_fails(fake, make):
+async def test_wc_auth_keys_are_deleted_when_our_callback_fails(sandbox, make):
+    fake = sandbox
     async with Receiver(status=500) as failing:
         url = make().authorize_url(site_url=fake.url, state="s1", return_url="https://app.adly.test/",
                                    callback_url=f"{failing.url}/cb")
@@ -167,6 +181,38 @@ async def test_wc_auth_keys_are_deleted_when_our_callback_fails(fake, make):
         assert answer.status_code == 401 and "unable to send the consumer data" in answer.text
         posted = wire.read_json(failing.received[0][2])
         assert posted["consumer_key"] not in fake.keys
+
+
+@pytest.mark.parametrize(("site", "callback", "allow_private"), [
+    ("https://shop.example.com", "http://api.adly.example/v1/stores/oauth/woocommerce/callback/s", False),
+    ("https://shop.example.com", "http://127.0.0.1:8000/v1/stores/oauth/woocommerce/callback/s", True),
+    ("http://127.0.0.1:8080", "http://api.adly.example/v1/stores/oauth/woocommerce/callback/s", True),
+    ("http://127.0.0.1:8080", "ftp://127.0.0.1/cb", True),
+], ids=["public", "public-store-local-callback", "local-store-public-callback", "not-http"])
+async def test_a_plain_http_callback_is_never_handed_to_woocommerce(make, site, callback, allow_private):
+    with pytest.raises(ConnectionRefused, match="https"):
+        make(allow_private_store_urls=allow_private).authorize_url(
+            site_url=site, state="s", return_url="https://app.adly.test/", callback_url=callback)
+
+
+@pytest.mark.parametrize(("site", "callback", "allow_private"), [
+    ("https://shop.example.com", "https://api.adly.example/v1/stores/oauth/woocommerce/callback/s", False),
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8000/cb/s", True),
+    ("http://localhost:8080", "http://[::1]:8000/cb/s", True),
+], ids=["https", "both-on-loopback-in-development", "localhost-and-ipv6-loopback"])
+async def test_an_https_callback_or_a_local_development_one_is_handed_over(make, site, callback, allow_private):
+    url = make(allow_private_store_urls=allow_private).authorize_url(
+        site_url=site, state="s", return_url="https://app.adly.test/", callback_url=callback)
+    assert parse_qs(urlsplit(url).query)["callback_url"] == [callback]
+
+
+async def test_the_store_refuses_a_plain_http_callback_itself(fake, receiver, make):
+    url = make().authorize_url(site_url=fake.url, state="s1", return_url="https://app.adly.test/",
+                               callback_url=f"{receiver.url}/cb")  # both local: we hand it over, Woo does not
+    async with httpx.AsyncClient() as browser:
+        answer = await browser.get(url)
+    assert answer.status_code == 401 and "needs to be over SSL" in answer.text
+    assert receiver.received == [] and len(fake.keys) == 1  # no key made, nothing sent
 
 
 async def test_keys_cannot_be_refreshed(fake, make):
@@ -293,6 +339,38 @@ async def test_over_https_the_keys_travel_as_basic_auth(make):
     assert "consumer_secret" not in str(seen[0].url)
 
 
+async def test_over_https_a_401_because_the_server_dropped_authorization_is_retried_with_keys_in_the_query(make):
+    async with FakeWooCommerce(tls=True, strip_authorization=True) as fake:
+        fake.seed(products=2, orders=2)
+        client = make(verify=fake.ssl_context)
+        orders = await client.fetch_orders(store_of(fake), keys_of(fake), cursor=None, updated_since=None)
+        assert len(orders.items) == 2
+        assert [r.auth for r in fake.requests if "/wc/v3/" in r.path] == [None, "query"]  # Basic reached Woo as nothing
+        await client.subscribe_webhooks(store_of(fake), keys_of(fake), "https://api.adly.test/hooks")  # POSTs too
+        assert {r.auth for r in fake.requests[2:] if "/wc/v3/" in r.path} == {"query"}  # remembered for the store
+        assert len(fake.webhooks) == len(WEBHOOK_TOPICS)
+
+
+async def test_over_https_keys_go_as_basic_auth_where_the_server_keeps_the_header(make):
+    async with FakeWooCommerce(tls=True) as fake:
+        fake.seed(products=1, orders=1)
+        client = make(verify=fake.ssl_context)
+        await client.fetch_orders(store_of(fake), keys_of(fake), cursor=None, updated_since=None)
+        await client.fetch_products(store_of(fake), keys_of(fake), cursor=None, updated_since=None)
+        assert {r.auth for r in fake.requests if "/wc/v3/" in r.path} == {"basic"}
+        assert not any("consumer_secret" in r.query for r in fake.requests)
+
+
+async def test_over_https_a_wrong_secret_is_refused_after_one_retry_and_nothing_is_remembered(make):
+    async with FakeWooCommerce(tls=True) as fake:
+        client = make(verify=fake.ssl_context)
+        wrong = Credentials(access_token=fake.consumer_key, extra={"consumer_secret": "cs_wrong"})
+        for _ in range(2):
+            with pytest.raises(CredentialsRejected, match="Consumer secret is invalid"):
+                await client.fetch_orders(store_of(fake), wrong, cursor=None, updated_since=None)
+        assert [r.auth for r in fake.requests if "/wc/v3/" in r.path] == ["basic", "query", "basic", "query"]
+
+
 @pytest.mark.parametrize("site", ["{url}", "https://127.0.0.1:{port}", "https://localhost:{port}", "https://2130706433:{port}"])
 async def test_a_store_url_on_a_private_address_is_refused_before_any_connection(fake, make, site):
     client = make(allow_private_store_urls=False)
@@ -382,6 +460,15 @@ async def test_subscribing_registers_every_topic_once_and_the_store_pings_us(fak
     assert len(pings) == len(WEBHOOK_TOPICS) and all(wire.is_ping({}, body) for body in pings)
     assert await client.subscribe_webhooks(store_of(fake), keys_of(fake), callback) == ids  # reconnecting: no duplicates
     assert len(fake.webhooks) == len(WEBHOOK_TOPICS)
+
+
+async def test_only_core_topics_are_subscribed_and_the_store_refuses_product_published(fake, make):
+    assert set(WEBHOOK_TOPICS) <= CORE_TOPICS and "product.published" not in WEBHOOK_TOPICS
+    body = {"name": "x", "topic": "product.published", "delivery_url": "https://api.adly.test/hooks", "secret": "s"}
+    async with httpx.AsyncClient() as http:
+        refused = await http.post(f"{fake.url}/wp-json/wc/v3/webhooks", json=body,
+                                  params={"consumer_key": fake.consumer_key, "consumer_secret": fake.consumer_secret})
+    assert refused.status_code == 400 and refused.json()["code"] == "woocommerce_rest_webhook_invalid_topic"
 
 
 async def test_resubscribing_reactivates_a_webhook_woo_disabled(fake, make):

@@ -412,3 +412,24 @@ def test_a_direct_return_visit_does_not_hide_the_ad_that_brought_the_customer():
     attribution = wire.order_from_graphql(graphql_order(customerJourneySummary=journey), hasher).attribution
     assert attribution.utm.source == "facebook" and attribution.utm.campaign == "eid_sale"
     assert attribution.referrer == "https://l.facebook.com/" and attribution.last_visit.source == "direct"
+
+
+NOT_APPROVED = "This app is not approved to access the Customer object. See https://partners.shopify.com/1/apps/2/customer_data"
+
+
+@pytest.mark.parametrize(("error", "redacted"), [
+    ({"message": NOT_APPROVED, "path": ["customer", "phone"]}, True),  # shopify.dev's own example: no code
+    ({"message": "Access denied", "path": ["orders", "nodes", 3, "email"], "extensions": {"code": "ACCESS_DENIED"}}, True),
+    ({"message": NOT_APPROVED, "path": ["orders", "edges", 0, "node", "customer"],
+      "extensions": {"code": "ACCESS_DENIED"}}, True),
+    ({"message": NOT_APPROVED, "path": ["orders", "nodes", 0, "customer", "id"]}, True),
+    ({"message": "Access denied for orders field.", "path": ["orders"], "extensions": {"code": "ACCESS_DENIED"}}, False),
+    ({"message": "Access denied", "path": ["orders", "nodes", 0, "totalPriceSet"],
+      "extensions": {"code": "ACCESS_DENIED"}}, False),
+    ({"message": "Internal error", "path": ["orders", "nodes", 0, "email"],
+      "extensions": {"code": "INTERNAL_SERVER_ERROR"}}, False),
+    ({"message": "Throttled", "extensions": {"code": "THROTTLED"}}, False),
+    ({"message": NOT_APPROVED}, False),  # no path: the whole query
+])
+def test_only_a_refused_customer_field_of_a_returned_object_counts_as_redacted(error, redacted):
+    assert wire.redacted(error) is redacted

@@ -30,24 +30,48 @@ the Salla CLI's event list; wire shapes are described in `salla_wire`):
   are read on every answer; once nothing remains the next call waits for the reset, and a
   call never waits more than `max_wait_seconds` in all (then RateLimited). A 429 with
   Retry-After is retried by Outbound for reads; a 403 is Salla's temporary abuse block.
-- Webhooks: `POST /webhooks/subscribe {name, event, url, version: 2}` per event (Salla keys a
-  subscription by url and event, so subscribing again is harmless); `DELETE
-  /webhooks/unsubscribe?id=`. Deliveries are verified with the app's webhook secret:
-  `X-Salla-Signature` = hex HMAC-SHA256 of the raw body (strategy "Signature"), or the static
-  token in `Authorization` (strategy "Token"). Whether store-level subscriptions made through
-  the API are signed with the app secret is UNVERIFIED. No delivery id header is documented,
-  so a delivery's id is the SHA-256 of its raw body.
+- Webhooks, checked (Dec 2026) on docs.salla.dev: Register Webhook (5394134e0, modified
+  2025-04-16: body `name`, `event`*, `url`*, `version`, `rule`, `headers[{key,value}]`; the
+  answer's `headers` is an object), Update Webhook (10312606e0: `PUT /webhooks/{id}`, body
+  `name`, `url`, `version`, `rule`...; the stored copy of the page stops there), List Active
+  Webhooks (5394135), Webhooks (421119m0: Signature is the default strategy); and the
+  partner kit's `salla-webhooks` skill (SallaApp/salla-partners-agent-kit, HEAD), which
+  cites those pages and lists Update's body in full:
+  - `POST /webhooks/subscribe {name, event, url, version: 2}` per event. `security_strategy`
+    and `secret` are not fields of that body: they are set with `PUT /webhooks/{id}
+    {security_strategy: "signature", secret}`, and Signature needs a secret (without one
+    Salla signs with one it generated and never told us: UNVERIFIED how; the fake does so).
+    So each store gets a webhook secret we mint (`credentials.extra["webhook_secret"]`,
+    sealed with its credentials in the vault), and every subscription is PUT to it right
+    after subscribing. Refreshed tokens keep it (`refresh` carries `extra` over).
+  - The register page says a new subscription "with the same URL" updates or restores the
+    old one; an older revision said "same URL and event". Each event therefore gets its own
+    URL: `<callback>/<event>` (a path segment, not a query, in case Salla compares URLs
+    without their query), so either rule keeps one subscription per event.
+  - Then `GET /webhooks` (id, name, event, type, url, version, rule, headers; paginated) must
+    list every subscription at its URL; a `security_strategy` in a row (not documented) must
+    say signature. Otherwise what was made is unsubscribed and the subscription fails (the
+    store still syncs on schedule). `DELETE /webhooks/unsubscribe?id=` answers 202.
+  - Deliveries: `X-Salla-Signature` = hex HMAC-SHA256 of the raw body (with
+    `X-Salla-Security-Strategy: Signature`). Those to a store's own URL are checked with that
+    store's secret and must be signed (`verify_webhook(..., token_allowed=False)`). App
+    events (`app.store.authorize`, `app.uninstalled`: the Partner Portal's app URL, not
+    subscribable per store) come to the app URL signed with the app's webhook secret, Token
+    strategy (`Authorization` = the secret, with or without `Bearer`) accepted there too.
+  - No delivery id header is documented, so a delivery's id is the SHA-256 of its raw body.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -68,11 +92,13 @@ from adly_catalog.domain.platform import (
 )
 from adly_catalog.settings import CatalogSettings
 from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
-from adly_kit.outbound import Outbound, Reply, retry_after_seconds
+from adly_kit.outbound import Outbound, OutboundError, Reply, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 60
+MAX_WEBHOOK_PAGES = 10
+SECURITY_STRATEGY = "signature"
 WEBHOOK_EVENTS = ("product.created", "product.updated", "product.deleted", "order.created", "order.updated",
                   "order.status.updated", "order.cancelled", "order.refunded")
 PRODUCT_EVENTS = frozenset({"product.created", "product.updated", "product.available", "product.quantity.low"})
@@ -161,7 +187,8 @@ class SallaClient:
     async def refresh(self, store: StoreAddress, credentials: Credentials) -> Credentials:
         if not credentials.refresh_token:
             raise CredentialsRejected("Salla gave no refresh token (offline_access missing): reconnect", status=401)
-        return await self._token({"grant_type": "refresh_token", "refresh_token": credentials.refresh_token})
+        fresh = await self._token({"grant_type": "refresh_token", "refresh_token": credentials.refresh_token})
+        return replace(fresh, extra={**credentials.extra, **fresh.extra})  # the webhook secret stays
 
     async def store_info(self, credentials: Credentials) -> StoreInfo:
         reply = await self.outbound.request("GET", f"{self.accounts}/oauth2/user/info", headers=self._headers(credentials))
@@ -243,14 +270,57 @@ class SallaClient:
     # --- webhooks -----------------------------------------------------------------------
 
     async def subscribe_webhooks(self, store: StoreAddress, credentials: Credentials, callback_url: str) -> list[str]:
-        ids = []
-        for event in WEBHOOK_EVENTS:
-            body, _ = await self._call("POST", "/webhooks/subscribe", store, credentials, _Budget(self.max_wait_seconds),
-                                       json={"name": f"ADLY {event}", "event": event, "url": callback_url, "version": 2})
-            if (webhook_id := _data(body).get("id")) is None:
-                raise PlatformError(f"Salla subscribed {event} without giving its id")
-            ids.append(str(webhook_id))
-        return ids
+        """Every event at its own URL under `callback_url`, signed with the store's secret;
+        checked in `GET /webhooks` afterwards. On any failure what was made is removed again."""
+        secret = credentials.extra.get("webhook_secret")
+        if not secret:
+            raise PlatformError("Salla webhooks need credentials.extra['webhook_secret'] (the store's signing secret)")
+        made: dict[str, str] = {}
+        try:
+            for event in WEBHOOK_EVENTS:
+                made[event] = await self._subscribe(store, credentials, event, webhook_target(callback_url, event))
+                await self._sign_with(store, credentials, made[event], secret)
+            await self._check_subscriptions(store, credentials, made, callback_url)
+        except (PlatformError, OutboundError):
+            with contextlib.suppress(PlatformError, OutboundError):
+                await self.unsubscribe_webhooks(store, credentials, list(made.values()))
+            raise
+        return list(made.values())
+
+    async def _subscribe(self, store: StoreAddress, credentials: Credentials, event: str, url: str) -> str:
+        body, _ = await self._call("POST", "/webhooks/subscribe", store, credentials, _Budget(self.max_wait_seconds),
+                                   json={"name": f"ADLY {event}", "event": event, "url": url, "version": 2})
+        if (webhook_id := _data(body).get("id")) is None:
+            raise PlatformError(f"Salla subscribed {event} without giving its id")
+        return str(webhook_id)
+
+    async def _sign_with(self, store: StoreAddress, credentials: Credentials, webhook_id: str, secret: str) -> None:
+        """The Signature strategy with our secret: not settable when subscribing, only by update."""
+        await self._call("PUT", f"/webhooks/{quote(webhook_id, safe='')}", store, credentials,
+                         _Budget(self.max_wait_seconds), json={"security_strategy": SECURITY_STRATEGY, "secret": secret})
+
+    async def _check_subscriptions(self, store: StoreAddress, credentials: Credentials, made: Mapping[str, str],
+                                   callback_url: str) -> None:
+        """Salla lists each subscription we made, at its own URL, with the Signature strategy."""
+        listed = {str(row.get("id")): row for row in await self._webhooks(store, credentials)}
+        for event, webhook_id in made.items():
+            row = listed.get(webhook_id)
+            if row is None or row.get("event") != event or row.get("url") != webhook_target(callback_url, event):
+                raise PlatformError(f"Salla does not list the {event} subscription ADLY just made", status=409)
+            strategy = row.get("security_strategy")
+            if strategy is not None and str(strategy).strip().lower() != SECURITY_STRATEGY:
+                raise PlatformError(f"Salla's {event} subscription is not signed (strategy {strategy!r})", status=409)
+
+    async def _webhooks(self, store: StoreAddress, credentials: Credentials) -> list[Mapping[str, Any]]:
+        rows: list[Mapping[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(MAX_WEBHOOK_PAGES):
+            body, _ = await self._call("GET", "/webhooks", store, credentials, _Budget(self.max_wait_seconds),
+                                       params={"page": _page(cursor), "per_page": MAX_PAGE_SIZE})
+            rows += _collection(body)
+            if (cursor := _next_cursor(body)) is None:
+                return rows
+        raise PlatformError(f"Salla lists more than {MAX_WEBHOOK_PAGES * MAX_PAGE_SIZE} webhooks for the store")
 
     async def unsubscribe_webhooks(self, store: StoreAddress, credentials: Credentials, ids: list[str]) -> None:
         for webhook_id in ids:
@@ -356,17 +426,24 @@ def _next_cursor(body: Mapping[str, Any]) -> str | None:
 # --- webhooks (pure: no I/O) -------------------------------------------------------------
 
 
+def webhook_target(callback_url: str, event: str) -> str:
+    """The URL of one event's subscription: the store's webhook URL with the event as the last
+    path segment (see the module docstring for why each event has its own)."""
+    return f"{callback_url.rstrip('/')}/{quote(event, safe='')}"
+
+
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {key.lower(): value for key, value in headers.items()}
 
 
-def verify_webhook(headers: Mapping[str, str], body: bytes, secret: str) -> bool:
-    """The Signature strategy (hex HMAC of the raw body) or the Token strategy (static bearer token)."""
+def verify_webhook(headers: Mapping[str, str], body: bytes, secret: str, *, token_allowed: bool = True) -> bool:
+    """The Signature strategy (hex HMAC of the raw body) or, where allowed, the Token strategy
+    (the secret itself in `Authorization`, with or without `Bearer`)."""
     headers = _lower(headers)
     strategy = headers.get("x-salla-security-strategy", "").strip().lower()
     if strategy in ("", "signature") and "x-salla-signature" in headers:
         return signature_matches_hex(secret, body, headers["x-salla-signature"])
-    if strategy in ("", "token") and secret and headers.get("authorization"):
+    if token_allowed and strategy in ("", "token") and secret and headers.get("authorization"):
         token = headers["authorization"].strip()
         token = token[7:].strip() if token[:7].lower() == "bearer " else token
         return hmac.compare_digest(token.encode(), secret.encode())

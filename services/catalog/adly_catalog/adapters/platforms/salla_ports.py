@@ -1,5 +1,7 @@
-"""Salla behind the catalog's ports: OAuth, webhooks signed with the app's secret that name
-their merchant in the body, and re-authorizations delivered by webhook (salla.py speaks the wire)."""
+"""Salla behind the catalog's ports: OAuth; store events delivered to a per-store URL (one per
+event) signed with a secret ADLY set on each subscription; app events (re-authorizations,
+uninstalls) to the app's URL signed with the app's secret, naming their merchant in the body
+(salla.py speaks the wire)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from adly_events.contracts.catalog import CatalogOrder, CatalogProduct
 
 class SallaPorts:
     returns_to_callback = True
-    own_webhook_secret = False
+    own_webhook_secret = True
     url_token = False
     unknown_store = "unknown merchant"
     products_lack_url = False
@@ -40,7 +42,7 @@ class SallaPorts:
         return await self.client.refresh(store, credentials)
 
     def webhook_url(self, base: str, store_id: UUID, token: str | None) -> str:
-        return base
+        return f"{base}/{store_id}"  # each event then gets its own path under it (salla.webhook_target)
 
     async def subscribe_webhooks(self, store: StoreAddress, credentials: Credentials, callback_url: str) -> list[str]:
         return await self.client.subscribe_webhooks(store, credentials, callback_url)
@@ -54,8 +56,14 @@ class SallaPorts:
         return None
 
     def verify(self, delivery: Delivery, secrets: StoreSecrets | None, now: datetime) -> Verdict:
-        secret = self.client.settings.salla_webhook_secret.get_secret_value()
-        return Verdict.GENUINE if salla.verify_webhook(delivery.headers, delivery.body, secret) else Verdict.UNSIGNED
+        if delivery.store_id is None:  # the app's URL: app events, and subscriptions made before per-store secrets
+            app_secret = self.client.settings.salla_webhook_secret.get_secret_value()
+            signed = salla.verify_webhook(delivery.headers, delivery.body, app_secret)
+        else:  # a store's own URL: signed with the secret ADLY set on its subscriptions, nothing else
+            store_secret = secrets.webhook_secret if secrets else None
+            signed = bool(store_secret) and salla.verify_webhook(delivery.headers, delivery.body, store_secret or "",
+                                                                 token_allowed=False)
+        return Verdict.GENUINE if signed else Verdict.UNSIGNED
 
     def store_domain(self, delivery: Delivery) -> str | None:
         return salla.webhook_merchant(delivery.body)

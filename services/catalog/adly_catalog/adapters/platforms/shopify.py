@@ -19,6 +19,17 @@ Checked against shopify.dev and Shopify's own `shopify-app-js` (Nov 2026):
   429: both are handled) is waited out and retried, at most `max_throttle_wait` seconds in
   all, else `RateLimited`. MAX_COST_EXCEEDED shrinks the page (half, or straight to what
   fits when Shopify says both costs) and the smaller size is kept for that shop.
+- Protected customer data (shopify.dev/docs/apps/launch/protected-customer-data, "Using
+  protected customer data"): without approval an order's `email` and `customer` come back
+  null, or null with an error per field in `errors` (HTTP 200, the rest of the page there).
+  Such field errors (`shopify_wire.redacted`) are read as redacted data: the order is kept,
+  with no customer hash. Any other error still fails the page.
+- Orders older than 60 days: shopify.dev's Order object says only the last 60 days' worth
+  of orders are accessible unless the app is granted `read_all_orders`. Unless the
+  credentials' granted scopes include it, the orders are asked for from 60 days before the
+  sync's first page (`created_at:>=`, besides any `updated_at:>`), a window fixed for the
+  whole listing by carrying it in the cursor (`<window>|<Shopify cursor>`), so every page
+  asks the same query. Older orders reach the mirror only by webhook.
 - Page size is `shopify_page_size` (250); each product asks for its first
   `variants_per_product` variants and `images_per_product` images, each order for its
   first `lines_per_order` lines. At the documented single-query maximum of 1000 points
@@ -29,6 +40,7 @@ Checked against shopify.dev and Shopify's own `shopify-app-js` (Nov 2026):
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -39,7 +51,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from adly_catalog.adapters.platforms import shopify_wire as wire
-from adly_catalog.adapters.platforms.common import signature_matches_base64, signature_matches_hex
+from adly_catalog.adapters.platforms.common import parse_time, signature_matches_base64, signature_matches_hex
 from adly_catalog.domain.platform import (
     ChangeKind,
     Credentials,
@@ -56,12 +68,16 @@ from adly_catalog.settings import CatalogSettings
 from adly_events.contracts.catalog import CatalogOrder, CatalogProduct, StorePlatform
 from adly_kit.outbound import Outbound, Reply, retry_after_seconds
 
+log = logging.getLogger(__name__)
+
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 WEBHOOK_TOPICS = ("PRODUCTS_CREATE", "PRODUCTS_UPDATE", "PRODUCTS_DELETE", "ORDERS_CREATE", "ORDERS_UPDATED",
                   "APP_UNINSTALLED")
 CALLBACK_MAX_AGE = timedelta(hours=24)
 WEBHOOK_MAX_FUTURE = timedelta(minutes=5)
 RETRYABLE_CODES = {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"}
+ORDERS_WINDOW = timedelta(days=60)  # what Shopify returns without read_all_orders
+WINDOW_MARK = "|"  # between the window and Shopify's cursor (base64: never has one)
 
 
 def valid_shop_domain(shop: str | None) -> bool:
@@ -153,7 +169,8 @@ class ShopifyClient:
         self, store: StoreAddress, credentials: Credentials, *, cursor: str | None, updated_since: datetime | None
     ) -> Page[CatalogProduct]:
         sizes = {"variants": self.variants_per_product, "images": self.images_per_product}
-        data = await self._page(store, credentials, "products", wire.PRODUCTS_QUERY, cursor, updated_since, sizes)
+        data = await self._page(store, credentials, "products", wire.PRODUCTS_QUERY, cursor,
+                                _search(updated_since=updated_since), sizes)
         with wire.reading("a page of products"):
             currency = data["shop"]["currencyCode"]
             items = [wire.product_from_graphql(node, currency) for node in wire.nodes(data["products"])]
@@ -162,16 +179,20 @@ class ShopifyClient:
     async def fetch_orders(
         self, store: StoreAddress, credentials: Credentials, *, cursor: str | None, updated_since: datetime | None
     ) -> Page[CatalogOrder]:
+        window, after = _window_cursor(cursor)
+        if cursor is None:
+            window = orders_window_start(credentials.scope, datetime.now(UTC))
         sizes = {"lines": self.lines_per_order}
-        data = await self._page(store, credentials, "orders", wire.ORDERS_QUERY, cursor, updated_since, sizes)
+        search = _search(updated_since=updated_since, created_from=window)
+        data = await self._page(store, credentials, "orders", wire.ORDERS_QUERY, after, search, sizes)
         with wire.reading("a page of orders"):
             items = [wire.order_from_graphql(node, self.hash_customer) for node in wire.nodes(data["orders"])]
-            return Page(items, _next_cursor(data["orders"]))
+            following = _next_cursor(data["orders"])
+        return Page(items, _with_window(window, following))
 
     async def _page(self, store: StoreAddress, credentials: Credentials, resource: str, query: str,
-                    cursor: str | None, updated_since: datetime | None, sizes: dict[str, int]) -> dict[str, Any]:
+                    cursor: str | None, search: str | None, sizes: dict[str, int]) -> dict[str, Any]:
         key = (store.domain, resource)
-        search = f"updated_at:>'{updated_since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'" if updated_since else None
         while True:
             size = self._page_sizes.get(key, self.settings.shopify_page_size)
             variables = {"first": size, "after": cursor, "query": search, **sizes}
@@ -348,6 +369,10 @@ class ShopifyClient:
 def _data(body: dict[str, Any], errors: list[Mapping[str, Any]], what: str) -> dict[str, Any]:
     if refused := wire.too_costly(errors):
         raise refused
+    if redactions := [e for e in errors if wire.redacted(e)]:
+        # Protected customer data the app is not approved for: those fields are null, the rest stands.
+        log.info("shopify redacted protected customer data", extra={"what": what, "fields": len(redactions)})
+        errors = [e for e in errors if not wire.redacted(e)]
     if errors:
         codes = {wire.error_code(e) for e in errors}
         status = 403 if "ACCESS_DENIED" in codes else None
@@ -389,6 +414,40 @@ def _excerpt(reply: Reply) -> str:
 
 def _messages(errors: list[Mapping[str, Any]]) -> str:
     return "; ".join(str(e.get("message")) for e in errors)
+
+
+def orders_window_start(scope: str | None, now: datetime) -> datetime | None:
+    """Where an orders listing starts: 60 days ago unless `read_all_orders` was granted (and
+    unknown scopes are taken as not granted: it needs Shopify's approval)."""
+    granted = set(re.split(r"[,\s]+", scope or ""))
+    return None if "read_all_orders" in granted else (now - ORDERS_WINDOW).replace(microsecond=0)
+
+
+def _search(*, updated_since: datetime | None = None, created_from: datetime | None = None) -> str | None:
+    terms = []
+    if created_from is not None:
+        terms.append(f"created_at:>='{created_from.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'")
+    if updated_since is not None:
+        terms.append(f"updated_at:>'{updated_since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'")
+    return " AND ".join(terms) or None
+
+
+def _window_cursor(cursor: str | None) -> tuple[datetime | None, str | None]:
+    """(the listing's window, Shopify's own cursor). A cursor without a window (saved before
+    windows, or from a store with read_all_orders) goes on without one."""
+    if cursor is None or WINDOW_MARK not in cursor:
+        return None, cursor
+    window, after = cursor.split(WINDOW_MARK, 1)
+    try:
+        return parse_time(window), after or None
+    except PlatformError:
+        raise PlatformError(f"not a Shopify orders cursor: {cursor[:40]!r}") from None
+
+
+def _with_window(window: datetime | None, cursor: str | None) -> str | None:
+    if cursor is None or window is None:
+        return cursor
+    return f"{window.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}{WINDOW_MARK}{cursor}"
 
 
 def _next_cursor(connection: Mapping[str, Any]) -> str | None:

@@ -513,6 +513,27 @@ def error_code(error: Mapping[str, Any]) -> str | None:
     return extensions.get("code") if isinstance(extensions, Mapping) else None
 
 
+# Fields of a returned object that protected-customer-data approval governs (of those we ask).
+PROTECTED_CUSTOMER_FIELDS = frozenset({"email", "customer", "phone"})
+
+
+def redacted(error: Mapping[str, Any]) -> bool:
+    """A protected-customer-data refusal of one field of an object that was returned: data we
+    may not see, not a failed query (shopify.dev/docs/apps/launch/protected-customer-data:
+    "GraphQL requests to unapproved types will return an HTTP 200 Ok response with an error
+    message in the errors hash"; its example has `path: ["customer", "phone"]`, the message
+    "This app is not approved to access the Customer object..." and no code; ACCESS_DENIED
+    is the code Shopify gives access refusals). A refusal of a whole root field (`orders`) is
+    not one of these."""
+    path = error.get("path")
+    if not isinstance(path, list) or len(path) < 2:
+        return False
+    if not any(isinstance(step, str) and step in PROTECTED_CUSTOMER_FIELDS for step in path[1:]):
+        return False
+    code = error_code(error)
+    return code == "ACCESS_DENIED" or (code is None and "not approved to" in str(error.get("message", "")).lower())
+
+
 def too_costly(errors: list[Mapping[str, Any]]) -> QueryTooCostly | None:
     for error in errors:
         if error_code(error) == "MAX_COST_EXCEEDED":

@@ -7,11 +7,19 @@ with (made by `credentials_from_keys`). Keys never expire, so `refresh` always r
 
 Checked in WooCommerce's source (`includes/class-wc-rest-authentication.php`, `class-wc-auth.php`,
 `rest-api/Controllers/Version3/*`):
-- Keys go as HTTP Basic over https. Over plain http Woo accepts only OAuth 1.0a signatures; we
-  do not sign, because production refuses non-https store URLs: plain http exists only with
-  `allow_private_store_urls` (tests), where the keys go as `consumer_key`/`consumer_secret`
-  query parameters, the form Woo reads first over https. An unknown key answers 401
-  `woocommerce_rest_cannot_view`; a wrong secret 401 `woocommerce_rest_authentication_error`.
+- Keys go as HTTP Basic over https. Some servers (PHP as CGI/FastCGI) strip the
+  `Authorization` header, so Woo sees no key and answers 401 (`woocommerce_rest_cannot_view`
+  in wc/v3; the docs' "Consumer key is missing" is the legacy API's wording). Woo's docs
+  (woocommerce/woocommerce-rest-api-docs `source/includes/wp-api-v*/_authentication.md`,
+  "Authentication over HTTPS") say to send the keys as `consumer_key`/`consumer_secret`
+  query parameters then, over https only. So a 401 to Basic over https is retried once with the
+  keys in the query (a 401 is answered before anything is done, so even a POST may be
+  resent), and a store where that worked gets them in the query from then on (per process).
+  Over plain http Woo accepts only OAuth 1.0a signatures; we do not sign, because production
+  refuses non-https store URLs: plain http exists only with `allow_private_store_urls`
+  (tests, local sandboxes), where the keys go in the query, the form Woo reads first. An
+  unknown key answers 401 `woocommerce_rest_cannot_view`; a wrong secret 401
+  `woocommerce_rest_authentication_error`.
   Since WC 11.1 a key authenticates only `wc/*` routes, so `/wp-json/` is read without keys.
 - Collections: `per_page` 1..100, `page` from 1, headers X-WP-Total / X-WP-TotalPages and a
   Link header with rel="prev"/"next" only (no first/last). `status` defaults to `any` (trash
@@ -21,7 +29,12 @@ Checked in WooCommerce's source (`includes/class-wc-rest-authentication.php`, `c
   items land at the end; a product trashed mid-sync shifts later items by one (the next full
   sync reads it).
 - wc-auth: the store POSTs the new keys as JSON to `callback_url` (which Woo requires to be
-  https, and which must answer exactly 200 or the keys are deleted), then sends the merchant to
+  https: `WC_Auth` refuses "The callback_url needs to be over SSL"; and which must answer
+  exactly 200 or the keys are deleted). We never hand it a plain-http callback: the keys
+  would cross the network in clear. The one exception is a development setup where the
+  store and our callback both live on this machine (loopback addresses) and
+  `allow_private_store_urls` is on; anything else is ConnectionRefused before the merchant
+  is sent anywhere. Then the store sends the merchant to
   `return_url?success=1&user_id=<our state>`. The POST is not signed: the state must be a
   single-use unguessable nonce bound to the site URL, and the keys are verified before use.
 - Webhooks are not posts: deleting needs `force=true`. Woo disables a webhook after more than 5
@@ -52,6 +65,7 @@ from adly_catalog.adapters.platforms.woocommerce_wire import (  # noqa: F401 - t
     webhook_delivery_id,
     webhook_needs_refetch,
 )
+from adly_catalog.domain.errors import ConnectionRefused
 from adly_catalog.domain.platform import (
     Credentials,
     CredentialsRejected,
@@ -222,11 +236,15 @@ class WooCommerceClient:
         self.page_size = max(1, min(settings.woocommerce_page_size, MAX_PAGE))
         self._currencies: dict[str, str] = {}
         self._public_until: dict[str, float] = {}
+        self._keys_in_query: set[str] = set()  # https stores whose server strips Authorization
 
     # connect
 
     def authorize_url(self, *, site_url: str, state: str, return_url: str, callback_url: str) -> str:
         site = normalise_site_url(site_url, allow_private=self.settings.allow_private_store_urls)
+        if not _callback_allowed(callback_url, site, allow_private=self.settings.allow_private_store_urls):
+            raise ConnectionRefused("WooCommerce sends the store's keys only to an https address, and ADLY's "
+                                    "callback address is not https: ADLY's team must fix its public URL.")
         query = urlencode({"app_name": self.settings.woocommerce_app_name, "scope": "read_write", "user_id": state,
                            "return_url": return_url, "callback_url": callback_url})
         return f"{site}/wc-auth/v1/authorize?{query}"
@@ -396,13 +414,25 @@ class WooCommerceClient:
     async def _send(self, method: str, site: str, credentials: Credentials, path: str, *,
                     params: Mapping[str, Any] | None = None, json: Any = None) -> Reply:
         base = await self._public(site)
+        in_query = not base.startswith("https://") or base in self._keys_in_query
+        reply = await self._request(method, base, credentials, path, params, json, keys_in_query=in_query)
+        if reply.status != 401 or in_query:
+            return reply
+        # The server may have stripped Authorization: Woo's documented answer is the query form.
+        retried = await self._request(method, base, credentials, path, params, json, keys_in_query=True)
+        if retried.status != 401:
+            self._keys_in_query.add(base)
+        return retried
+
+    async def _request(self, method: str, base: str, credentials: Credentials, path: str,
+                       params: Mapping[str, Any] | None, json: Any, *, keys_in_query: bool) -> Reply:
         key, secret = credentials.access_token, credentials.extra.get("consumer_secret", "")
         query = dict(params or {})
         kwargs: dict[str, Any] = {"headers": _HEADERS}
-        if base.startswith("https://"):
-            kwargs["auth"] = (key, secret)
-        else:  # only with allow_private_store_urls (see the module docstring)
+        if keys_in_query:  # over plain http only with allow_private_store_urls (see the module docstring)
             query |= {"consumer_key": key, "consumer_secret": secret}
+        else:
+            kwargs["auth"] = (key, secret)
         if json is not None:
             kwargs["json"] = json
         return await self.outbound.request(method, f"{base}{API}{path}", params=query, **kwargs)
@@ -415,6 +445,28 @@ class WooCommerceClient:
 
 
 _HEADERS = {"Accept": "application/json", "User-Agent": "ADLY-Catalog/1.0"}
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _callback_allowed(callback_url: str, site: str, *, allow_private: bool) -> bool:
+    """https, or plain http between a store and a callback both on this machine, in development."""
+    try:
+        callback, store = urlsplit(callback_url), urlsplit(site)
+    except ValueError:
+        return False
+    if callback.scheme.lower() == "https" and callback.hostname:
+        return True
+    local = _is_loopback(callback.hostname or "") and _is_loopback(store.hostname or "")
+    return allow_private and callback.scheme.lower() == "http" and local
 
 
 def _page_number(cursor: str | None) -> int:
