@@ -81,3 +81,30 @@ async def test_a_projection_resumes_from_its_checkpoint_without_reapplying(backb
 
 async def _complete(projection, backbone, aggregates):
     return len(await projection.rows(backbone.engine)) >= aggregates
+
+
+async def test_a_rebuild_waits_for_transactions_open_before_it_and_misses_no_event(backbone):
+    """The store is read below the oldest open transaction; a rebuild that began while one
+    was open used to stop short (0 of the events already committed) on a busy database."""
+    projection = CounterTotals(backbone.settings.schema)
+    async with backbone.engine.begin() as tx:
+        await projection.create(tx)
+    runner = ProjectionRunner(backbone.engine, backbone.store, projection)
+    waiting = asyncio.Event()
+    wait = runner._wait_until_readable
+
+    async def signalled_wait(tx_id: int) -> None:
+        waiting.set()
+        await wait(tx_id)
+
+    runner._wait_until_readable = signalled_wait
+    async with backbone.engine.connect() as other:
+        blocker = await other.begin()
+        await other.execute(text("SELECT pg_current_xact_id()"))  # a writer's transaction, older than the events
+        await write(backbone, aggregates=3, versions=2)
+        rebuilding = asyncio.create_task(runner.rebuild())
+        await waiting.wait()
+        assert not rebuilding.done()
+        await blocker.rollback()
+    assert await rebuilding == 6
+    assert [(row.total, row.last_version) for row in await projection.rows(backbone.engine)] == [(3, 2)] * 3

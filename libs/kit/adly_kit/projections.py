@@ -8,6 +8,7 @@ equals the live projection because both apply the same events in the same order.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Protocol
 
 import asyncpg
@@ -18,6 +19,8 @@ from adly_events import EventEnvelope
 from adly_kit.backbone_schema import notify_channel
 from adly_kit.db import safe_schema
 from adly_kit.eventstore import START, EventStore, StorePosition
+
+log = logging.getLogger(__name__)
 
 
 class Projection(Protocol):
@@ -42,6 +45,8 @@ class ProjectionRunner:
             VALUES (:p, CAST(CAST(:tx_id AS text) AS xid8), :position)
             ON CONFLICT (projection) DO UPDATE
             SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()""")
+        self._newest = text(f"SELECT max(tx_id)::text::bigint FROM {s}.events")
+        self._readable = text("SELECT pg_snapshot_xmin(pg_current_snapshot()) > CAST(CAST(:tx_id AS text) AS xid8)")
 
     async def catch_up(self) -> int:
         """Apply every event committed since the checkpoint; returns how many."""
@@ -59,10 +64,32 @@ class ProjectionRunner:
                 return applied
 
     async def rebuild(self) -> int:
+        """Empty the read model and apply every event committed before the rebuild began.
+
+        The store is read only below the oldest transaction still open anywhere (a later
+        commit could otherwise slip in behind the checkpoint), so the rebuild first waits
+        until every transaction that was open when it began has ended: a concurrent writer
+        must not leave the rebuilt model short of events that were already there."""
         async with self.engine.begin() as tx:
             await self.projection.reset(tx)
             await self._save_checkpoint(tx, START)
+            newest = (await tx.execute(self._newest)).scalar()
+        if newest is not None:
+            await self._wait_until_readable(newest)
         return await self.catch_up()
+
+    async def _wait_until_readable(self, tx_id: int) -> None:
+        waited = 0.0
+        while True:
+            async with self.engine.connect() as conn:
+                if (await conn.execute(self._readable, {"tx_id": str(tx_id)})).scalar():
+                    return
+            # No notification says when another session's transaction ends: look again soon.
+            await asyncio.sleep(0.05)
+            waited += 0.05
+            if waited >= 10.0:
+                log.warning("rebuild waits for open transactions to end", extra={"projection": self.projection.name})
+                waited = 0.0
 
     async def run(self, dsn: str, poll_seconds: float = 1.0) -> None:
         """Follow the store until cancelled, woken by the append notification."""
