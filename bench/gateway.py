@@ -26,10 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import Message
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import jwt
@@ -67,6 +71,10 @@ def say(message: str) -> None:
 # ----------------------------------------------------------------------- the stack
 
 
+# Auth's mails to the bench's people, kept by the SMTP sink (sign-up links).
+MAILS: list[Message] = []
+
+
 @dataclass
 class Services:
     auth: ManagedProcess
@@ -86,6 +94,7 @@ async def start_services(ctx: BenchContext) -> Services:
 
     class Sink:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            MAILS.append(message_from_bytes(envelope.content))
             return "250 OK"
 
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -223,13 +232,26 @@ async def concurrent(target: Target, clients: int, seconds: float, cap: int) -> 
 # ------------------------------------------------------------------------ the bench
 
 
+async def _signup_token(email: str) -> str:
+    """The token of the sign-up link auth mailed to `email` (a sign-up is confirmed by mail)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for mail in reversed([m for m in MAILS if m["To"] == email]):
+            if found := re.search(r"confirm-signup\?token=([^\s]+)", mail.get_payload(decode=True).decode()):
+                return unquote(found.group(1))
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"auth never mailed the sign-up link to {email}")
+
+
 async def _owner_and_workspace(gateway_url: str) -> tuple[dict[str, Any], str, str]:
     """(access-token claims, access token, workspace id), once the gateway's read model knows the owner."""
     async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as client:
         email = f"bench-{secrets.token_hex(6)}@example.com"
         signup = await client.post("/v1/auth/signup", json={"email": email, "password": "correct horse battery staple"})
         signup.raise_for_status()
-        token = signup.json()["access_token"]
+        confirmed = await client.post("/v1/auth/signup/confirm", json={"token": await _signup_token(email)})
+        confirmed.raise_for_status()
+        token = confirmed.json()["access_token"]
         bearer = {"Authorization": f"Bearer {token}"}
         created = await client.post("/v1/workspaces", headers=bearer, json={"name": "bench"})
         created.raise_for_status()

@@ -17,9 +17,10 @@ from adly_auth.adapters.oidc_store import OidcIdentities, OidcStates
 from adly_auth.adapters.passwords import Passwords
 from adly_auth.adapters.sessions import Sessions
 from adly_auth.adapters.signing import SigningKeys
+from adly_auth.adapters.signup_tokens import SealedSignupTokens
 from adly_auth.adapters.users import OneTimeTokens, RecoveryCodes, Users
 from adly_auth.adapters.workspaces import Invitations, WorkspaceQueries, WorkspaceRepository
-from adly_auth.domain.ports import IdentityProvider, PasswordHasher
+from adly_auth.domain.ports import IdentityProvider, PasswordHasher, SignupTokens
 from adly_auth.handlers import ports
 from adly_auth.projections.workspaces import WorkspaceProjection
 from adly_auth.settings import AuthSettings
@@ -35,6 +36,7 @@ class Adapters:
     keyring: Keyring
     events: ports.EventLog
     passwords: PasswordHasher
+    signup_tokens: SignupTokens
     keys: ports.SigningKeyStore
     users: ports.UserStore
     links: ports.LinkStore
@@ -70,7 +72,8 @@ async def open_adapters(runtime: Runtime) -> AsyncIterator[Adapters]:
     keyring = Keyring.from_setting(settings.encryption_keys.get_secret_value())
     adapters = Adapters(
         settings=settings, engine=runtime.engine, keyring=keyring, events=StoredEvents(runtime.store),
-        passwords=Passwords(), keys=SigningKeys(schema, keyring, settings.issuer), users=Users(schema),
+        passwords=Passwords(), signup_tokens=SealedSignupTokens(keyring),
+        keys=SigningKeys(schema, keyring, settings.issuer), users=Users(schema),
         links=OneTimeTokens(schema), recovery_codes=RecoveryCodes(schema), sessions=Sessions(schema),
         mail=MailQueue(schema, keyring), workspaces=WorkspaceRepository(runtime.store, WorkspaceProjection(schema)),
         invitations=Invitations(schema), api_keys=ApiKeys(schema), oidc_states=OidcStates(schema),

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Protocol
 
 import aiosmtplib
 import asyncpg
@@ -25,6 +27,8 @@ from adly_auth.domain.records import Mail
 from adly_auth.settings import AuthSettings
 from adly_kit.crypto import Keyring, Sealed
 from adly_kit.sql import Statements
+
+log = logging.getLogger(__name__)
 
 
 def mail_channel(schema: str) -> str:
@@ -41,6 +45,10 @@ class MailQueue:
         sealed = self.keyring.encrypt(json.dumps(mail.__dict__).encode(), aad=mail_id.bytes).to_text()
         await tx.execute(self.sql("INSERT INTO {s}.mail_outbox (id, sealed) VALUES (:id, :sealed)"), {"id": mail_id, "sealed": sealed})
         return mail_id
+
+
+class MailSender(Protocol):
+    async def send(self, mail: Mail) -> None: ...
 
 
 class SmtpSender:
@@ -60,6 +68,20 @@ class SmtpSender:
         )
 
 
+class LogSender:
+    """Development (ADLY_MAIL_TRANSPORT=log): the mail goes to the service log, to nobody,
+    so a stack without a mail server can still follow its links. A warning, so that no log
+    level hides it: `adly-dev mail` reads these lines back."""
+
+    async def send(self, mail: Mail) -> None:
+        log.warning("mail written to the log, not sent (ADLY_MAIL_TRANSPORT=log)",
+                    extra={"mail_to": mail.to, "mail_subject": mail.subject, "mail_body": mail.body})
+
+
+def sender_for(settings: AuthSettings) -> MailSender:
+    return LogSender() if settings.mail_transport == "log" else SmtpSender(settings)
+
+
 @dataclass(frozen=True)
 class DueMail:
     id: uuid.UUID
@@ -72,11 +94,11 @@ class MailDelivery:
     `next_attempt_at` past the send (SKIP LOCKED, so workers share the queue); the lease
     runs out, and the mail is due again, if the worker dies before recording the outcome."""
 
-    def __init__(self, schema: str, keyring: Keyring, settings: AuthSettings, sender: SmtpSender | None = None) -> None:
+    def __init__(self, schema: str, keyring: Keyring, settings: AuthSettings, sender: MailSender | None = None) -> None:
         self.sql = Statements(schema)
         self.keyring = keyring
         self.settings = settings
-        self.sender = sender or SmtpSender(settings)
+        self.sender = sender or sender_for(settings)
 
     @asynccontextmanager
     async def wakeups(self) -> AsyncIterator[asyncio.Event]:

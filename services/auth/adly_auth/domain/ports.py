@@ -1,8 +1,10 @@
-"""Ports that carry no transaction: the password hasher and an OpenID Connect provider."""
+"""Ports that carry no transaction: the password hasher, sign-up links and an OpenID Connect provider."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+from adly_auth.domain.records import PendingSignup
 
 
 class PasswordHasher(Protocol):
@@ -14,6 +16,19 @@ class PasswordHasher(Protocol):
         ...
 
     def needs_rehash(self, stored_hash: str) -> bool: ...
+
+
+class SignupTokens(Protocol):
+    """The token of a sign-up link carries the sign-up itself, sealed (authenticated
+    encryption), so a sign-up writes nothing but its mail until the link is followed."""
+
+    def seal(self, pending: PendingSignup) -> str:
+        """URL-safe text: letters, digits, `-`, `_` and `.`."""
+        ...
+
+    def open(self, token: str) -> PendingSignup | None:
+        """The sign-up a token of ours carries (expired or not); None for anything else."""
+        ...
 
 
 class OidcError(Exception):

@@ -1,5 +1,6 @@
 """What auth keeps beside the workspace aggregate: users, refresh tokens, API keys,
-invitations and queued mails. Plain records; the ports (`handlers/ports.py`) load and save them."""
+invitations, queued mails, and the sign-ups that mailed links carry. Plain records; the
+ports (`handlers/ports.py`, `domain/ports.py`) load and save them."""
 
 from __future__ import annotations
 
@@ -72,3 +73,12 @@ class Mail:
     to: str
     subject: str
     body: str
+
+
+@dataclass(frozen=True)
+class PendingSignup:
+    """A sign-up waiting for its mailed link: nothing is stored until the link is followed."""
+
+    email: str
+    password_hash: str
+    expires_at: datetime

@@ -26,6 +26,8 @@ from adly_auth.entrypoints.schemas import (
     Me,
     NewPassword,
     OAuthErrorBody,
+    SignupAccepted,
+    SignupLink,
     TokenResponse,
     TwoFactorLogin,
     TwoFactorProof,
@@ -66,11 +68,21 @@ def oauth_error(error: OAuthError) -> JSONResponse:
     return JSONResponse({"error": error.error, "error_description": error.description}, error.status, headers=headers)
 
 
-@router.post("/signup", status_code=201, response_model=TokenResponse)
-async def signup(body: Credentials, a: AdaptersDep):
-    """Create an account with email and password; a verification link is mailed."""
+@router.post("/signup", status_code=202)
+async def signup(body: Credentials, a: AdaptersDep) -> SignupAccepted:
+    """Start a sign-up with email and password: a link that finishes it is mailed. The answer
+    is the same whether or not the address has an account; if it has, its owner is mailed instead."""
     async with unit_of_work(a.engine) as tx:
-        outcome = await accounts.signup(tx, a, body.email, body.password)
+        await accounts.signup(tx, a, body.email, body.password)
+    return SignupAccepted()
+
+
+@router.post("/signup/confirm", status_code=201, response_model=TokenResponse)
+async def confirm_signup(body: SignupLink, a: AdaptersDep):
+    """Finish a sign-up with the mailed link's token: the account is created, its address
+    verified, and a session starts. The link works once."""
+    async with unit_of_work(a.engine) as tx:
+        outcome = await accounts.confirm_signup(tx, a, body.token)
     return tokens_response(outcome, 201)
 
 
@@ -113,7 +125,7 @@ async def resend_verification(user: CurrentUser, a: AdaptersDep) -> Accepted:
 
 @router.post("/password/forgot", status_code=202)
 async def forgot_password(body: Email, a: AdaptersDep) -> Accepted:
-    """Mail a reset link if the account exists; the answer does not say whether it does."""
+    """Mail a reset link to the account's address, or a note that it has no account; the answer does not say which."""
     async with unit_of_work(a.engine) as tx:
         await accounts.forgot_password(tx, a, body.email)
     return Accepted()

@@ -4,6 +4,7 @@ never carry hashes, and secrets only where they are shown once."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +45,17 @@ class LinkToken(Request):
 
 class Email(Request):
     email: str = Field(max_length=320)
+
+
+class SignupLink(Request):
+    token: str = Field(max_length=2048)
+
+
+class SignupAccepted(BaseModel):
+    """The answer to every well-formed sign-up, whether or not the address has an account."""
+
+    status: Literal["accepted"] = "accepted"
+    detail: str = "Check your email to continue: a link finishes the sign-up."
 
 
 class NewPassword(Request):

@@ -50,24 +50,36 @@ async def callback(tx: AsyncConnection, a: Adapters, provider: str, code: str, s
         claims = await client.verify(await client.exchange(code, verifier), nonce)
     except OidcError as error:
         return InvalidCredentials(f"The identity provider's answer was not accepted ({error}).")
-    user_id = await a.oidc_identities.user_of(tx, provider, claims["sub"]) or await _link_or_register(tx, a, provider, claims)
+    user_id = await a.oidc_identities.user_of(tx, provider, claims["sub"])
+    if user_id is None:
+        linked = await _link_or_register(tx, a, provider, claims)
+        if isinstance(linked, DomainError):
+            return linked
+        user_id = linked
     user = await known_user(tx, a, user_id)
     if user.two_factor_enabled:
         return TwoFactorChallenge(await challenge(tx, a, user_id))
     return await start_session(tx, a, user_id)
 
 
-async def _link_or_register(tx: AsyncConnection, a: Adapters, provider: str, claims: dict[str, Any]) -> UUID:
+async def _link_or_register(tx: AsyncConnection, a: Adapters, provider: str, claims: dict[str, Any]
+                            ) -> UUID | DomainError:
+    """The account of the provider's verified address, linked to this provider account; a new
+    account if none has the address."""
     if not isinstance(claims.get("email"), str):
-        raise InvalidCredentials("The identity provider did not share an email address.")
-    email, verified = normalise_email(claims["email"]), claims.get("email_verified") is True
+        return InvalidCredentials("The identity provider did not share an email address.")
+    if claims.get("email_verified") is not True:
+        # Linking on an unverified address would hand over someone's account, and registering
+        # one would let whoever holds the provider account claim an address before its owner.
+        # Refused alike whether or not an account has the address, so the answer does not say.
+        return InvalidCredentials("The identity provider has not verified this email address; verify it there, "
+                                  "or sign up with a password.")
+    email = normalise_email(claims["email"])
     existing = await a.users.by_email(tx, email)
     if existing is not None:
-        if not verified:  # linking on an unverified address would hand over someone's account
-            raise Conflict("An account with this email exists; sign in with your password to link it.")
         user_id = existing.id
     else:
-        registered = await register_external(tx, a, email, verified, provider)
+        registered = await register_external(tx, a, email, provider)
         if registered is None:
             raise Conflict("An account with this email was created meanwhile; try again.")
         user_id = registered

@@ -19,7 +19,7 @@ def verify(token: str, keys: dict) -> dict:
 
 
 async def test_access_tokens_follow_the_contract(auth):
-    person = await auth.signup(verify=False)
+    person = await auth.signup()
     header = jwt.get_unverified_header(person.access_token)
     assert header["alg"] == "EdDSA" and header["typ"] == "at+jwt"
     claims = verify(person.access_token, await jwks(auth))
@@ -28,7 +28,7 @@ async def test_access_tokens_follow_the_contract(auth):
 
 
 async def test_rotation_keeps_the_old_key_for_the_overlap_window_only(auth):
-    person = await auth.signup(verify=False)
+    person = await auth.signup()
     old_kid = jwt.get_unverified_header(person.access_token)["kid"]
     await rotate_keys(auth.runtime.adapters, [])
     keys = await jwks(auth)

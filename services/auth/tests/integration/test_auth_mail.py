@@ -27,7 +27,7 @@ async def test_a_mail_is_sent_with_no_transaction_holding_its_row(auth):
         assert await mail_rows(auth, lock=True) == [(True, 0, False, None)]
     finally:
         stall.released.set()
-    await auth.mail_token("stalled@example.com", "verify-email")
+    await auth.mail_token("stalled@example.com", "confirm-signup")
     assert await eventually(lambda: _sent(auth), timeout=60)
     assert [row[1:] for row in await mail_rows(auth)] == [(1, True, None)]
 
@@ -35,7 +35,7 @@ async def test_a_mail_is_sent_with_no_transaction_holding_its_row(auth):
 async def test_a_mail_the_server_refuses_is_tried_again_and_then_sent(auth):
     auth.inbox.refuse = 1
     await auth.client.post("/v1/auth/signup", json={"email": "later@example.com", "password": auth.password})
-    await auth.mail_token("later@example.com", "verify-email")
+    await auth.mail_token("later@example.com", "confirm-signup")
     assert await eventually(lambda: _sent(auth), timeout=60)
     (row,) = await mail_rows(auth)
     assert row[1:] == (2, True, "SMTPDataError")

@@ -39,6 +39,17 @@ async def test_a_verified_google_email_links_to_the_existing_account(auth):
     assert jwt.decode(response.json()["access_token"], options={"verify_signature": False})["sub"] == str(person.user_id)
 
 
+async def test_an_unverified_google_email_is_refused_alike_whether_or_not_an_account_has_it(auth):
+    await auth.signup("taken@example.com")
+    answers = [await callback(auth, await start(auth), sub=f"g-{n}", email=email, email_verified=False)
+               for n, email in enumerate(("taken@example.com", "free@example.com"))]
+    assert [a.status_code for a in answers] == [401, 401]
+    assert answers[0].json() == answers[1].json()
+    assert "not verified" in answers[0].json()["detail"]
+    registered = [p["method"] for t, p in await auth.events() if t == "UserRegistered"]
+    assert registered == ["password"], "no account for the unverified address, none linked to the taken one"
+
+
 @pytest.mark.parametrize("bad", [
     {"iss": "https://evil.example"},
     {"aud": "someone-else"},

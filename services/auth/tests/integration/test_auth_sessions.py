@@ -6,6 +6,8 @@ import json
 import jwt
 from aiokafka import AIOKafkaConsumer
 
+from adly_kit.testing.plugin import eventually
+
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -64,14 +66,14 @@ async def test_signup_verify_login_refresh_reuse_and_logout(auth):
 
 
 async def test_parallel_refreshes_mint_at_most_one_token(auth):
-    person = await auth.signup(verify=False)
+    person = await auth.signup()
     answers = await asyncio.gather(*(refresh(auth, person.refresh_token) for _ in range(5)))
     assert sum(a.status_code == 200 for a in answers) <= 1
     assert all(a.json().get("error") == "invalid_grant" for a in answers if a.status_code != 200)
 
 
 async def test_wrong_password_and_unknown_email_get_the_same_answer(auth):
-    person = await auth.signup(verify=False)
+    person = await auth.signup()
     wrong = await auth.client.post("/v1/auth/login", json={"email": person.email, "password": "not the password!"})
     unknown = await auth.client.post("/v1/auth/login", json={"email": "nobody@example.com", "password": "whatever-long-pw"})
     assert wrong.status_code == unknown.status_code == 401
@@ -87,11 +89,34 @@ async def test_signup_refuses_weak_passwords_with_a_field_path(auth):
     assert extra.status_code == 422
 
 
-async def test_a_verification_link_works_once(auth):
+async def test_a_sign_up_link_works_once(auth):
     await auth.client.post("/v1/auth/signup", json={"email": "once@example.com", "password": auth.password})
-    token = await auth.mail_token("once@example.com", "verify-email")
-    assert (await auth.client.post("/v1/auth/email/verify", json={"token": token})).status_code == 204
-    assert (await auth.client.post("/v1/auth/email/verify", json={"token": token})).status_code == 422
+    token = await auth.mail_token("once@example.com", "confirm-signup")
+    assert (await auth.client.post("/v1/auth/signup/confirm", json={"token": token})).status_code == 201
+    again = await auth.client.post("/v1/auth/signup/confirm", json={"token": token})
+    assert again.status_code == 422 and again.json()["errors"][0]["path"] == "body/token"
+
+
+async def test_a_sign_up_answers_alike_whether_or_not_the_address_has_an_account(auth):
+    taken = await auth.signup("taken@example.com")
+    mails = len(auth.inbox.to(taken.email))
+    answers = [await auth.client.post("/v1/auth/signup", json={"email": email, "password": "another long passphrase"})
+               for email in ("Taken@Example.com", "free@example.com")]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].content == answers[1].content
+    taken_headers, free_headers = ({k: v for k, v in a.headers.items() if k != "x-request-id"} for a in answers)
+    assert taken_headers == free_headers
+    await auth.mail_token("free@example.com", "confirm-signup")
+    attempt = await eventually(lambda: _newer(auth, taken.email, mails), timeout=60)
+    assert attempt["Subject"] == "Someone tried to sign up with your email address"
+    assert [t for t, _ in await auth.events() if t == "UserRegistered"] == ["UserRegistered"]
+    login = await auth.client.post("/v1/auth/login", json={"email": taken.email, "password": auth.password})
+    assert login.status_code == 200, "the account and its password are as they were"
+
+
+async def _newer(auth, email: str, seen: int):
+    mails = auth.inbox.to(email)
+    return mails[-1] if len(mails) > seen else None
 
 
 async def test_password_reset_sets_a_new_password_once_and_ends_every_session(auth):
@@ -111,7 +136,7 @@ async def test_password_reset_sets_a_new_password_once_and_ends_every_session(au
 
 
 async def test_logout_everywhere_ends_every_session(auth):
-    person = await auth.signup(verify=False)
+    person = await auth.signup()
     other = await auth.client.post("/v1/auth/login", json={"email": person.email, "password": auth.password})
     assert (await auth.client.post("/v1/auth/logout-everywhere", headers=auth.identity(person))).status_code == 204
     assert (await refresh(auth, person.refresh_token)).status_code == 400

@@ -2,7 +2,8 @@
 
 Each keeps what it holds in plain dicts; every event a handler records, through any port,
 lands in one `EventLog` with the versions the real event store would check. Mails land in
-`Outbox.mails`, in the order they were queued.
+`Outbox.mails`, in the order they were queued. Sign-up links are sealed by the real
+adapter, which does no I/O.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from adly_auth.adapters.container import Adapters
+from adly_auth.adapters.signup_tokens import SealedSignupTokens
 from adly_auth.domain.records import ApiKey, Invitation, Mail, PresentedRefreshToken, User
 from adly_auth.domain.secrets import new_refresh_token
 from adly_auth.domain.totp import TotpState
@@ -263,7 +265,7 @@ class Outbox:
 
     def link_token(self, address: str, path: str) -> str:
         """The token of the last link to `path` mailed to the address."""
-        (match, *_) = [m for m in (re.search(rf"/{path}[?/](?:token=)?([A-Za-z0-9_%-]+)", mail.body)
+        (match, *_) = [m for m in (re.search(rf"/{path}[?/](?:token=)?([A-Za-z0-9_%.-]+)", mail.body)
                                    for mail in reversed(self.to(address))) if m]
         return match.group(1)
 
@@ -327,13 +329,15 @@ class InMemoryOidcIdentities:
 
 
 class PlainPasswords:
-    """No Argon2 here: a hash is the password with a prefix. Counts verifications, so a test
-    can see that an unknown email costs one too."""
+    """No Argon2 here: a hash is the password with a prefix. Counts hashes and verifications,
+    so a test can see that an unknown email costs the same work as a known one."""
 
     def __init__(self) -> None:
+        self.hashes = 0
         self.verifications = 0
 
     async def hash(self, password: str) -> str:
+        self.hashes += 1
         return f"plain:{password}"
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
@@ -363,9 +367,11 @@ def world(**settings: Any) -> World:
               "kafka_bootstrap_servers": "nowhere:9092", "public_base_url": "https://app.adly.test"} | settings
     log, users, sessions, outbox = EventLog(), InMemoryUsers(), InMemorySessions(), Outbox()
     api_keys, passwords, invitations = InMemoryApiKeys(), PlainPasswords(), InMemoryInvitations()
+    keyring = Keyring.from_setting(DEV_ENCRYPTION_KEYS)
     a = Adapters(
-        settings=AuthSettings(**values), engine=Unused("engine"), keyring=Keyring.from_setting(DEV_ENCRYPTION_KEYS),
-        events=log, passwords=passwords, keys=InMemorySigningKeys(), users=users, links=InMemoryLinks(),
+        settings=AuthSettings(**values), engine=Unused("engine"), keyring=keyring,
+        events=log, passwords=passwords, signup_tokens=SealedSignupTokens(keyring), keys=InMemorySigningKeys(),
+        users=users, links=InMemoryLinks(),
         recovery_codes=InMemoryRecoveryCodes(), sessions=sessions, mail=outbox, workspaces=InMemoryWorkspaces(log),
         invitations=invitations, api_keys=api_keys, oidc_states=InMemoryOidcStates(),
         oidc_identities=InMemoryOidcIdentities(), workspace_queries=Unused("workspace_queries"),

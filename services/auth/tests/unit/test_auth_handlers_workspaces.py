@@ -25,9 +25,13 @@ from .doubles import World, claims_of, world
 
 
 async def person(w: World, email: str, *, verified: bool = True) -> UUID:
-    tokens = await accounts.signup(NO_DATABASE, w.a, email, "correct horse battery staple")
-    if verified:
-        await accounts.verify_email(NO_DATABASE, w.a, w.outbox.link_token(email, "verify-email"))
+    """A signed-up person; unverified ones (accounts from before sign-up links) are added as such."""
+    if not verified:
+        user_id = uuid.uuid4()
+        await w.users.add(NO_DATABASE, user_id, email, "plain:correct horse battery staple", verified=False)
+        return user_id
+    await accounts.signup(NO_DATABASE, w.a, email, "correct horse battery staple")
+    tokens = await accounts.confirm_signup(NO_DATABASE, w.a, w.outbox.link_token(email, "confirm-signup"))
     return UUID(claims_of(tokens.access_token)["sub"])
 
 
