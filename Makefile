@@ -6,7 +6,7 @@ PACKAGES := libs/events libs/kit $(wildcard services/*)
 EDITABLES := libs/events "libs/kit[dev]" $(wildcard services/*)
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps check run test test-kafka bench contracts kafka-jars clean
+.PHONY: install system-deps check run sandbox test test-kafka bench contracts kafka-jars clean
 
 install: $(STAMP)
 
@@ -18,6 +18,10 @@ $(STAMP): requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 ## Start Postgres, the broker, every service; Ctrl-C stops them all.
 run: install
 	$(BIN)/adly-dev run
+
+## `make run` plus sandbox Shopify, WooCommerce, Salla and Zid stores to connect (README, "Sandbox").
+sandbox: install
+	$(BIN)/adly-dev run --sandbox
 
 ## espeak-ng gives the offline creative provider its voice-overs; the voice tests need it.
 ## Installed with apt-get where this runs as root; elsewhere this says how to get it.

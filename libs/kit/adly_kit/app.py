@@ -119,6 +119,10 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
         app.mount("/metrics", make_asgi_app())
     _add_probes(app, runtime)
     app.add_middleware(RequestIds)
+    if runtime.settings.sandbox:
+        log.warning("SANDBOX: adly-%s runs against local fake platforms (adly-dev run --sandbox); never in production",
+                    service.name)
+        app.add_middleware(SandboxHeader)
     _add_problem_handlers(app)
     # Always: it continues the caller's trace (or starts one), so what the request records
     # carries it even when no span is exported. The per-message send/receive spans are left
@@ -154,7 +158,7 @@ def _add_probes(app: FastAPI, runtime: Runtime) -> None:
         # Consumers still joining their groups do not make the process unready: HTTP serves
         # meanwhile and their events wait in the topics (Runtime._join_consumer_groups).
         body = {"status": "ready" if status == 200 else "unavailable", "checks": checks,
-                "consumers": runtime.consumer_state}
+                "consumers": runtime.consumer_state} | ({"sandbox": True} if runtime.settings.sandbox else {})
         return JSONResponse(body, status)
 
 
@@ -183,6 +187,25 @@ class RequestIds:
             await self.app(scope, receive, send_with_id)
         finally:
             adly_logging.request_id.reset(token)
+
+
+class SandboxHeader:
+    """`X-Adly-Sandbox: true` on every answer of a sandbox process, so no client mistakes it
+    for the real thing."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_marked(message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-adly-sandbox", b"true")]
+            await send(message)
+
+        await self.app(scope, receive, send_marked)
 
 
 def _add_problem_handlers(app: FastAPI) -> None:

@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     # gateway always uses a listener of its own.
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
+    # `adly-dev run --sandbox` (docs/sandbox.md): local fake platforms stand in for the real
+    # ones; every answer says so. Refused in production.
+    sandbox: bool = False
     log_level: str = "INFO"
     relay_batch_size: int = 2000
     consumer_max_retries: int = 3
@@ -59,6 +62,8 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _no_dev_secrets_in_production(self) -> ServiceSettings:
         if self.environment == "production":
+            if self.sandbox:
+                raise ValueError("ADLY_SANDBOX is for local development: refused in production")
             if self.internal_identity_key.get_secret_value() == DEV_IDENTITY_KEY:
                 raise ValueError("set ADLY_INTERNAL_IDENTITY_KEY: the development key is refused in production")
             if self.encryption_keys.get_secret_value() == DEV_ENCRYPTION_KEYS:

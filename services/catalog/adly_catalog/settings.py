@@ -6,9 +6,17 @@ production they are the platforms' own hosts.
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+import ipaddress
+import socket
+from urllib.parse import urlsplit
 
+from pydantic import SecretStr, model_validator
+
+from adly_kit.addresses import is_public_address
 from adly_kit.settings import ServiceSettings
+
+# The platforms' base URLs: what the sandbox and tests point at local fakes (docs/sandbox.md).
+PLATFORM_URLS = ("shopify_base_url", "salla_api_url", "salla_accounts_url", "zid_api_url", "zid_oauth_url")
 
 
 class CatalogSettings(ServiceSettings):
@@ -60,3 +68,41 @@ class CatalogSettings(ServiceSettings):
     zid_oauth_url: str = "https://oauth.zid.sa"
     zid_page_size: int = 50
     zid_requests_per_minute: int = 60
+
+    @model_validator(mode="after")
+    def _no_sandbox_in_production(self) -> CatalogSettings:
+        """Production refuses every setting only the sandbox and tests need: the sandbox flag,
+        private store URLs, and platform URLs that are not https on a public host."""
+        if self.environment != "production":
+            return self
+        if self.sandbox:
+            raise ValueError("ADLY_SANDBOX is refused in production: the sandbox's stores are local fakes")
+        if self.allow_private_store_urls:
+            raise ValueError("ADLY_ALLOW_PRIVATE_STORE_URLS is refused in production")
+        for name in PLATFORM_URLS:
+            problem = not_public_https(getattr(self, name).replace("{shop}", "shop.myshopify.com"))
+            if problem:
+                raise ValueError(f"ADLY_{name.upper()} is refused in production: {problem}")
+        return self
+
+
+def not_public_https(url: str) -> str | None:
+    """Why `url` is not an https URL on a public host (None when it is). Host names are not
+    resolved here; loopback names and IP literals in any spelling a resolver accepts are judged."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        return f"{url!r} is not a URL"
+    if parts.scheme != "https":
+        return f"{url!r} is not https"
+    if not host or host == "localhost" or host.endswith((".localhost", ".localdomain")):
+        return f"{url!r} is not on a public host"
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
+    except ValueError:
+        try:  # 127.1, 2130706433, 0x7f.0.0.1: what inet_aton (and so a resolver) reads as IPv4
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None  # a name
+    return None if is_public_address(address) else f"{url!r} is not on a public host"

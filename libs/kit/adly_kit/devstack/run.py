@@ -6,7 +6,15 @@ migrates every service's schema (`adly-<svc> migrate`); runs each service as its
 process (`adly-<svc> serve`, all roles) logging to `var/logs/<svc>.log`; and waits for
 every `/ready`. SIGINT or SIGTERM stops the services (SIGTERM, a grace period, SIGKILL),
 then the broker, then PostgreSQL. With `--check` it stops everything once the table is
-printed and exits 0 only if every service was ready: the smoke test CI runs.
+printed and exits 0 only if every service was ready and a first session works through
+the gateway: the smoke test CI runs.
+
+Each service gets the URLs of the others on the ports of this run: the gateway its
+upstreams and auth's JWKS, the catalog the gateway's URL as its public one (where the
+platforms send merchants and webhooks back), so `--base-port` / `--gateway-port` move the
+whole stack. With `--sandbox` (implied by `--check`) the platform fakes run as sandbox
+stores beside the services (`adly_kit/devstack/sandbox.py`, docs/sandbox.md), and `--check`
+walks a newcomer's journey through them: connect, sync, generate creatives.
 
 Every server runs in its own session under the devstack watchdog (`ManagedProcess`), so
 the terminal's Ctrl-C reaches only this process, which then stops them in order, and a
@@ -32,6 +40,19 @@ from sqlalchemy.engine import make_url
 
 from adly_kit.devstack._process import ManagedProcess, ServerStartError, kill_stale, tail
 from adly_kit.devstack.postgres import EmbeddedPostgres
+from adly_kit.devstack.sandbox import (
+    Journey,
+    JourneyFailed,
+    SandboxPlan,
+    SandboxUnavailable,
+    checkout_root,
+    describe,
+    log_mailbox,
+    refuse_in_production,
+    sandbox_command,
+    sandbox_process_env,
+    sign_up,
+)
 from adly_kit.devstack.tansu import TansuBroker
 
 SERVICES = ("gateway", "auth", "catalog", "campaigns", "creative", "analytics")
@@ -43,6 +64,7 @@ EMBEDDED_BROKER_ENV = {
     "ADLY_TOPIC_PARTITIONS": "3",
 }
 MIGRATE_TIMEOUT = 180.0
+SANDBOX_OFFSET = 10  # the sandbox's home on base_port + 10, its stores on the ports after it
 
 
 class Interrupted(Exception):
@@ -63,12 +85,43 @@ class Options:
     stop_grace: float = 20.0
     check: bool = False
     services: tuple[str, ...] = SERVICES
+    sandbox: bool = False
 
     def port_of(self, service: str) -> int:
         """The gateway on `gateway_port`; the others on `base_port + 1...` in `SERVICES` order."""
         if service == "gateway":
             return self.gateway_port
         return self.base_port + [s for s in SERVICES if s != "gateway"].index(service) + 1
+
+    def url_of(self, service: str) -> str:
+        return f"http://{self.host}:{self.port_of(service)}"
+
+    @property
+    def sandbox_plan(self) -> SandboxPlan | None:
+        return SandboxPlan.for_port(self.base_port + SANDBOX_OFFSET) if self.sandbox else None
+
+    def ports(self) -> dict[str, int]:
+        """Every port this run listens on, by what listens there."""
+        ports = {name: self.port_of(name) for name in self.services}
+        if (plan := self.sandbox_plan) is not None:
+            ports |= {"sandbox": plan.home_port} | {f"sandbox {c.kind}": c.port for c in plan.components}
+        return ports
+
+    def env_for(self, service: str) -> dict[str, str]:
+        """What `service` is told about the others, on this run's ports (and the sandbox's
+        settings when it runs). Only the catalog's public URL yields to the environment: a
+        developer may reach the gateway through a tunnel that real platforms can call."""
+        env = {"ADLY_HTTP_PORT": str(self.port_of(service))}
+        if service == "gateway":
+            env |= {f"ADLY_UPSTREAM_{name.upper()}": self.url_of(name) for name in SERVICES if name != "gateway"}
+            env["ADLY_JWKS_URL"] = f"{self.url_of('auth')}/.well-known/jwks.json"
+        if service == "catalog" and not given("PUBLIC_API_URL"):
+            env["ADLY_PUBLIC_API_URL"] = self.url_of("gateway")
+        if service == "auth" and not (given("MAIL_TRANSPORT") or given("SMTP_HOST")):
+            env["ADLY_MAIL_TRANSPORT"] = "log"  # no mail server here: mails go to var/logs/auth.log
+        if (plan := self.sandbox_plan) is not None:
+            env |= plan.env_for(service)
+        return env
 
 
 @dataclass
@@ -99,6 +152,7 @@ class DevStack:
         self.postgres: EmbeddedPostgres | None = None
         self.broker: TansuBroker | None = None
         self.services: list[RunningService] = []
+        self.mailbox = log_mailbox(self.logs / "auth.log")  # where auth writes mail under adly-dev
         self._interrupted = False
 
     def run(self) -> int:
@@ -120,29 +174,54 @@ class DevStack:
 
     def _run(self) -> int:
         commands = {name: service_command(name) for name in self.options.services}
+        root = self._sandbox_allowed()
         self._refuse_busy_ports()
         env = self._infrastructure()
         self._migrate(commands, env)
+        if root is not None:
+            self._start_sandbox(root, env)
         for name in self.options.services:
-            self._start(name, commands[name], env)
+            self._start(name, commands[name], env | self.options.env_for(name))
         self._wait_until_ready()
         self._print_table()
         if self.options.check:
             healthy = all(s.ready for s in self.services)
-            return 0 if healthy and self._first_session_works() else 1
+            return 0 if healthy and self._first_session_works() and self._sandbox_journey_works() else 1
+        self._print_next_steps()
         say(f"logs in {self.logs}; press Ctrl-C to stop")
         self._watch()
         return 0
 
+    def _sandbox_journey_works(self) -> bool:
+        """With the sandbox: a newcomer's whole journey through the gateway (sandbox.Journey)."""
+        plan = self.options.sandbox_plan
+        if plan is None:
+            return True
+        if not {"gateway", "auth", "catalog", "creative"} <= set(self.options.services):
+            say("the sandbox journey needs the gateway, auth, catalog and creative: skipped")
+            return True
+        say("walking the sandbox journey: connect every sandbox store, sync, generate creatives")
+        if Journey(self.options.url_of("gateway"), plan, say, self.mailbox).run():
+            say("the sandbox journey works")
+            return True
+        return False
+
+    def _print_next_steps(self) -> None:
+        plan = self.options.sandbox_plan
+        if plan is None:
+            print("No store to connect? `make sandbox` (adly-dev run --sandbox) adds fake Shopify, WooCommerce, "
+                  "Salla and Zid stores: README.md, 'Sandbox'.\n", flush=True)
+            return
+        print("\n".join(describe(plan)) + "\n", flush=True)
+
     def _first_session_works(self) -> bool:
         """Through the gateway: sign up, create a workspace, read it back."""
-        gateway = f"http://{self.options.host}:{self.options.port_of('gateway')}"
+        gateway = self.options.url_of("gateway")
         email = f"check-{uuid.uuid4().hex[:8]}@example.com"
         try:
             with httpx.Client(base_url=gateway, timeout=10) as client:
-                signup = client.post("/v1/auth/signup", json={"email": email, "password": "a long enough password"})
-                signup.raise_for_status()
-                bearer = {"Authorization": f"Bearer {signup.json()['access_token']}"}
+                token = sign_up(client, email, "a long enough password", self.mailbox)
+                bearer = {"Authorization": f"Bearer {token}"}
                 created = client.post("/v1/workspaces", json={"name": "Smoke check"}, headers=bearer)
                 created.raise_for_status()
                 workspace = created.json()["id"]
@@ -153,7 +232,7 @@ class DevStack:
                         return True
                     time.sleep(0.2)
                 say(f"the gateway never let the owner read the new workspace ({read.status_code})")
-        except (httpx.HTTPError, KeyError, ValueError) as error:
+        except (httpx.HTTPError, KeyError, ValueError, JourneyFailed) as error:
             say(f"a first session through the gateway failed: {error!r}")
         return False
 
@@ -200,10 +279,24 @@ class DevStack:
 
     # ------------------------------------------------------------------ services
 
+    def _sandbox_allowed(self) -> Path | None:
+        """The checkout holding the fakes when the sandbox runs; refused in production."""
+        if not self.options.sandbox:
+            return None
+        try:
+            refuse_in_production(os.environ)
+            return checkout_root()
+        except SandboxUnavailable as error:
+            raise StackError(str(error)) from None
+
     def _refuse_busy_ports(self) -> None:
-        for name in self.options.services:
-            port = self.options.port_of(name)
-            if port_taken(self.options.host, port):
+        ports = self.options.ports()
+        clashes = sorted({p for p in ports.values() if list(ports.values()).count(p) > 1})
+        if clashes:
+            raise StackError(f"ports {clashes} are given twice; pick --gateway-port apart from --base-port..+15")
+        for name, port in ports.items():
+            host = "127.0.0.1" if name.startswith("sandbox") else self.options.host
+            if port_taken(host, port):
                 raise StackError(
                     f"port {port} (for {name}) is in use; stop what holds it or pass --gateway-port / --base-port"
                 )
@@ -226,6 +319,28 @@ class DevStack:
             details = "\n".join(f"--- {self.logs / f'{n}.migrate.log'} ---\n{self._tail(n, 'migrate')}" for n in failed)
             raise StackError(f"migrations failed for {', '.join(failed)}\n{details}")
 
+    def _start_sandbox(self, root: Path, env: dict[str, str]) -> None:
+        plan = self.options.sandbox_plan
+        assert plan is not None
+        say(f"starting the SANDBOX: fake stores on 127.0.0.1:{plan.components[0].port}-{plan.components[-1].port}, "
+            f"their home on {plan.home_url} (never in production)")
+        pid_file = self.options.data_dir / "run" / "sandbox.pid"
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
+        marker = "tests.fakes.sandbox"
+        kill_stale(pid_file, marker, grace=self.options.stop_grace)
+        process = ManagedProcess(
+            "adly-sandbox",
+            sandbox_command(plan, self.options.data_dir / "run" / "sandbox-plan.json"),
+            log_path=self.logs / "sandbox.log",
+            pid_file=pid_file,
+            marker=marker,
+            env=sandbox_process_env(env, root),
+            cwd=root,
+            grace=self.options.stop_grace,
+        )
+        self.services.append(RunningService("sandbox", plan.home_url, process))
+        process.start()
+
     def _start(self, name: str, command: list[str], env: dict[str, str]) -> None:
         port = self.options.port_of(name)
         pid_file = self.options.data_dir / "run" / f"{name}.pid"
@@ -241,7 +356,7 @@ class DevStack:
             env=env | {"ADLY_HTTP_PORT": str(port)},
             grace=self.options.stop_grace,
         )
-        self.services.append(RunningService(name, f"http://{self.options.host}:{port}", process))
+        self.services.append(RunningService(name, self.options.url_of(name), process))
         process.start()
 
     def _wait_until_ready(self) -> None:

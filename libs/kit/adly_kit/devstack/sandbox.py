@@ -1,0 +1,499 @@
+"""The sandbox of `adly-dev run --sandbox` (docs/sandbox.md): local fake stores to connect.
+
+Stripe has test mode; ADLY has this. The platform fakes of `tests/fakes/` run as one
+process (`python -m tests.fakes.sandbox`) on loopback, each with a small seeded
+catalogue whose photos that process serves, and the services are configured to reach
+them: the catalog's platform URLs and app credentials, private store URLs allowed (the
+WooCommerce store is on 127.0.0.1), the creative service allowed to fetch photos from
+loopback, and `ADLY_SANDBOX=true` everywhere. Production refuses every one of those
+(`CatalogSettings`, `CreativeSettings`), and `adly-dev` refuses `--sandbox` when
+`ADLY_ENVIRONMENT=production`.
+
+This module owns the plan (ports, names, credentials, the services' settings) so the
+devstack and the fakes agree without the devstack importing test code; `Journey` walks
+a newcomer's path through the gateway (`adly-dev run --check` runs it).
+
+Extension point: a `Component` is one sandbox thing (a store today; an ad account when
+the campaigns service gets its fakes). A new kind needs an entry in `COMPONENT_ENV` (which
+services' settings point at it) and a builder of the same name in `tests/fakes/sandbox.py`
+(`BUILDERS`), then a `Component` in `SandboxPlan.for_port`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import struct
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+
+LOOPBACK = "127.0.0.1"
+SANDBOX_MODULE = "tests.fakes.sandbox"
+TOTP_STEP = 30
+
+# The sandbox's ADLY app credentials on each fake platform: public on purpose, like the
+# keys of a payment provider's test mode, and worthless outside this machine.
+SHOPIFY_SHOP = "adly-sandbox.myshopify.com"
+WOOCOMMERCE_KEY = "ck_adlysandboxwoocommercekey"
+WOOCOMMERCE_SECRET = "cs_adlysandboxwoocommercesecret"
+
+
+@dataclass(frozen=True)
+class Component:
+    """One sandbox thing the fakes process serves: `kind` names its builder there."""
+
+    kind: str
+    name: str
+    port: int
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def plan(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "port": self.port, **self.settings}
+
+
+def _shopify_env(c: Component) -> dict[str, dict[str, str]]:
+    return {"catalog": {"ADLY_SHOPIFY_BASE_URL": c.url, "ADLY_SHOPIFY_CLIENT_ID": c.settings["client_id"],
+                        "ADLY_SHOPIFY_CLIENT_SECRET": c.settings["client_secret"]}}
+
+
+def _salla_env(c: Component) -> dict[str, dict[str, str]]:
+    return {"catalog": {"ADLY_SALLA_API_URL": f"{c.url}/admin/v2", "ADLY_SALLA_ACCOUNTS_URL": c.url,
+                        "ADLY_SALLA_CLIENT_ID": c.settings["client_id"],
+                        "ADLY_SALLA_CLIENT_SECRET": c.settings["client_secret"],
+                        "ADLY_SALLA_WEBHOOK_SECRET": c.settings["webhook_secret"]}}
+
+
+def _zid_env(c: Component) -> dict[str, dict[str, str]]:
+    return {"catalog": {"ADLY_ZID_API_URL": f"{c.url}/v1", "ADLY_ZID_OAUTH_URL": c.url,
+                        "ADLY_ZID_CLIENT_ID": c.settings["client_id"], "ADLY_ZID_CLIENT_SECRET": c.settings["client_secret"]}}
+
+
+# Which services' settings point at each kind of component (the merchant gives the
+# WooCommerce store's URL, so the catalog needs nothing for it beyond private URLs).
+COMPONENT_ENV: dict[str, Callable[[Component], dict[str, dict[str, str]]]] = {
+    "shopify": _shopify_env,
+    "woocommerce": lambda c: {},
+    "salla": _salla_env,
+    "zid": _zid_env,
+}
+
+# What the sandbox changes in every service, and in some: each refused in production.
+SANDBOX_ENV: dict[str, dict[str, str]] = {
+    "*": {"ADLY_SANDBOX": "true"},
+    "catalog": {"ADLY_ALLOW_PRIVATE_STORE_URLS": "true"},  # the WooCommerce store is on 127.0.0.1
+    "creative": {"ADLY_PHOTO_ALLOW_LOOPBACK": "true"},     # the photos are served from 127.0.0.1
+}
+
+
+@dataclass(frozen=True)
+class SandboxPlan:
+    home_port: int
+    components: tuple[Component, ...]
+
+    @classmethod
+    def for_port(cls, home_port: int) -> SandboxPlan:
+        """The home server on `home_port`, the stores on the ports after it."""
+        stores = (
+            Component("shopify", "ADLY Sandbox (Shopify)", home_port + 1, {
+                "shop": SHOPIFY_SHOP, "client_id": "adly-sandbox-shopify-app",
+                "client_secret": "adly-sandbox-shopify-app-secret", "products": 12, "orders": 5}),
+            Component("woocommerce", "ADLY Sandbox (WooCommerce)", home_port + 2, {
+                "base_path": "/sandbox", "consumer_key": WOOCOMMERCE_KEY, "consumer_secret": WOOCOMMERCE_SECRET,
+                "products": 8, "orders": 5}),
+            Component("salla", "ADLY Sandbox (Salla) متجر تجريبي", home_port + 3, {
+                "client_id": "adly-sandbox-salla-app", "client_secret": "adly-sandbox-salla-app-secret",
+                "webhook_secret": "adly-sandbox-salla-webhook-secret", "products": 6, "orders": 4}),
+            Component("zid", "ADLY Sandbox (Zid) متجر تجريبي", home_port + 4, {
+                "client_id": "adly-sandbox-zid-app", "client_secret": "adly-sandbox-zid-app-secret",
+                "store_id": 990001, "store_url": "https://adly-sandbox.zid.store", "products": 6, "orders": 4}),
+        )
+        return cls(home_port, stores)
+
+    @property
+    def home_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.home_port}"
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.home_port, *(c.port for c in self.components)]
+
+    def config(self) -> str:
+        """What `python -m tests.fakes.sandbox --plan FILE` reads."""
+        return json.dumps({"home_port": self.home_port, "components": [c.plan() for c in self.components]})
+
+    def env_for(self, service: str) -> dict[str, str]:
+        """The settings `service` gets in the sandbox on top of its usual ones."""
+        env = SANDBOX_ENV["*"] | SANDBOX_ENV.get(service, {})
+        for component in self.components:
+            env |= COMPONENT_ENV[component.kind](component).get(service, {})
+        return env
+
+    def component(self, kind: str) -> Component:
+        return next(c for c in self.components if c.kind == kind)
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot run here (no checkout with tests/fakes, or production settings)."""
+
+
+def refuse_in_production(environ: Mapping[str, str]) -> None:
+    if (environ.get("ADLY_ENVIRONMENT") or "").strip().lower() == "production":
+        raise SandboxUnavailable("--sandbox is refused with ADLY_ENVIRONMENT=production: the sandbox's fake stores "
+                                 "and loopback URLs never reach production settings")
+
+
+def checkout_root(start: Path | None = None) -> Path:
+    """The repository checkout that holds the fakes: next to this package (an editable
+    install, as `make install` makes) or above the working directory."""
+    cwd = (start or Path.cwd()).resolve()
+    for root in (Path(__file__).resolve().parents[4], cwd, *cwd.parents):
+        if (root / "tests" / "fakes" / "sandbox.py").is_file():
+            return root
+    raise SandboxUnavailable("--sandbox runs the platform fakes of tests/fakes/, which only a checkout of the "
+                             "repository has: run it from the checkout (make sandbox)")
+
+
+def sandbox_command(plan: SandboxPlan, plan_file: Path) -> list[str]:
+    """The fakes process, reading the plan from `plan_file` (written here)."""
+    plan_file.parent.mkdir(parents=True, exist_ok=True)
+    plan_file.write_text(plan.config(), encoding="utf-8")
+    return [sys.executable, "-m", SANDBOX_MODULE, "--plan", str(plan_file)]
+
+
+def sandbox_process_env(base: Mapping[str, str], root: Path) -> dict[str, str]:
+    """The fakes process imports `tests.fakes` from the checkout."""
+    path = os.pathsep.join(p for p in (str(root), base.get("PYTHONPATH", "")) if p)
+    return dict(base) | {"PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+
+
+# ------------------------------------------------------------------------------ TOTP
+
+
+def totp(secret: str, step: int | None = None, *, digits: int = 6) -> str:
+    """RFC 6238 (SHA-1, 30 s), as authenticator apps compute it: for the README's curl steps
+    (`adly-dev totp SECRET`) and the journey's 2FA."""
+    counter = int(time.time()) // TOTP_STEP if step is None else step
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**digits
+    return f"{code:0{digits}d}"
+
+
+def current_step() -> int:
+    return int(time.time()) // TOTP_STEP
+
+
+# ----------------------------------------------------------------------------- mail
+# `adly-dev run` has no mail server: auth writes each mail to its log (ADLY_MAIL_TRANSPORT=log,
+# one JSON line with mail_to, mail_subject, mail_body), and these read them back for the
+# check and for `adly-dev mail`.
+
+Mailbox = Callable[[str, str], str | None]  # (address, link path) -> the newest link's token
+
+
+def mails_in_log(log_path: Path) -> list[dict[str, str]]:
+    """Every mail auth wrote to `log_path`, oldest first."""
+    try:
+        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    mails = []
+    for line in lines:
+        if '"mail_to"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "mail_to" in record:
+            mails.append({"to": str(record["mail_to"]), "subject": str(record.get("mail_subject", "")),
+                          "body": str(record.get("mail_body", "")), "time": str(record.get("time", ""))})
+    return mails
+
+
+def link_token(mails: list[dict[str, str]], address: str, path: str) -> str | None:
+    """The token of the newest link `/<path>?token=…` mailed to `address`."""
+    for mail in reversed(mails):
+        if mail["to"].lower() == address.lower():
+            found = re.search(rf"/{re.escape(path)}\?token=([A-Za-z0-9_.~%-]+)", mail["body"])
+            if found:
+                return unquote(found.group(1))
+    return None
+
+
+def log_mailbox(log_path: Path) -> Mailbox:
+    return lambda address, path: link_token(mails_in_log(log_path), address, path)
+
+
+def sign_up(http: httpx.Client, email: str, password: str, mailbox: Mailbox, *, timeout: float = 30.0) -> str:
+    """A new account's access token: sign up, follow the mailed link (`/confirm-signup`).
+    (An auth that still answers the sign-up with tokens is taken at its word.)"""
+    answer = http.post("/v1/auth/signup", json={"email": email, "password": password})
+    if answer.status_code == 201 and "access_token" in answer.json():
+        return str(answer.json()["access_token"])
+    if answer.status_code != 202:
+        raise JourneyFailed(f"sign up answered {answer.status_code}: {answer.text[:300]}")
+    token = wait_for(lambda: mailbox(email, "confirm-signup"), timeout, f"the sign-up mail to {email}")
+    confirmed = http.post("/v1/auth/signup/confirm", json={"token": token})
+    if confirmed.status_code != 201:
+        raise JourneyFailed(f"confirming the sign-up answered {confirmed.status_code}: {confirmed.text[:300]}")
+    return str(confirmed.json()["access_token"])
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:
+    """`check()`'s first truthy answer; JourneyFailed after `timeout` seconds (only a hang takes that long)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise JourneyFailed(f"waited {timeout:.0f}s for {what}")
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------- journey
+
+
+class JourneyFailed(Exception):
+    pass
+
+
+class Journey:
+    """A newcomer's path through the gateway, as the README walks it: sign up, create a
+    workspace, turn on 2FA, connect every sandbox store, wait for its first sync, read its
+    products and orders, generate creatives for a product, fetch one, and disconnect the
+    stores again (a sandbox store belongs to one workspace at a time).
+
+    Bounded: every wait has its own deadline (only a hang reaches one)."""
+
+    def __init__(self, gateway_url: str, plan: SandboxPlan, say: Callable[[str], None], mailbox: Mailbox, *,
+                 sync_timeout: float = 90.0, creative_timeout: float = 120.0) -> None:
+        self.gateway_url, self.plan, self.say, self.mailbox = gateway_url.rstrip("/"), plan, say, mailbox
+        self.sync_timeout, self.creative_timeout = sync_timeout, creative_timeout
+        self.http = httpx.Client(base_url=self.gateway_url, timeout=20.0, trust_env=False)
+        self.bearer: dict[str, str] = {}
+        self.workspace = ""
+        self.secret = ""
+        self.last_step = 0
+        self.proof = ""
+        self.stores: dict[str, str] = {}  # platform -> store id
+
+    def run(self) -> bool:
+        try:
+            self._account()
+            for component in self.plan.components:
+                self._store(component)
+            self._creatives(self.stores[self.plan.components[0].kind])
+            return True
+        except (JourneyFailed, httpx.HTTPError, KeyError, IndexError, ValueError) as error:
+            self.say(f"sandbox journey failed: {error!r}" if not isinstance(error, JourneyFailed)
+                     else f"sandbox journey failed: {error}")
+            return False
+        finally:
+            self._disconnect_all()
+            self.http.close()
+
+    # -- account, workspace, 2FA
+
+    def _account(self) -> None:
+        email = f"sandbox-check-{uuid.uuid4().hex[:8]}@example.com"
+        self.bearer = {"Authorization": f"Bearer {sign_up(self.http, email, 'sandbox check pw 1', self.mailbox)}"}
+        created = self._expect(self._call("POST", "/v1/workspaces", json={"name": "Sandbox check"}), 201, "create a workspace")
+        self.workspace = created.json()["id"]
+        self._until(lambda: self._call("GET", f"/v1/workspaces/{self.workspace}").status_code == 200, 30,
+                    "the gateway to learn of the new workspace")
+        enrolled = self._expect(self._call("POST", "/v1/auth/2fa/enroll"), 201, "enroll in 2FA")
+        self.secret = enrolled.json()["secret"]
+        self._settle()
+        step = current_step() - 1  # auth takes T-1..T+1, each step once: confirm on T-1, prove on T
+        self._expect(self._call("POST", "/v1/auth/2fa/confirm", json={"code": totp(self.secret, step)}), 204,
+                     "confirm 2FA")
+        self.last_step = step
+        self._prove()
+        self.say(f"sandbox journey: signed up, workspace {self.workspace}, 2FA on")
+
+    def _prove(self) -> None:
+        """A fresh X-2FA-Token (5 minutes) on the next unused step."""
+        self._settle()
+        step = max(current_step() - 1, self.last_step + 1)
+        if step > current_step() + 1:
+            time.sleep(TOTP_STEP - time.time() % TOTP_STEP + 0.05)
+            step = current_step()
+        verified = self._expect(self._call("POST", "/v1/auth/2fa/verify", json={"code": totp(self.secret, step)}), 200,
+                                "prove 2FA")
+        self.last_step, self.proof = step, verified.json()["two_factor_token"]
+
+    @staticmethod
+    def _settle(margin: float = 2.0) -> None:
+        """Past the next step boundary if it is closer than `margin`: a code made now is
+        judged in the same step."""
+        left = TOTP_STEP - time.time() % TOTP_STEP
+        if left < margin:
+            time.sleep(left + 0.05)
+
+    # -- stores
+
+    def _store(self, component: Component) -> None:
+        base = f"/v1/workspaces/{self.workspace}/stores"
+        if component.kind == "woocommerce":
+            body = {"platform": "woocommerce", "site_url": f"{component.url}{component.settings['base_path']}",
+                    "consumer_key": component.settings["consumer_key"],
+                    "consumer_secret": component.settings["consumer_secret"]}
+            store_id = self._expect(self._call("POST", base, json=body, proof=True), 201,
+                                    f"connect {component.name}").json()["id"]
+        else:
+            body = {"platform": component.kind} | ({"shop": component.settings["shop"]} if component.kind == "shopify" else {})
+            started = self._expect(self._call("POST", f"{base}/connections", json=body, proof=True), 201,
+                                   f"start connecting {component.name}")
+            store_id = self._consent(started.json()["authorize_url"], component)
+        self.stores[component.kind] = store_id
+        store = self._expect(self._call("GET", f"{base}/{store_id}"), 200, "read the store").json()
+        if "sandbox" not in (store.get("name") or "").lower():
+            raise JourneyFailed(f"{component.kind} store {store_id} is not labelled sandbox: {store.get('name')!r}")
+        sync = self._until(lambda: self._finished_sync(store_id), self.sync_timeout, f"the first sync of {component.name}")
+        if sync["state"] != "completed":
+            raise JourneyFailed(f"the first sync of {component.name} ended {sync['state']}: {sync.get('error')}")
+        products = self._items(f"{base}/{store_id}/products")
+        orders = self._items(f"{base}/{store_id}/orders")
+        if not products:
+            raise JourneyFailed(f"{component.name} synced no products")
+        self.say(f"sandbox journey: {component.name} connected ({store['domain']}), synced "
+                 f"{len(products)} products and {len(orders)} orders")
+
+    def _consent(self, authorize_url: str, component: Component) -> str:
+        """The browser's part, without a browser: the fake approves at once and sends us to
+        ADLY's callback (on the gateway), which sends us on to the app with the store's id."""
+        if not authorize_url.startswith(component.url):
+            raise JourneyFailed(f"{component.kind}'s authorize URL is not the sandbox's: {authorize_url}")
+        consent = httpx.get(authorize_url, follow_redirects=False, timeout=20.0, trust_env=False)
+        callback = consent.headers.get("location", "")
+        if consent.status_code not in (302, 303) or not callback.startswith(self.gateway_url):
+            raise JourneyFailed(f"{component.kind} consent answered {consent.status_code} to {callback!r}: "
+                                f"{consent.text[:200]}")
+        back = self.http.get(callback.removeprefix(self.gateway_url), follow_redirects=False)
+        landing = str(back.headers.get("location", ""))
+        if back.status_code != 303 or "connected=" not in landing:
+            raise JourneyFailed(f"the {component.kind} callback answered {back.status_code} to {landing!r} "
+                                "(a sandbox store belongs to one workspace at a time: is it connected elsewhere?)")
+        return landing.split("/stores/")[1].split("?")[0]
+
+    def _finished_sync(self, store_id: str) -> dict[str, Any] | None:
+        syncs = self._expect(self._call("GET", f"/v1/workspaces/{self.workspace}/stores/{store_id}/syncs"), 200,
+                             "read syncs").json()
+        newest = syncs[0] if syncs else None
+        return newest if newest and newest["state"] not in ("queued", "running") else None
+
+    def _items(self, path: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        after: str | None = None
+        while True:
+            page = self._expect(self._call("GET", path, params={"limit": 100} | ({"after": after} if after else {})),
+                                200, f"read {path}").json()
+            items += page["items"]
+            after = page["next_after"]
+            if after is None:
+                return items
+
+    # -- creatives
+
+    def _creatives(self, store_id: str) -> None:
+        products = self._items(f"/v1/workspaces/{self.workspace}/stores/{store_id}/products")
+        product = next((p for p in products if p["data"].get("images")), products[0])
+        body = {"product_ids": [product["id"]], "platforms": ["meta"], "language": "en", "variants": 1,
+                "modalities": {"copy": True, "images": ["1:1"]}}
+        jobs = f"/v1/workspaces/{self.workspace}/creatives/jobs"
+
+        def accepted() -> httpx.Response | None:
+            # The creative service learns products from the catalog's events: until then, 422.
+            answer = self._call("POST", jobs, json=body)
+            return answer if answer.status_code != 422 else None
+
+        job = self._expect(self._until(accepted, self.creative_timeout, "the creative service to know the product"), 202,
+                           "request creatives").json()
+        done = self._until(lambda: self._finished_job(job["id"]), self.creative_timeout, "the creative job")
+        if done["status"] != "succeeded":
+            raise JourneyFailed(f"the creative job {done['status']}: {done.get('failure')}")
+        images = [a for a in done["assets"] if a["kind"] == "image"]
+        if not done["copies"] or not images:
+            raise JourneyFailed(f"the creative job made {len(done['copies'])} copies and {len(images)} images")
+        url = images[0]["url"]
+        asset = httpx.get(url if url.startswith("http") else f"{self.gateway_url}{url}", timeout=20.0, trust_env=False)
+        if asset.status_code != 200 or not asset.headers.get("content-type", "").startswith("image/"):
+            raise JourneyFailed(f"the creative's image answered {asset.status_code} {asset.headers.get('content-type')}")
+        refused = [n for n in done["notes"] if "photo" in n.lower()]
+        if refused:
+            raise JourneyFailed(f"the product's sandbox photos were not used: {refused}")
+        self.say(f"sandbox journey: creative job {done['id']} made {len(done['copies'])} copies and "
+                 f"{len(images)} images for {product['data'].get('name')!r} ({len(asset.content)} bytes fetched)")
+
+    def _finished_job(self, job_id: str) -> dict[str, Any] | None:
+        job = self._expect(self._call("GET", f"/v1/workspaces/{self.workspace}/creatives/jobs/{job_id}"), 200,
+                           "read the creative job").json()
+        return job if job["status"] in ("succeeded", "failed", "cancelled") else None
+
+    # -- the end
+
+    def _disconnect_all(self) -> None:
+        """Best effort: the stores go back to the sandbox for the developer's own workspace."""
+        for platform, store_id in list(self.stores.items()):
+            try:
+                gone = self._call("DELETE", f"/v1/workspaces/{self.workspace}/stores/{store_id}", proof=True)
+                if gone.status_code == 403:  # the proof outlived its 5 minutes
+                    self._prove()
+                    gone = self._call("DELETE", f"/v1/workspaces/{self.workspace}/stores/{store_id}", proof=True)
+                if gone.status_code != 204:
+                    self.say(f"sandbox journey: could not disconnect the {platform} store ({gone.status_code})")
+            except (httpx.HTTPError, JourneyFailed) as error:
+                self.say(f"sandbox journey: could not disconnect the {platform} store: {error}")
+
+    # -- helpers
+
+    def _call(self, method: str, path: str, *, proof: bool = False, **kwargs: Any) -> httpx.Response:
+        headers = dict(self.bearer) | ({"X-2FA-Token": self.proof} if proof else {})
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    @staticmethod
+    def _expect(response: httpx.Response, status: int, what: str) -> httpx.Response:
+        if response.status_code != status:
+            raise JourneyFailed(f"{what}: {response.request.method} {response.request.url.path} answered "
+                                f"{response.status_code}: {response.text[:300]}")
+        return response
+
+    @staticmethod
+    def _until(check: Callable[[], Any], timeout: float, what: str) -> Any:
+        return wait_for(check, timeout, what)
+
+
+def describe(plan: SandboxPlan) -> Iterator[str]:
+    """What `adly-dev run --sandbox` prints about the sandbox."""
+    banner = ("SANDBOX: fake Shopify, WooCommerce, Salla and Zid stores on this machine.",
+              "Nothing here reaches a real platform. Never in production.")
+    width = max(len(line) for line in banner)
+    yield "*" * (width + 6)
+    for line in banner:
+        yield f"*  {line:<{width}}  *"
+    yield "*" * (width + 6)
+    for c in plan.components:
+        how = {"shopify": f'{{"platform":"shopify","shop":"{SHOPIFY_SHOP}"}}',
+               "woocommerce": f"keys {WOOCOMMERCE_KEY} / {WOOCOMMERCE_SECRET}, site {c.url}{c.settings.get('base_path', '')}",
+               }.get(c.kind, f'{{"platform":"{c.kind}"}}')
+        yield f"  {c.name:<36} {c.url}   connect: {how}"
+    yield f"  what the sandbox holds: curl {plan.home_url}/   walk-through: README.md, 'Sandbox'"

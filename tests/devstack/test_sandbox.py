@@ -1,0 +1,309 @@
+"""The sandbox and the devstack's wiring, without the stack: what each service is told on the
+ports of a run, that production refuses every sandbox setting, the sandbox's fake stores as a
+process of their own (labelled, photos served, loopback only), and the curl helpers
+(`adly-dev totp`, `adly-dev mail`).
+
+The whole journey on real processes is `test_sandbox_journey.py`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from adly_catalog.settings import PLATFORM_URLS, CatalogSettings
+from adly_creative.settings import CreativeSettings
+from adly_gateway.settings import UPSTREAMS, GatewaySettings
+from adly_kit.devstack import cli
+from adly_kit.devstack.run import SERVICES, DevStack, Options
+from adly_kit.devstack.sandbox import (
+    SHOPIFY_SHOP,
+    WOOCOMMERCE_KEY,
+    WOOCOMMERCE_SECRET,
+    SandboxPlan,
+    link_token,
+    mails_in_log,
+    totp,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "ADLY_ENVIRONMENT": "production",
+    "ADLY_INTERNAL_IDENTITY_KEY": "p" * 40,
+    "ADLY_ENCRYPTION_KEYS": "prod1:" + "A" * 44,
+    "ADLY_DATABASE_URL": "postgresql://adly@db.internal:5432/adly",
+    "ADLY_KAFKA_BOOTSTRAP_SERVERS": "kafka.internal:9092",
+}
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No ADLY_* or platform setting of the developer's shell leaks into a test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("ADLY_") or name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def settings_from(monkeypatch: pytest.MonkeyPatch, cls, env: dict[str, str]):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return cls()
+
+
+# ------------------------------------------------------------------- what each service is told
+
+
+def test_the_gateway_is_told_every_upstream_and_the_jwks_on_the_ports_of_the_run(clean_env):
+    options = Options(data_dir=Path("/nonexistent"), gateway_port=9350, base_port=9300)
+    env = options.env_for("gateway")
+    # Read back by the gateway's own settings: the variable names are the ones it reads.
+    gateway = settings_from(clean_env, GatewaySettings, {**PRODUCTION, "ADLY_ENVIRONMENT": "development", **env})
+    assert gateway.upstream_urls() == {name: f"http://127.0.0.1:{options.port_of(name)}" for name in UPSTREAMS}
+    assert set(gateway.upstream_urls().values()).isdisjoint({f"http://127.0.0.1:{p}" for p in range(8101, 8106)})
+    assert gateway.jwks_endpoint == "http://127.0.0.1:9301/.well-known/jwks.json"
+    assert gateway.http_port == 9350
+    assert [options.port_of(s) for s in SERVICES] == [9350, 9301, 9302, 9303, 9304, 9305]
+
+
+def test_the_catalog_public_url_follows_the_gateway_port_unless_the_developer_gave_one(clean_env):
+    options = Options(data_dir=Path("/nonexistent"), gateway_port=9350, base_port=9300)
+    catalog = settings_from(clean_env, CatalogSettings, {**PRODUCTION, "ADLY_ENVIRONMENT": "development",
+                                                         **options.env_for("catalog")})
+    assert catalog.public_api_url == "http://127.0.0.1:9350"
+    clean_env.setenv("ADLY_PUBLIC_API_URL", "https://tunnel.example.dev")  # reachable by real platforms
+    assert "ADLY_PUBLIC_API_URL" not in options.env_for("catalog")
+
+
+def test_auth_writes_mail_to_its_log_unless_a_mail_server_is_set(clean_env):
+    options = Options(data_dir=Path("/nonexistent"))
+    assert options.env_for("auth")["ADLY_MAIL_TRANSPORT"] == "log"
+    clean_env.setenv("ADLY_SMTP_HOST", "mail.example.dev")
+    assert "ADLY_MAIL_TRANSPORT" not in options.env_for("auth")
+
+
+def test_without_the_sandbox_no_sandbox_setting_reaches_a_service(clean_env):
+    options = Options(data_dir=Path("/nonexistent"), sandbox=False)
+    for service in SERVICES:
+        env = options.env_for(service)
+        assert not {"ADLY_SANDBOX", "ADLY_ALLOW_PRIVATE_STORE_URLS", "ADLY_PHOTO_ALLOW_LOOPBACK"} & set(env)
+        assert not any(name.startswith(("ADLY_SHOPIFY", "ADLY_SALLA", "ADLY_ZID")) for name in env)
+    assert set(options.ports()) == set(SERVICES)
+
+
+def test_the_sandbox_points_the_catalog_at_its_stores_on_loopback(clean_env):
+    options = Options(data_dir=Path("/nonexistent"), gateway_port=9350, base_port=9300, sandbox=True)
+    plan = options.sandbox_plan
+    assert plan is not None and plan.home_port == 9310
+    assert [c.port for c in plan.components] == [9311, 9312, 9313, 9314]
+    catalog = settings_from(clean_env, CatalogSettings, {**PRODUCTION, "ADLY_ENVIRONMENT": "development",
+                                                         **options.env_for("catalog")})
+    assert catalog.sandbox and catalog.allow_private_store_urls
+    assert catalog.shopify_base_url == "http://127.0.0.1:9311"
+    assert (catalog.salla_api_url, catalog.salla_accounts_url) == ("http://127.0.0.1:9313/admin/v2", "http://127.0.0.1:9313")
+    assert (catalog.zid_api_url, catalog.zid_oauth_url) == ("http://127.0.0.1:9314/v1", "http://127.0.0.1:9314")
+    assert catalog.shopify_client_id and catalog.salla_client_id and catalog.zid_client_id
+    creative = settings_from(clean_env, CreativeSettings, options.env_for("creative"))
+    assert creative.photo_allow_loopback
+    assert all(options.env_for(s)["ADLY_SANDBOX"] == "true" for s in SERVICES)
+    ports = list(options.ports().values())
+    assert len(ports) == len(set(ports)) == len(SERVICES) + 5
+
+
+# ------------------------------------------------------------------------ never in production
+
+
+def test_production_refuses_the_sandbox_settings_of_every_service(clean_env):
+    plan = SandboxPlan.for_port(9310)
+    with pytest.raises(ValidationError, match="refused in production"):
+        settings_from(clean_env, CatalogSettings, {**PRODUCTION, **plan.env_for("catalog")})
+    with pytest.raises(ValidationError, match="refused in production"):
+        settings_from(clean_env, CreativeSettings, {**PRODUCTION, **plan.env_for("creative")})
+
+
+@pytest.mark.parametrize("setting", [
+    {"ADLY_SANDBOX": "true"},
+    {"ADLY_ALLOW_PRIVATE_STORE_URLS": "true"},
+])
+def test_production_refuses_each_sandbox_switch_of_the_catalog(clean_env, setting):
+    with pytest.raises(ValidationError, match="refused in production"):
+        settings_from(clean_env, CatalogSettings, PRODUCTION | setting)
+
+
+NOT_PUBLIC = [
+    "http://127.0.0.1:9311", "https://127.0.0.1:9311", "https://localhost:8443", "https://LOCALHOST.", "https://shop.localhost",
+    "https://[::1]:9311", "https://[::ffff:127.0.0.1]", "https://127.1", "https://2130706433", "https://0x7f.0.0.1",
+    "https://0.0.0.0", "https://10.1.2.3", "https://192.168.1.20", "https://169.254.169.254", "https://[fd00::1]",
+    "http://api.salla.dev/admin/v2", "ftp://api.zid.sa",
+]
+
+
+@pytest.mark.parametrize("setting", PLATFORM_URLS)
+@pytest.mark.parametrize("url", NOT_PUBLIC)
+def test_production_refuses_platform_urls_that_are_not_https_on_a_public_host(clean_env, setting, url):
+    with pytest.raises(ValidationError, match=f"ADLY_{setting.upper()} is refused in production"):
+        settings_from(clean_env, CatalogSettings, PRODUCTION | {f"ADLY_{setting.upper()}": url})
+
+
+def test_production_keeps_the_real_platforms(clean_env):
+    catalog = settings_from(clean_env, CatalogSettings, PRODUCTION | {"ADLY_SHOPIFY_BASE_URL": "https://{shop}"})
+    assert not catalog.sandbox and not catalog.allow_private_store_urls
+    assert catalog.zid_api_url == "https://api.zid.sa/v1"
+
+
+def test_adly_dev_refuses_the_sandbox_in_production_before_starting_anything(clean_env, tmp_path, capsys):
+    clean_env.setenv("ADLY_ENVIRONMENT", "production")
+    code = DevStack(Options(data_dir=tmp_path, base_port=9300, gateway_port=9350, sandbox=True)).run()
+    assert code == 1
+    assert "--sandbox is refused with ADLY_ENVIRONMENT=production" in capsys.readouterr().out
+    assert not (tmp_path / "postgres").exists()
+
+
+def test_check_implies_the_sandbox_and_it_can_be_turned_off():
+    parse = cli.parser().parse_args
+    assert cli.options_of(parse(["run", "--check"])).sandbox
+    assert not cli.options_of(parse(["run", "--check", "--no-sandbox"])).sandbox
+    assert not cli.options_of(parse(["run"])).sandbox
+    assert cli.options_of(parse(["run", "--sandbox"])).sandbox
+
+
+def test_make_run_says_how_to_get_the_sandbox(tmp_path, capsys):
+    DevStack(Options(data_dir=tmp_path))._print_next_steps()
+    assert "make sandbox" in capsys.readouterr().out
+    DevStack(Options(data_dir=tmp_path, sandbox=True))._print_next_steps()
+    out = capsys.readouterr().out
+    assert "SANDBOX" in out and SHOPIFY_SHOP in out and WOOCOMMERCE_KEY in out and "README.md" in out
+
+
+# ---------------------------------------------------------------------- the fakes, as a process
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory) -> dict:
+    """`python -m tests.fakes.sandbox` as the devstack runs it, on free ports."""
+    plan = next(p for p in (SandboxPlan.for_port(random.randrange(10_000, 32_000, 20)) for _ in range(200))
+                if all(_free(port) for port in p.ports))  # below the ephemeral range: no client takes them meanwhile
+    plan_file = tmp_path_factory.mktemp("sandbox") / "plan.json"
+    plan_file.write_text(plan.config())
+    process = subprocess.Popen([sys.executable, "-m", "tests.fakes.sandbox", "--plan", str(plan_file)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in process.stdout:  # the process says `ready <url>` once every server listens
+            lines.append(line)
+            if line.startswith("ready "):
+                break
+        assert lines and lines[-1].startswith("ready "), "".join(lines)
+        yield {"plan": plan, "home": lines[-1].split()[1], "banner": "".join(lines)}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _free(port: int) -> bool:
+    from adly_kit.devstack._process import port_is_free
+
+    return port_is_free("127.0.0.1", port)
+
+
+def test_the_sandbox_home_says_what_it_holds_and_that_it_is_a_sandbox(sandbox):
+    assert "ADLY SANDBOX" in sandbox["banner"]
+    ready = httpx.get(f"{sandbox['home']}/ready")
+    assert ready.status_code == 200 and ready.json()["sandbox"] is True
+    assert ready.headers["x-adly-sandbox"] == "true"
+    home = httpx.get(f"{sandbox['home']}/").json()
+    assert [s["platform"] for s in home["stores"]] == ["shopify", "woocommerce", "salla", "zid"]
+    assert all("sandbox" in s["name"].lower() and s["url"].startswith("http://127.0.0.1:") for s in home["stores"])
+    woo = next(s for s in home["stores"] if s["platform"] == "woocommerce")
+    assert woo["connect"] | {"site_url": None} == {"platform": "woocommerce", "site_url": None,
+                                                   "consumer_key": WOOCOMMERCE_KEY, "consumer_secret": WOOCOMMERCE_SECRET}
+
+
+def test_every_sandbox_product_photo_is_served_by_the_sandbox(sandbox):
+    plan: SandboxPlan = sandbox["plan"]
+    shopify = plan.component("shopify")
+    token = _shopify_token(shopify)
+    query = "{ products(first: 50) { nodes { title media(first: 5) { nodes { ... on MediaImage { image { url } } } } } } }"
+    answer = httpx.post(f"{shopify.url}/admin/api/2026-10/graphql.json", json={"query": query},
+                        headers={"X-Shopify-Access-Token": token}).json()
+    products = answer["data"]["products"]["nodes"]
+    assert len(products) == shopify.settings["products"]
+    urls = [m["image"]["url"] for p in products for m in p["media"]["nodes"]]
+    assert urls and all(u.startswith(f"{sandbox['home']}/photos/shopify/") for u in urls)
+    photo = httpx.get(urls[0])
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
+    assert photo.content[:3] == b"\xff\xd8\xff"
+
+    woo = plan.component("woocommerce")
+    items = httpx.get(f"{woo.url}/sandbox/wp-json/wc/v3/products", params={"per_page": 100},
+                      auth=(WOOCOMMERCE_KEY, WOOCOMMERCE_SECRET)).json()
+    assert len(items) == woo.settings["products"]
+    assert all(i["src"].startswith(f"{sandbox['home']}/photos/") for p in items for i in p["images"])
+    index = httpx.get(f"{woo.url}/sandbox/wp-json/").json()
+    assert "Sandbox" in index["name"]
+
+
+def test_the_shopify_consent_approves_at_once_for_the_sandbox_shop(sandbox):
+    shopify = sandbox["plan"].component("shopify")
+    consent = httpx.get(f"{shopify.url}/admin/oauth/authorize", params={
+        "client_id": shopify.settings["client_id"], "redirect_uri": "http://127.0.0.1:1/back", "state": "s"})
+    assert consent.status_code == 302
+    assert f"shop={SHOPIFY_SHOP}" in consent.headers["location"]
+
+
+def _shopify_token(shopify) -> str:
+    consent = httpx.get(f"{shopify.url}/admin/oauth/authorize", params={
+        "client_id": shopify.settings["client_id"], "redirect_uri": "http://127.0.0.1:1/back", "state": "s",
+        "scope": "read_products"})
+    code = httpx.URL(consent.headers["location"]).params["code"]
+    token = httpx.post(f"{shopify.url}/admin/oauth/access_token", data={
+        "client_id": shopify.settings["client_id"], "client_secret": shopify.settings["client_secret"], "code": code})
+    return token.json()["access_token"]
+
+
+# -------------------------------------------------------------------------- the curl helpers
+
+
+def test_totp_is_rfc_6238():
+    secret = base64.b32encode(b"12345678901234567890").decode()  # RFC 6238 appendix B, SHA-1
+    assert totp(secret, 59 // 30, digits=8) == "94287082"
+    assert totp(secret, 1111111109 // 30, digits=8) == "07081804"
+    assert totp(secret.rstrip("=").lower(), 1234567890 // 30) == "005924"
+
+
+def test_the_mail_auth_wrote_to_its_log_is_read_back(tmp_path, capsys):
+    log = tmp_path / "logs" / "auth.log"
+    log.parent.mkdir()
+    lines = [
+        "[devstack] 2026-12-06 starting adly-auth",
+        json.dumps({"level": "INFO", "message": "listening"}),
+        json.dumps({"message": "mail written to the log", "mail_to": "ada@example.com", "mail_subject": "Finish",
+                    "mail_body": "Follow:\n\nhttp://127.0.0.1:3000/confirm-signup?token=first.tok%2Ben\n", "time": "t1"}),
+        json.dumps({"message": "mail written to the log", "mail_to": "ada@example.com", "mail_subject": "Finish",
+                    "mail_body": "http://127.0.0.1:3000/confirm-signup?token=second-token_9\n", "time": "t2"}),
+        json.dumps({"message": "mail written to the log", "mail_to": "bob@example.com", "mail_subject": "Reset",
+                    "mail_body": "http://127.0.0.1:3000/reset-password?token=bob", "time": "t3"}),
+        '{"not": "json"',
+    ]
+    log.write_text("\n".join(lines) + "\n")
+    mails = mails_in_log(log)
+    assert [m["to"] for m in mails] == ["ada@example.com", "ada@example.com", "bob@example.com"]
+    assert link_token(mails, "ADA@example.com", "confirm-signup") == "second-token_9"
+    assert link_token(mails[:1], "ada@example.com", "confirm-signup") == "first.tok+en"
+    assert link_token(mails, "bob@example.com", "confirm-signup") is None
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["mail", "ada@example.com", "--token", "confirm-signup", "--data-dir", str(tmp_path)])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == "second-token_9"
+    with pytest.raises(SystemExit) as done:
+        cli.main(["mail", "bob@example.com", "--data-dir", str(tmp_path)])
+    assert done.value.code == 0 and "Subject: Reset" in capsys.readouterr().out
