@@ -108,3 +108,21 @@ def test_the_gateway_never_serves_metrics_on_its_public_port(service_settings):
     assert GatewaySettings(**common).metrics_port == 0
     with pytest.raises(ValidationError, match="ADLY_METRICS_PORT"):
         GatewaySettings(**common, metrics_port=None)
+
+
+async def test_a_sandbox_process_says_so_on_every_answer(backbone):
+    settings = backbone.settings.model_copy(update={"sandbox": True})
+    runtime = Runtime(Service(name=settings.service_name, catalog=backbone.catalog, migrations="",
+                              routers=[things()]), settings)
+    app = create_app(runtime, ("api",))
+    async with app.router.lifespan_context(app), client(app) as http:
+        ready, thing, missing = await http.get("/ready"), await http.get("/things/1"), await http.get("/things/-1")
+    assert ready.json()["sandbox"] is True
+    assert {a.headers.get("x-adly-sandbox") for a in (ready, thing, missing)} == {"true"}
+
+
+def test_production_refuses_a_sandbox_process(service_settings):
+    with pytest.raises(ValidationError, match="ADLY_SANDBOX"):
+        service_settings.model_validate(service_settings.model_dump() | {
+            "environment": "production", "sandbox": True, "internal_identity_key": "k" * 40,
+            "encryption_keys": "prod1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="})

@@ -17,6 +17,9 @@ MIB = 1024 * 1024
 
 class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
+    # The gateway's port is the public one: metrics always have a listener of their own
+    # (ADLY_METRICS_PORT; 0 lets the OS pick, as several gateways on one host need).
+    metrics_port: int | None = 0
     # Upstreams, on the ports `adly-dev run` gives them.
     upstream_auth: str = "http://127.0.0.1:8101"
     upstream_catalog: str = "http://127.0.0.1:8102"
@@ -73,6 +76,12 @@ class GatewaySettings(ServiceSettings):
     @model_validator(mode="after")
     def _quotas_parse(self) -> GatewaySettings:
         self.quotas()
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_off_the_public_port(self) -> GatewaySettings:
+        if self.metrics_port is None:
+            raise ValueError("ADLY_METRICS_PORT must be set for the gateway: its own port is public")
         return self
 
     def upstream_urls(self) -> dict[str, str]:
