@@ -13,7 +13,7 @@ Every request of the suites goes through the gateway, the one public entry. The 
 rate limits are raised far out of reach (its own tests cover them), so a suite that signs
 up dozens of people is not throttled.
 
-Helpers (`Stack`): sign up + verify email (+ tokens), enable 2FA and get an X-2FA-Token,
+Helpers (`Stack`): sign up and follow the mailed link (+ tokens), enable 2FA and get an X-2FA-Token,
 create a workspace, invite and accept to give someone a role, create an API key, and wait
 until the gateway's read model has caught up with auth's events.
 """
@@ -21,10 +21,12 @@ until the gateway's read model has caught up with auth's events.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import secrets
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -184,6 +186,7 @@ class Stack:
     broker: KafkaUnderTest
     env: dict[str, str]
     platforms: dict[str, Any] = field(default_factory=dict)  # the fake store platforms by name
+    catalog_url: str = ""
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -217,17 +220,16 @@ class Stack:
     # -- accounts
 
     def signup(self, *, verify: bool = True, prefix: str = "user") -> Person:
+        """Sign up and follow the mailed link, which creates the account with its address verified
+        and signs in (docs/identity.md, "Sign-up"); `verify` is kept for callers, every sign-up verifies."""
         email = f"{prefix}-{secrets.token_hex(6)}@example.com"
         response = self.http.post("/v1/auth/signup", json={"email": email, "password": PASSWORD})
-        assert response.status_code == 201, response.text
-        tokens = response.json()
+        assert response.status_code == 202, response.text
+        confirmed = self.http.post("/v1/auth/signup/confirm", json={"token": self.mail_token(email, "confirm-signup")})
+        assert confirmed.status_code == 201, confirmed.text
+        tokens = confirmed.json()
         claims = claims_of(tokens["access_token"])
-        person = Person(claims["sub"], email, tokens["access_token"], tokens["refresh_token"], claims["sid"])
-        if verify:
-            token = self.mail_token(email, "verify-email")
-            verified = self.http.post("/v1/auth/email/verify", json={"token": token})
-            assert verified.status_code == 204, verified.text
-        return person
+        return Person(claims["sub"], email, tokens["access_token"], tokens["refresh_token"], claims["sid"])
 
     def login(self, person: Person) -> httpx.Response:
         return self.http.post("/v1/auth/login", json={"email": person.email, "password": PASSWORD})
@@ -503,7 +505,7 @@ def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
             process = _serve(name, env, logs)
             processes.append(process)
             _wait_ready(name, url, process)  # auth first, so the gateway finds its JWKS and OpenAPI
-        stack = Stack(gateway_url, auth_url, inbox, logs, database_url, kafka, base, platforms)
+        stack = Stack(gateway_url, auth_url, inbox, logs, database_url, kafka, base, platforms, catalog_url)
         yield stack
     finally:
         if stack is not None:
@@ -536,3 +538,152 @@ def people(e2e: Stack) -> People:
     for person in (owner, admin, outsider, window):
         e2e.enable_two_factor(person)
     return People(owner, admin, outsider, window, window.last_step + 1)
+
+
+# ------------------------------------------------------- more processes, for hardening tests
+
+
+@dataclass
+class ServiceProcess:
+    """One more service process on the stack's database, which the test starts, kills and restarts.
+
+    `start(command)` runs it under the devstack watchdog (its log in the stack's log dir) and
+    waits for `ready_path`; `kill()` SIGKILLs it (the watchdog's whole process group, so the
+    server dies at once, mid-request if it was in one); `wait_for_line` reads its log until a
+    line the process prints at a point the test chose."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int
+    logs: Path
+    ready_path: str = "/ready"
+    process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.logs / f"{self.name}.log"
+
+    def start(self, command: list[str] | None = None) -> None:
+        self.stop()
+        self.process = ManagedProcess(self.name, command or self.command, log_path=self.log_path, env=self.env, grace=15.0)
+        self.process.start()
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + READY_TIMEOUT
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if not self.process.is_running():
+                    raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{tail(self.log_path, 60)}")
+                try:
+                    if client.get(f"{self.url}{self.ready_path}").status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready after {READY_TIMEOUT:.0f}s:\n{tail(self.log_path, 60)}")
+
+    def wait_for_line(self, marker: str, *, timeout: float = 60.0) -> str:
+        def found() -> str | None:
+            text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+            return next((line for line in text.splitlines() if marker in line), None)
+
+        line = eventually(found, timeout=timeout)
+        assert line, f"{self.name} never printed {marker!r}:\n{tail(self.log_path, 40)}"
+        return line
+
+    def kill(self) -> None:
+        assert self.process is not None and self.process.is_running(), f"{self.name} is not running"
+        self.process.signal_group(signal.SIGKILL)
+        assert self.process.wait(30.0), f"{self.name} survived SIGKILL"
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+def extra_gateway(e2e: Stack, name: str, *, ready_path: str = "/ready", **overrides: str) -> ServiceProcess:
+    """Another gateway on the stack's database, serving the API only (the stack's gateway keeps
+    the read model current): the same people, workspaces and keys, other settings. `overrides`
+    are its ADLY_* variables (upstreams, limits, timeouts); upstreams not named are auth and
+    the catalog of the stack, and closed ports for the rest."""
+    port = free_port()
+    env = gateway_env(e2e.env, port, e2e.auth_url, e2e.catalog_url or None, **overrides)
+    command = [*service_command("gateway"), "serve", "--roles", "api"]
+    gateway = ServiceProcess(f"gateway-{name}", command, env, port, e2e.logs, ready_path)
+    gateway.start()
+    return gateway
+
+
+def creative_process(e2e: Stack, gateway_url: str) -> ServiceProcess:
+    """A creative service (migrated, not started) with the offline providers and assets under the
+    stack's log dir; its public asset URLs name `gateway_url`."""
+    port = free_port()
+    env = e2e.env | {
+        "ADLY_HTTP_PORT": str(port),
+        "ADLY_ASSET_DIR": str(e2e.logs / "creative-assets"),
+        "ADLY_PUBLIC_BASE_URL": gateway_url,
+        "ADLY_JOB_POLL_SECONDS": "0.2",
+    }
+    _migrate("creative", env, e2e.logs)
+    return ServiceProcess("creative", [*service_command("creative"), "serve"], env, port, e2e.logs)
+
+
+class Recorder:
+    """A stand-in upstream on 127.0.0.1 (for services the stack does not run): answers every
+    request 200 with a JSON echo of its method, path and headers, and keeps what it saw."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                self.rfile.read(length)
+                seen = {"method": self.command, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+                with recorder._lock:
+                    recorder.seen.append(seen)
+                payload = json.dumps(seen).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _answer  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.seen: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Recorder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def raw(client: httpx.Client, method: str, target: str, **kwargs: Any) -> httpx.Response:
+    """A request whose target goes out byte for byte as written: httpx would otherwise remove
+    dot segments itself, and the test would never show what the gateway does with them."""
+    return client.request(method, "/", extensions={"target": target.encode("latin-1")}, **kwargs)

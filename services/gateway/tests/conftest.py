@@ -135,7 +135,8 @@ class Echo:
             "path": request.url.path,
             "query": request.url.query,
             "headers": {k: v for k, v in request.headers.items() if k in (
-                "x-request-id", "authorization", "content-type", "x-forwarded-for", "connection", "x-custom")},
+                "x-request-id", "authorization", "content-type", "x-forwarded-for", "connection", "x-custom",
+                "idempotency-key", "traceparent", "tracestate", "baggage")},
         } | (extra or {})
         self.seen.append(record)
         return JSONResponse(record, status_code=status)

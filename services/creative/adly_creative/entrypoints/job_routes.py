@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
 from adly_creative.adapters.container import Adapters
@@ -23,9 +24,27 @@ from adly_creative.handlers import jobs
 from adly_events.contracts.common import Money
 from adly_kit.db import unit_of_work
 from adly_kit.errors import InvalidInput, NotFound
+from adly_kit.eventstore import ConcurrencyConflict
 
 router = APIRouter(prefix="/v1/workspaces/{workspace_id}/creatives", tags=["creatives"])
 MAX_PAGE = 100
+_KEYED_REQUESTS = UUID("5b0c8f6e-2d0a-4a57-9a53-6f1f3c1b7e21")  # uuid5 namespace of requests named by a key
+
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=255,
+    description="Names this request: sent again with the same key and body, it is the same job (docs/identity.md).")]
+
+
+def request_id_of(actor: str, key: str | None, body: NewJob) -> UUID:
+    """A job's id follows from (workspace, request id). A request named by the caller's
+    Idempotency-Key always has the same request id, so a retry after an unknown outcome (the
+    first answer lost when the service died after its commit) is the job the first one made;
+    the body is part of it, so a key reused for another request is another job. Without a key,
+    every request is new."""
+    if key is None:
+        return uuid.uuid4()
+    body_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    return uuid.uuid5(_KEYED_REQUESTS, f"{actor}\n{key}\n{body_hash}")
 
 
 def asset_out(asset: dict, signer: AssetUrlSigner, now: float) -> AssetOut:
@@ -61,7 +80,8 @@ async def _view(a: Adapters, workspace_id: UUID, job_id: UUID) -> JobOut:
 
 
 @router.post("/jobs", status_code=202, response_model=JobOut)
-async def start_job(workspace_id: UUID, body: NewJob, member: CreativesGenerate, a: AdaptersDep):
+async def start_job(workspace_id: UUID, body: NewJob, member: CreativesGenerate, a: AdaptersDep,
+                    idempotency_key: IdempotencyKey = None):
     """Start a generation job; follow it with GET .../jobs/{id} (or the workspace's live feed)."""
     async with a.engine.connect() as conn:
         missing = await a.products.missing(conn, workspace_id, body.product_ids)
@@ -70,12 +90,19 @@ async def start_job(workspace_id: UUID, body: NewJob, member: CreativesGenerate,
         raise InvalidInput("ADLY does not know this product; sync your store first.", field=f"product_ids/{index}")
     m = body.modalities
     spec = JobSpec(
-        workspace_id=workspace_id, request_id=uuid.uuid4(), product_ids=tuple(body.product_ids),
+        workspace_id=workspace_id, request_id=request_id_of(member.actor, idempotency_key, body),
+        product_ids=tuple(body.product_ids),
         platforms=tuple(body.platforms), language=body.language, variants=body.variants, campaign_id=body.campaign_id,
         modalities=Modalities(copy_text=m.copy_text, images=tuple(m.images), voice_over=m.voice_over, video=m.video),
         source="api", requested_by=member.actor)
-    async with unit_of_work(a.engine) as tx:
-        job = await jobs.accept(tx, a, spec, record_refusal=False)
+    try:
+        async with unit_of_work(a.engine) as tx:
+            job = await jobs.accept(tx, a, spec, record_refusal=False)
+    except ConcurrencyConflict:
+        # The same keyed request at once (a retry racing the request it repeats): the other
+        # one committed the job first, and accepting it again finds that job.
+        async with unit_of_work(a.engine) as tx:
+            job = await jobs.accept(tx, a, spec, record_refusal=False)
     out = await _view(a, workspace_id, job.id)
     location = f"/v1/workspaces/{workspace_id}/creatives/jobs/{job.id}"
     return JSONResponse(out.model_dump(mode="json"), 202, headers={"Location": location})

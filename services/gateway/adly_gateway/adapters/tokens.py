@@ -59,6 +59,16 @@ class JWKS:
                     await self._fetch()
         return self.keys.get(kid)
 
+    async def ready(self) -> bool:
+        """Whether tokens can be verified: keys are held. Without any (auth was not reachable
+        yet, or is not where the settings say), a probe asks again, within the same floors.
+        Keys once held stay usable while auth is away: tokens are verified locally."""
+        if not self.keys and self._may_fetch():
+            async with self._lock:
+                if not self.keys and self._may_fetch():
+                    await self._fetch()
+        return bool(self.keys)
+
     async def refresh(self) -> None:
         """Fetch now (at start-up); a token meeting an unknown kid meanwhile waits for this fetch."""
         async with self._lock:
@@ -80,7 +90,7 @@ class JWKS:
             self.keys = _usable_keys(response.json())
             self._fetched_at, self._failed_at = self.clock(), None
             log.info("JWKS fetched", extra={"keys": len(self.keys)})
-        except (httpx.HTTPError, ValueError) as error:
+        except (httpx.HTTPError, ValueError, RecursionError) as error:
             self._failed_at = self.clock()
             log.warning("JWKS fetch failed: %s", type(error).__name__)
 

@@ -19,12 +19,29 @@ _RESPONSE_DROP = HOP_BY_HOP | {
 }
 
 
-class UpstreamTimeout(Exception):
+class UpstreamError(Exception):
+    """The upstream gave no answer; `sent` says whether the request may have reached it.
+
+    Only a failure to get a connection at all (refused, no connection within the connect or
+    pool timeout) proves the request never left. Any later failure (a reset, a connection
+    closed before the answer, a read timeout) leaves the outcome unknown: the upstream may
+    have acted, and a retry must not be run as if it had not (docs/identity.md)."""
+
+    def __init__(self, upstream: str, *, sent: bool) -> None:
+        super().__init__(upstream)
+        self.sent = sent
+
+
+class UpstreamTimeout(UpstreamError):
     pass
 
 
-class UpstreamUnavailable(Exception):
+class UpstreamUnavailable(UpstreamError):
     pass
+
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+             httpx.LocalProtocolError)
 
 
 @dataclass(frozen=True)
@@ -34,10 +51,17 @@ class UpstreamResponse:
     body: bytes
 
 
+# Shorter than the upstreams' own keep-alive (uvicorn closes an idle connection after 5 s):
+# the gateway drops an idle connection before the upstream does, so a request is not written
+# into one the upstream is closing at that moment, which would leave its outcome unknown.
+KEEPALIVE_EXPIRY_SECONDS = 4.0
+
+
 def make_client(*, timeout: float, connect_timeout: float, max_connections: int, max_keepalive: int) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive, keepalive_expiry=30.0),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive,
+                            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS),
         follow_redirects=False,
         trust_env=False,
     )
@@ -55,8 +79,8 @@ class Upstreams:
         try:
             response = await self.client.request(method, url, headers=headers, content=body or None)
         except httpx.TimeoutException as error:
-            raise UpstreamTimeout(upstream) from error
+            raise UpstreamTimeout(upstream, sent=not isinstance(error, _NOT_SENT)) from error
         except httpx.HTTPError as error:  # connection refused or reset, protocol errors
-            raise UpstreamUnavailable(upstream) from error
+            raise UpstreamUnavailable(upstream, sent=not isinstance(error, _NOT_SENT)) from error
         kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _RESPONSE_DROP]
         return UpstreamResponse(response.status_code, kept, response.content)

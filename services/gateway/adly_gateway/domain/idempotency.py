@@ -1,10 +1,19 @@
-"""Idempotency-Key rules (Stripe semantics): what a key may look like and what a request is."""
+"""Idempotency-Key rules (Stripe semantics): what a key may look like, what a request is, where keys apply."""
 
 from __future__ import annotations
 
 import hashlib
 
+from adly_gateway.domain.routes import Access, Route
+
 MAX_KEY_LENGTH = 255
+
+
+def applies(route: Route) -> bool:
+    """Keys apply to the POSTs of a signed-in principal, in a workspace or not (`POST
+    /v1/workspaces` too), scoped to that principal; never to public routes (no principal to
+    scope them to) nor to routes whose answers carry credentials, which are never stored."""
+    return route.access is not Access.PUBLIC and not route.credential
 
 
 def valid_key(key: str) -> bool:

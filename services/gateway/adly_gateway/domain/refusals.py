@@ -92,6 +92,23 @@ class IdempotencyKeyReused(Refusal, InvalidInput):
     detail_text = "This key was used with a different request."
 
 
+class UnreadableBody(Refusal, InvalidInput):
+    """A credential route's body the gateway cannot read: refused rather than forwarded without
+    its per-account rate limit (the service would read the body the same way, or refuse it)."""
+
+    code = "unreadable-body"
+    status = 400
+    title = "Request body cannot be read"
+    detail_text = "Send valid JSON (application/json) or a form (application/x-www-form-urlencoded)."
+
+
+class UnsupportedBody(Refusal, InvalidInput):
+    code = "unsupported-media-type"
+    status = 415
+    title = "Unsupported media type"
+    detail_text = "Send application/json or application/x-www-form-urlencoded."
+
+
 class StillRunning(Refusal, Conflict):
     title = "Request in progress"
     detail_text = "A request with this Idempotency-Key is still running; retry later."
@@ -110,7 +127,22 @@ class UpstreamTimedOut(Refusal, UpstreamFailed):
 
 
 class UpstreamUnreachable(Refusal, UpstreamFailed):
+    """The request never reached the upstream (connection refused, no connection in time)."""
+
     title = "Upstream unavailable"
 
     def __init__(self, upstream: str) -> None:
         super().__init__(f"The {upstream} service cannot be reached.")
+
+
+class OutcomeUnknown(Refusal, UpstreamFailed):
+    """The request went out and no answer came back (the connection broke, the gateway died):
+    it may have been carried out. Under an Idempotency-Key it is never carried out twice."""
+
+    code = "outcome-unknown"
+    type = PROBLEMS + "outcome-unknown"
+    title = "Outcome unknown"
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(f"The {upstream} service failed before answering, so the request may or may not have been "
+                         "carried out. A retry with the same Idempotency-Key never carries it out twice.")

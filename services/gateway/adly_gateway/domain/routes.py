@@ -51,6 +51,10 @@ class Route:
     forward_authorization: bool = False    # the upstream reads Authorization itself (OAuth token endpoint)
     forward_webhook_headers: bool = False  # store platforms' signature and delivery headers (X-Shopify-*, ...)
     rate_policy: RatePolicy | None = None
+    credential: bool = False               # its answers carry credentials (tokens, secrets): never stored for replays
+    # The upstream makes a POST with an Idempotency-Key idempotent itself (the key names the
+    # command), so a retry after an unknown outcome may be forwarded again (docs/identity.md).
+    honours_idempotency_key: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -89,27 +93,29 @@ P, U, A, WS = Access.PUBLIC, Access.USER, Access.ANY, Access.WORKSPACE
 ROUTES: tuple[Route, ...] = (
     # --- auth: credentials (public, stricter rate limits) ---------------------------------
     _r({"POST"}, "/v1/auth/signup", "auth", P, rate_policy=RatePolicy.LOGIN),
+    # The sign-up's mailed link, followed: it creates the account and signs in (docs/identity.md).
+    _r({"POST"}, "/v1/auth/signup/confirm", "auth", P, rate_policy=RatePolicy.LOGIN),
     _r({"POST"}, "/v1/auth/login", "auth", P, rate_policy=RatePolicy.LOGIN),
     _r({"POST"}, "/v1/auth/login/2fa", "auth", P, rate_policy=RatePolicy.TWO_FACTOR),
     _r({"POST"}, "/v1/auth/oauth/token", "auth", P, forward_authorization=True, rate_policy=RatePolicy.LOGIN),
     _r({"POST"}, "/v1/auth/password/forgot", "auth", P, rate_policy=RatePolicy.PASSWORD_RESET),
     _r({"POST"}, "/v1/auth/password/reset", "auth", P, rate_policy=RatePolicy.PASSWORD_RESET),
     _r({"POST"}, "/v1/auth/email/verify", "auth", P, rate_policy=RatePolicy.PASSWORD_RESET),
-    _r({"POST"}, "/v1/auth/email/verify/resend", "auth", U, rate_policy=RatePolicy.PASSWORD_RESET),
+    _r({"POST"}, "/v1/auth/email/verify/resend", "auth", U, credential=True, rate_policy=RatePolicy.PASSWORD_RESET),
     _r({"GET"}, "/v1/auth/oidc/google/start", "auth", P),
     _r({"GET"}, "/v1/auth/oidc/google/callback", "auth", P, rate_policy=RatePolicy.LOGIN),
-    _r({"POST"}, "/v1/auth/logout", "auth", U),
-    _r({"POST"}, "/v1/auth/logout-everywhere", "auth", U),
-    _r({"POST"}, "/v1/auth/2fa/enroll", "auth", U, rate_policy=RatePolicy.TWO_FACTOR),
-    _r({"POST"}, "/v1/auth/2fa/confirm", "auth", U, rate_policy=RatePolicy.TWO_FACTOR),
-    _r({"POST"}, "/v1/auth/2fa/verify", "auth", U, rate_policy=RatePolicy.TWO_FACTOR),
+    _r({"POST"}, "/v1/auth/logout", "auth", U, credential=True),
+    _r({"POST"}, "/v1/auth/logout-everywhere", "auth", U, credential=True),
+    _r({"POST"}, "/v1/auth/2fa/enroll", "auth", U, credential=True, rate_policy=RatePolicy.TWO_FACTOR),
+    _r({"POST"}, "/v1/auth/2fa/confirm", "auth", U, credential=True, rate_policy=RatePolicy.TWO_FACTOR),
+    _r({"POST"}, "/v1/auth/2fa/verify", "auth", U, credential=True, rate_policy=RatePolicy.TWO_FACTOR),
     _r({"GET"}, "/v1/auth/me", "auth", U),
     _r(READS, "/.well-known/jwks.json", "auth", P),
     # --- public callbacks: platforms redirect merchants and deliver webhooks; the services verify them
     _r({"GET", "POST"}, "/v1/stores/oauth", "catalog", P, prefix=True),
     _r({"POST"}, "/v1/stores/webhooks", "catalog", P, prefix=True, forward_authorization=True, forward_webhook_headers=True),
     _r(READS, "/v1/assets", "creative", P, prefix=True),
-    _r(ALL, "/v1/auth", "auth", P, prefix=True),  # anything else auth adds: auth decides
+    _r(ALL, "/v1/auth", "auth", P, prefix=True, credential=True),  # anything else auth adds: auth decides
     _r({"POST"}, "/v1/invitations/{token}/accept", "auth", U),
     _r(ALL, "/v1/invitations", "auth", U, prefix=True),
     # --- workspaces (auth) ----------------------------------------------------------------
@@ -126,7 +132,7 @@ ROUTES: tuple[Route, ...] = (
     _r(READS, f"{W}/invitations", "auth", WS, "members.invite", prefix=True),
     _r(WRITES, f"{W}/invitations", "auth", WS, "members.invite", prefix=True),
     _r(READS, f"{W}/api-keys", "auth", WS, "api_keys.read", prefix=True),
-    _r({"POST"}, f"{W}/api-keys", "auth", WS, "api_keys.create"),
+    _r({"POST"}, f"{W}/api-keys", "auth", WS, "api_keys.create", credential=True),
     _r({"DELETE"}, f"{W}/api-keys/{{key_id}}", "auth", WS, "api_keys.revoke"),
     _r({"POST", "PUT"}, f"{W}/ownership", "auth", WS, "ownership.transfer"),
     # --- catalog --------------------------------------------------------------------------
@@ -142,6 +148,7 @@ ROUTES: tuple[Route, ...] = (
     _r(WRITES, f"{W}/ad-accounts", "campaigns", WS, "ad_accounts.connect", prefix=True),
     # --- creative -------------------------------------------------------------------------
     _r(READS, f"{W}/creatives", "creative", WS, "creatives.read", prefix=True),
+    _r({"POST"}, f"{W}/creatives/jobs", "creative", WS, "creatives.generate", honours_idempotency_key=True),
     _r(WRITES, f"{W}/creatives", "creative", WS, "creatives.generate", prefix=True),
     _r(READS, f"{W}/brand-kit", "creative", WS, "creatives.read", prefix=True),
     _r(WRITES, f"{W}/brand-kit", "creative", WS, "creatives.generate", prefix=True),

@@ -1,4 +1,5 @@
-"""The gateway's public app around the kit's: edge middleware, CORS, its own answers, one OpenAPI document.
+"""The gateway's public app around the kit's: edge middleware, CORS, its own answers, one OpenAPI document,
+and a readiness that includes auth's JWKS.
 
 `app_options` (FastAPI's constructor options, from the settings) and `extend_app` (a last
 say over the finished app) are the `Service` fields the kit reads in `create_app`.
@@ -6,11 +7,14 @@ say over the finished app) are the `Service` fields the kit reads in `create_app
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
 from adly_gateway.domain.refusals import Refusal
@@ -52,6 +56,31 @@ def extend_app(app: FastAPI, settings: ServiceSettings, roles: tuple[str, ...]) 
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes, docs_paths=docs)
     if app.openapi_url:
         _merged_openapi(app, roles)
+    if "api" in roles:
+        _ready_with_jwks(app)
+
+
+def _ready_with_jwks(app: FastAPI) -> None:
+    """The kit's `/ready` (database, broker) and, where the API is served, auth's JWKS: a
+    gateway that cannot verify a token, or proxies to an auth that is not there (say, started
+    on other ports than its settings name), is not ready. `/health` (liveness) is left alone:
+    restarting the gateway does not bring auth back."""
+    kit = next((r for r in app.router.routes if isinstance(r, APIRoute) and r.path == "/ready"), None)
+    if kit is None:
+        return
+    kit_ready: Callable[[], Awaitable[JSONResponse]] = kit.endpoint
+    app.router.routes.remove(kit)
+
+    async def ready(a: AdaptersDep) -> JSONResponse:
+        answer = await kit_ready()
+        body = json.loads(bytes(answer.body))
+        jwks = await a.edge.jwks.ready()
+        body.setdefault("checks", {})["jwks"] = jwks
+        status = 200 if answer.status_code == 200 and jwks else 503
+        body["status"] = "ready" if status == 200 else "unavailable"
+        return JSONResponse(body, status)
+
+    app.add_api_route("/ready", ready, methods=["GET"], include_in_schema=False)
 
 
 def _merged_openapi(app: FastAPI, roles: tuple[str, ...]) -> None:

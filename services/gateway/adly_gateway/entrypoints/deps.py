@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
 from adly_gateway.adapters.container import Adapters, Edge
-from adly_gateway.handlers.admission import Caller, account_of
+from adly_gateway.handlers.admission import Caller
 from adly_kit.app import adapters
 
 AdaptersDep = Annotated[Adapters, Depends(adapters)]
@@ -27,12 +27,12 @@ def client_ip(connection: HTTPConnection) -> str | None:
 
 def caller_of(request: Request, body: bytes = b"") -> Caller:
     headers = request.headers
-    authorization = headers.get("authorization")
     return Caller(
         method=request.method,
         path=request.url.path,
-        authorization=authorization,
+        authorization=headers.get("authorization"),
         two_factor=headers.get("x-2fa-token"),
         ip=client_ip(request),
-        account=account_of(body, headers.get("content-type"), authorization) if body or authorization else None,
+        body=body,
+        content_type=headers.get("content-type"),
     )

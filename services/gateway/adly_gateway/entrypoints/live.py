@@ -72,7 +72,8 @@ async def _principal(websocket: WebSocket, edge: Edge) -> tuple[Principal, str] 
         if principal is None:
             raise InvalidCredentials("no principal")
         return principal, token
-    except (TimeoutError, ValueError, InvalidCredentials, WebSocketDisconnect, KeyError):
+    except (TimeoutError, ValueError, RecursionError, InvalidCredentials, WebSocketDisconnect, KeyError):
+        # RecursionError: a first message nested too deep to parse is no more an auth message than broken JSON.
         with contextlib.suppress(Exception):
             await websocket.close(code=4401, reason="authentication required")
         return None

@@ -3,6 +3,9 @@
 A plain ASGI middleware, outermost, so its headers are on every answer the gateway gives:
 proxied ones, its own problems, 404s of unknown routes, CORS preflights, 413s, and the
 500 of an unexpected error (which it logs and answers itself, without details).
+
+It is also the first to see a path: one not in canonical form (domain/paths.py) is refused
+with 400 here, before any route, rule or upstream is asked about it, for HTTP and WebSocket alike.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import re
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adly_gateway.domain.paths import non_canonical
+from adly_gateway.domain.refusals import PROBLEMS
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,8 @@ _DOCS_SECURITY = [(k, DOCS_CSP.encode() if k == b"content-security-policy" else 
 _SECURITY_NAMES = {k for k, _ in _SECURITY}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 PROBLEM = b"application/problem+json"
+NON_CANONICAL_TYPE = PROBLEMS + "non-canonical-path"
+NON_CANONICAL_DETAIL = "Paths may not contain dot segments, backslashes or empty segments, however encoded."
 
 
 class BodyTooLarge(Exception):
@@ -48,7 +56,15 @@ class EdgeMiddleware:
         self.docs_paths = docs_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        refused = non_canonical(_raw_path(scope))
+        if scope["type"] == "websocket":
+            if refused is not None:  # closed before the handshake: the client sees a 403
+                log.info("non-canonical path refused", extra={"reason": refused})
+                await send({"type": "websocket.close", "code": 1008})
+                return
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
@@ -66,6 +82,11 @@ class EdgeMiddleware:
                 message = message | {"headers": headers}
             await send(message)
 
+        if refused is not None:
+            log.info("non-canonical path refused", extra={"reason": refused})
+            await self._problem(send_with_headers, 400, "Path not in canonical form", NON_CANONICAL_DETAIL,
+                                NON_CANONICAL_TYPE)
+            return
         length = _content_length(scope)
         if length is not None and length > self.max_body_bytes:
             await self._problem(send_with_headers, 413, "Request body too large", f"At most {self.max_body_bytes} bytes.")
@@ -95,8 +116,8 @@ class EdgeMiddleware:
                 raise
 
     @staticmethod
-    async def _problem(send: Send, status: int, title: str, detail: str | None) -> None:
-        body = {"type": "about:blank", "title": title, "status": status} | ({"detail": detail} if detail else {})
+    async def _problem(send: Send, status: int, title: str, detail: str | None, type_: str = "about:blank") -> None:
+        body = {"type": type_, "title": title, "status": status} | ({"detail": detail} if detail else {})
         payload = json.dumps(body).encode()
         await send({
             "type": "http.response.start",
@@ -125,6 +146,12 @@ def _request_id(scope: Scope) -> str:
     headers.append((b"x-request-id", value.encode()))
     scope["headers"] = headers
     return value
+
+
+def _raw_path(scope: Scope) -> str:
+    """The path as the client wrote it (what the upstream call will carry), without the query."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1").partition("?")[0] if raw else scope.get("path", "/")
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -1,8 +1,8 @@
 """The proxy: everything under `/v1` (and auth's JWKS) that the gateway does not serve itself.
 
 One pipeline: admission (authenticate, rate-limit, authorize from the read model),
-Idempotency-Key on POST, the signed X-Adly-Identity, the upstream call with timeouts, and
-an audit record of every mutating call, refused ones included.
+Idempotency-Key on POST, the signed X-Adly-Identity and the caller's trace context, the
+upstream call with timeouts, and an audit record of every mutating call, refused ones included.
 """
 
 from __future__ import annotations
@@ -13,20 +13,22 @@ import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from opentelemetry import propagate
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from prometheus_client import Histogram
 
 from adly_gateway.adapters.audit import AuditEntry, ip_hash
 from adly_gateway.adapters.container import Edge
 from adly_gateway.adapters.idempotency import Stored
-from adly_gateway.adapters.upstream import UpstreamTimeout, UpstreamUnavailable
+from adly_gateway.adapters.upstream import UpstreamError, UpstreamTimeout
 from adly_gateway.domain.authorization import parse_workspace_id
-from adly_gateway.domain.idempotency import fingerprint, valid_key
+from adly_gateway.domain.idempotency import applies, fingerprint, valid_key
 from adly_gateway.domain.principal import Principal
 from adly_gateway.domain.refusals import (
     IdempotencyKeyInvalid,
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
+    NothingHere,
+    OutcomeUnknown,
     Refusal,
     StillRunning,
     UpstreamTimedOut,
@@ -53,6 +55,9 @@ FORWARDED_REQUEST_HEADERS = (
 # Webhook deliveries are verified by the catalog on their own headers (signature, topic, delivery id).
 WEBHOOK_HEADER_PREFIXES = ("x-shopify-", "x-wc-webhook-", "x-wc-delivery-", "x-salla-", "x-zid-")
 REPLAYED_HEADERS = ("content-type", "location", "etag", "cache-control", "content-disposition")
+# Only the W3C trace context travels on, not the caller's baggage: what a client puts there is
+# not for the services to trust.
+TRACE_CONTEXT = TraceContextTextMapPropagator()
 
 Claimed = tuple[str, str, str]  # (scope, key, fingerprint) of an Idempotency-Key this request runs under
 
@@ -82,8 +87,12 @@ async def proxy(request: Request, edge: EdgeDep) -> Response:
 
 
 async def _forward(edge: Edge, request: Request, admission: Admission, body: bytes) -> Response:
+    if admission.match.route.upstream == "gateway":
+        # One of the gateway's own routes, asked in a way its handler does not serve (the live
+        # socket over plain HTTP, HEAD of the audit log): there is no upstream to ask.
+        raise NothingHere()
     claimed: Claimed | None = None
-    if request.method == "POST" and _idempotent_route(admission):
+    if request.method == "POST" and applies(admission.match.route):
         outcome = await _claim(edge, request, admission, body)
         if isinstance(outcome, Response):
             return outcome
@@ -93,22 +102,20 @@ async def _forward(edge: Edge, request: Request, admission: Admission, body: byt
         result = await edge.upstreams.send(
             # The path as the client encoded it: decoding and re-encoding would turn an
             # escaped control character into a URL httpx refuses (a 500 instead of the upstream's 4xx).
+            # It is canonical (the edge refused dot segments and the like), so the route it
+            # was matched as is the route the upstream serves.
             upstream, request.method, _raw_path(request), request.url.query,
             _upstream_headers(edge, request, admission), body,
         )
-    except UpstreamTimeout:
-        timed_out = UpstreamTimedOut(upstream)
-        if claimed:  # it may have acted: remember the outcome rather than run it twice
-            await edge.idempotency.finish(*claimed, Stored(504, {"content-type": PROBLEM}, bytes(answer(timed_out).body)))
-        raise timed_out from None
-    except UpstreamUnavailable:
-        if claimed:  # it never got the request: let a retry run
-            await edge.idempotency.release(*claimed)
-        raise UpstreamUnreachable(upstream) from None
-    except BaseException:
+    except UpstreamError as error:
+        refusal = _refusal_of(error, upstream)
+        if claimed:
+            await _settle_failure(edge, claimed, refusal, sent=error.sent)
+        raise refusal from None
+    except BaseException:  # cancelled mid-call: the request may have gone out
         if claimed:
             with contextlib.suppress(Exception):
-                await edge.idempotency.release(*claimed)
+                await edge.idempotency.unknown(*claimed, _stored(OutcomeUnknown(upstream)))
         raise
     response = Response(result.body, status_code=result.status)
     for name, value in result.headers:
@@ -121,6 +128,25 @@ async def _forward(edge: Edge, request: Request, admission: Admission, body: byt
     return response
 
 
+def _refusal_of(error: UpstreamError, upstream: str) -> Refusal:
+    if isinstance(error, UpstreamTimeout):
+        return UpstreamTimedOut(upstream)
+    return OutcomeUnknown(upstream) if error.sent else UpstreamUnreachable(upstream)
+
+
+async def _settle_failure(edge: Edge, claimed: Claimed, refusal: Refusal, *, sent: bool) -> None:
+    """A request that never left is forgotten, so a retry runs; one that went out without an
+    answer keeps its key with the outcome unknown (adapters/idempotency.py says what a retry gets)."""
+    if sent:
+        await edge.idempotency.unknown(*claimed, _stored(refusal))
+    else:
+        await edge.idempotency.release(*claimed)
+
+
+def _stored(refusal: Refusal) -> Stored:
+    return Stored(refusal.status, {"content-type": PROBLEM}, bytes(answer(refusal).body))
+
+
 async def _claim(edge: Edge, request: Request, admission: Admission, body: bytes) -> Claimed | Response | None:
     """The Idempotency-Key this POST runs under, the stored answer of its earlier run, or None without a key."""
     key = request.headers.get("idempotency-key")
@@ -131,26 +157,21 @@ async def _claim(edge: Edge, request: Request, admission: Admission, body: bytes
     if not valid_key(key):
         raise IdempotencyKeyInvalid()
     principal = admission.principal
-    scope = principal.sub if principal is not None else f"ip:{ip_hash(client_ip(request), edge.identity_key)}"
+    assert principal is not None, "keys apply only where a principal was admitted"
+    route = admission.match.route
     print_ = fingerprint(request.method, request.url.path, request.url.query, body)
-    claim = await edge.idempotency.begin(scope, key, print_)
+    claim = await edge.idempotency.begin(principal.sub, key, print_, retry_unknown=route.honours_idempotency_key)
     if claim.outcome == "mismatch":
         raise IdempotencyKeyReused()
     if claim.outcome == "running":
         raise StillRunning()
+    if claim.outcome == "unknown":  # its gateway died mid-request; this upstream cannot be asked again safely
+        raise OutcomeUnknown(route.upstream)
     if claim.outcome == "replay" and claim.stored is not None:
         stored = claim.stored
         return Response(stored.body, status_code=stored.status,
                         headers=stored.headers | {"Idempotent-Replayed": "true"} | admission.rate_headers())
-    return scope, key, print_
-
-
-def _idempotent_route(admission: Admission) -> bool:
-    """Credential routes never store responses (tokens, new API keys, TOTP secrets)."""
-    route = admission.match.route
-    if route.access in (Access.PUBLIC, Access.USER):
-        return False
-    return not (route.upstream == "auth" and route.template.endswith("/api-keys"))
+    return principal.sub, key, print_
 
 
 def _raw_path(request: Request) -> str:
@@ -178,10 +199,19 @@ def _upstream_headers(edge: Edge, request: Request, admission: Admission) -> lis
     signed = _identity(edge, admission, request_id)
     if signed:
         headers.append((identity_header.HEADER, signed))
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    headers.extend(carrier.items())
+    headers.extend(_trace_context(request).items())
     return headers
+
+
+def _trace_context(request: Request) -> dict[str, str]:
+    """The caller's trace continues upstream: as the gateway's own span when one is active
+    (a child of the caller's traceparent), else the caller's W3C context passed on as it came
+    (no span here: nothing is lost by not recording one). Malformed context is dropped."""
+    carrier: dict[str, str] = {}
+    TRACE_CONTEXT.inject(carrier)
+    if "traceparent" not in carrier:
+        TRACE_CONTEXT.inject(carrier, context=TRACE_CONTEXT.extract(request.headers))
+    return carrier
 
 
 def _identity(edge: Edge, admission: Admission, request_id: str | None) -> str | None:

@@ -8,13 +8,14 @@ the request at once). Nothing here calls auth.
 from __future__ import annotations
 
 import base64
+import email.message
 import hashlib
 import hmac
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 from uuid import UUID
 
 from adly_gateway.domain.authorization import Verdict, authorize, parse_workspace_id, role_in
@@ -28,6 +29,8 @@ from adly_gateway.domain.refusals import (
     RoleForbids,
     TooManyRequests,
     TwoFactorRequired,
+    UnreadableBody,
+    UnsupportedBody,
 )
 from adly_gateway.domain.routes import Match, Resolution, resolve
 from adly_gateway.handlers.ports import Directory, Limiter, Tokens
@@ -68,7 +71,8 @@ class Caller:
     authorization: str | None
     two_factor: str | None
     ip: str | None
-    account: str | None = None  # the account a credential route is about (email, client id…)
+    body: bytes = b""  # read only on credential routes, for the account they are about
+    content_type: str | None = None
 
 
 class Admitter:
@@ -93,13 +97,16 @@ class Admitter:
                 principal, role = await self.authenticate(caller.authorization, caller.two_factor, workspace_id)
             except InvalidCredentials:
                 failed = True
-        decisions = await self.limiter.check(self._limits(caller, match, principal))
+        account, unreadable = _account(caller, match)
+        decisions = await self.limiter.check(self._limits(caller, match, principal, account))
         denied = [d for d in decisions if not d.allowed]
         try:
             if denied:
                 raise TooManyRequests(max(d.retry_after for d in denied))
             if failed:
                 raise NotSignedIn()
+            if unreadable is not None:
+                raise unreadable
             match = self._decide(resolution, match, principal, workspace_id, role)
         except Refusal as refusal:
             refusal.extra_headers = rate_headers(decisions) | refusal.extra_headers
@@ -181,7 +188,8 @@ class Admitter:
                 mfa = False
         return Principal("user", str(user_id_of(sub)), sid=claims["sid"], mfa=mfa)
 
-    def _limits(self, caller: Caller, match: Match | None, principal: Principal | None) -> list[Limit]:
+    def _limits(self, caller: Caller, match: Match | None, principal: Principal | None, account: str | None
+                ) -> list[Limit]:
         limits: list[Limit] = []
         if caller.ip:
             limits.append(self._limit("ip", caller.ip))
@@ -191,28 +199,51 @@ class Admitter:
         if policy is not None:
             if caller.ip:
                 limits.append(self._limit(f"{policy.value}-ip", caller.ip))
-            account = principal.sub if principal is not None else caller.account
-            if account:
-                limits.append(self._limit(policy.value, account))
+            subject = principal.sub if principal is not None else account
+            if subject:
+                limits.append(self._limit(policy.value, subject))
         return limits
 
     def _limit(self, policy: str, subject: str) -> Limit:
-        digest = hmac.new(self.key, f"{policy}\0{subject}".encode(), hashlib.sha256).hexdigest()[:40]
+        # surrogatepass: JSON may name an account with lone surrogates (`"\ud800"`), which strict
+        # UTF-8 cannot encode; it is still one account, and only its keyed hash is kept.
+        digest = hmac.new(self.key, f"{policy}\0{subject}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:40]
         return Limit(policy, f"{policy}:{digest}", self.quotas[policy])
 
 
-def account_of(body: bytes, content_type: str | None, authorization: str | None) -> str | None:
-    """The account a credential request names, normalised; only ever stored as a keyed hash."""
-    fields: dict[str, Any] = {}
-    kind = (content_type or "").split(";")[0].strip().lower()
+def _account(caller: Caller, match: Match | None) -> tuple[str | None, Refusal | None]:
+    """The account a credential route's request names, or the refusal of a body that cannot be read.
+
+    Only routes with a rate policy are read: everywhere else the body is the service's alone."""
+    if match is None or match.route.rate_policy is None:
+        return None, None
     try:
-        if kind == "application/json" and body:
-            parsed = json.loads(body)
-            fields = parsed if isinstance(parsed, dict) else {}
-        elif kind == "application/x-www-form-urlencoded" and body:
-            fields = {k: v[0] for k, v in parse_qs(body.decode(errors="replace")).items() if v}
-    except ValueError:
-        fields = {}
+        return account_of(caller.body, caller.content_type, caller.authorization), None
+    except (UnreadableBody, UnsupportedBody) as refusal:
+        return None, refusal
+
+
+def account_of(body: bytes, content_type: str | None, authorization: str | None) -> str | None:
+    """The account a credential request names, normalised; only ever stored as a keyed hash.
+
+    The body is read the way the services read it (FastAPI: JSON when the type is JSON,
+    `+json` or missing; auth's token endpoint: a UTF-8 form), and one the gateway cannot read
+    is refused: a body the gateway passed over unread would escape the per-account limit
+    while the service still read an account from it. Nesting too deep for the parser is as
+    unreadable as broken JSON (RecursionError is no ValueError)."""
+    fields: dict[str, Any] = {}
+    if body:
+        kind = _body_kind(content_type)
+        try:
+            if kind == "json":
+                parsed = json.loads(body)
+                fields = parsed if isinstance(parsed, dict) else {}
+            elif kind == "form":
+                fields = {k: v[0] for k, v in parse_qs(body.decode()).items() if v}
+            else:
+                raise UnsupportedBody()
+        except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise UnreadableBody() from None
     for name in _ACCOUNT_FIELDS:
         value = fields.get(name)
         if isinstance(value, str) and value.strip():
@@ -220,10 +251,23 @@ def account_of(body: bytes, content_type: str | None, authorization: str | None)
     if authorization and authorization.lower().startswith("basic "):
         try:
             client_id = base64.b64decode(authorization[6:].strip(), validate=True).decode().split(":", 1)[0]
-            return f"client_id:{client_id}" if client_id else None
         except ValueError:
             return None
+        client_id = unquote_plus(client_id)  # RFC 6749 §2.3.1 form-encodes it, and auth decodes it so
+        return f"client_id:{client_id}" if client_id else None
     return None
+
+
+def _body_kind(content_type: str | None) -> str:
+    """"json", "form" or "other", by FastAPI's reading of the Content-Type."""
+    if not content_type:
+        return "json"
+    header = email.message.Message()
+    header["content-type"] = content_type
+    main, sub = header.get_content_maintype(), header.get_content_subtype()
+    if main == "application" and (sub == "json" or sub.endswith("+json")):
+        return "json"
+    return "form" if (main, sub) == ("application", "x-www-form-urlencoded") else "other"
 
 
 def _str(value: Any) -> str | None:

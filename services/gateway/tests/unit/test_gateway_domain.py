@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from adly_gateway.domain.authorization import Verdict, authorize
-from adly_gateway.domain.idempotency import fingerprint, valid_key
+from adly_gateway.domain.idempotency import applies, fingerprint, valid_key
+from adly_gateway.domain.paths import non_canonical
 from adly_gateway.domain.principal import Principal, parse_api_key
 from adly_gateway.domain.ratelimit import Decision, Quota, decide, limit_header, policy_header
 from adly_gateway.domain.routes import ROUTES, Access, resolve
@@ -109,3 +110,40 @@ def test_idempotency_keys_and_fingerprints():
     assert valid_key("a" * 255) and not valid_key("a" * 256) and not valid_key("") and not valid_key("has space")
     assert fingerprint("POST", "/a", "", b"{}") != fingerprint("POST", "/a", "", b"{ }")
     assert fingerprint("POST", "/a", "b", b"") != fingerprint("POST", "/ab", "", b"")
+
+
+@pytest.mark.parametrize("path", [
+    "/v1/auth/../auth/login", "/v1/auth/./login", "/v1/auth/login/..", "/v1/auth/login/.",
+    "/v1/auth/%2e%2e/auth/login", "/v1/auth/%2E%2E/auth/login", "/v1/auth/.%2e/auth/login", "/v1/auth/%2E./auth/login",
+    "/v1/auth/%2e/login", "/v1/auth/%252e%252e/auth/login", "/v1/auth/%25252e%25252e/auth/login",
+    "/v1/auth/..;x/auth/login", "/v1/auth/%2e%2e%3bx/auth/login",
+    "/v1/auth\\..\\auth/login", "/v1/auth/%5c..%5cauth/login", "/v1/auth/x%255c/login",
+    "/v1//auth/login", "/v1/auth%2f%2flogin", f"/v1/workspaces/{WS}//members", "//v1/auth/login",
+    "/v1/%2525252525252e", "v1/auth/login",
+])
+def test_paths_that_another_reader_could_take_for_another_path_are_not_canonical(path):
+    assert non_canonical(path) is not None
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/v1/auth/login", f"/v1/workspaces/{WS}/members/", "/v1/auth/%6Cogin", "/v1/assets/a.png",
+    "/v1/invitations/abc_DEF-123/accept", "/v1/auth/...", "/.well-known/jwks.json", "/v1/a%20b",
+])
+def test_canonical_paths_pass(path):
+    assert non_canonical(path) is None
+
+
+def test_keys_apply_to_a_principals_posts_but_never_to_credentials():
+    def route(method, path):
+        match = resolve(method, path).match
+        assert match is not None
+        return match.route
+
+    assert applies(route("POST", "/v1/workspaces"))  # outside any workspace too
+    assert applies(route("POST", f"/v1/workspaces/{WS}/campaigns"))
+    for path in ("/v1/auth/login", "/v1/auth/signup", "/v1/auth/2fa/verify", "/v1/auth/logout", "/v1/auth/anything",
+                 f"/v1/workspaces/{WS}/api-keys", "/v1/stores/webhooks/shopify"):
+        assert not applies(route("POST", path)), path
+    jobs = route("POST", f"/v1/workspaces/{WS}/creatives/jobs")
+    assert jobs.honours_idempotency_key and jobs.permission == "creatives.generate"
+    assert not route("POST", f"/v1/workspaces/{WS}/creatives/jobs/j/cancel").honours_idempotency_key

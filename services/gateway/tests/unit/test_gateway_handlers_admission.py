@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from datetime import UTC, datetime
@@ -16,7 +17,15 @@ from adly_events.contracts.auth import (
     WorkspaceCreated,
     WorkspaceRole,
 )
-from adly_gateway.domain.refusals import NothingHere, NotSignedIn, RoleForbids, TooManyRequests, TwoFactorRequired
+from adly_gateway.domain.refusals import (
+    NothingHere,
+    NotSignedIn,
+    RoleForbids,
+    TooManyRequests,
+    TwoFactorRequired,
+    UnreadableBody,
+    UnsupportedBody,
+)
 from adly_gateway.handlers import read_model
 from adly_gateway.handlers.admission import Caller, account_of
 from adly_kit.testing.doubles import NO_DATABASE
@@ -132,12 +141,73 @@ async def test_a_client_over_its_quota_is_refused_with_retry_after_until_the_clo
 async def test_login_is_limited_per_account_even_without_a_token():
     g = gate(login="2/300")
     body = b'{"email": "Someone@Example.com", "password": "x"}'
-    account = account_of(body, "application/json", None)
-    assert account == "email:someone@example.com"
+    assert account_of(body, "application/json", None) == "email:someone@example.com"
     for ip in ("10.0.0.1", "10.0.0.2"):
-        await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, ip, account))
+        await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, ip, body, "application/json"))
     with pytest.raises(TooManyRequests):
-        await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.3", account))
+        await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.3", body, "application/json"))
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json", "APPLICATION/JSON; charset=utf-8",
+                                          "application/merge-patch+json"])
+async def test_every_content_type_a_service_reads_as_json_names_the_same_account(content_type):
+    """FastAPI reads a body as JSON without a type and for any +json: so does the limit."""
+    g = gate(login="1/300")
+    body = b'{"email": "same@example.com", "password": "x"}'
+    await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.1", body, "application/json"))
+    with pytest.raises(TooManyRequests):
+        await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.2", body, content_type))
+
+
+async def test_a_client_id_is_one_account_however_basic_encodes_it():
+    g = gate(login="1/300")
+    form = "application/x-www-form-urlencoded"
+    for encoded in (b"key-1:secret", b"%6Bey-1:secret"):
+        basic = "Basic " + base64.b64encode(encoded).decode()
+        assert account_of(b"grant_type=client_credentials", form, basic) == "client_id:key-1"
+    first = "Basic " + base64.b64encode(b"key-1:s").decode()
+    await g.admitter.admit(Caller("POST", "/v1/auth/oauth/token", first, None, "10.0.0.1", b"grant_type=client_credentials", form))
+    other = "Basic " + base64.b64encode(b"%6Bey-1:s").decode()
+    with pytest.raises(TooManyRequests):
+        await g.admitter.admit(Caller("POST", "/v1/auth/oauth/token", other, None, "10.0.0.2", b"grant_type=client_credentials", form))
+
+
+UNREADABLE = {
+    "nested arrays": b"[" * 100_000 + b"]" * 100_000,
+    "nested objects": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+    "nested in a field": b'{"email": "a@example.com", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+    "huge integer": b'{"email": "a@example.com", "n": ' + b"9" * 5000 + b"}",
+    "invalid utf-8": b'{"email": "\xff\xfe@example.com"}',
+    "truncated": b'{"email": ',
+    "form of invalid utf-8": b"client_id=\xff",
+}
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+async def test_a_credential_body_the_gateway_cannot_read_is_a_400_after_the_ip_limits(name):
+    g = gate(login_ip="3/300")
+    body = UNREADABLE[name]
+    content_type = "application/x-www-form-urlencoded" if name.startswith("form") else "application/json"
+    for _ in range(3):
+        with pytest.raises(UnreadableBody) as refused:
+            await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.9", body, content_type))
+        assert refused.value.status == 400
+    with pytest.raises(TooManyRequests):  # still counted against the IP
+        await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.9", body, content_type))
+
+
+async def test_a_credential_body_of_another_media_type_is_415_and_other_routes_never_read_bodies():
+    g = gate()
+    with pytest.raises(UnsupportedBody):
+        await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.1", b"--x\r\n", "multipart/form-data; boundary=x"))
+    with pytest.raises(UnsupportedBody):
+        await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.1", b"email=a", "text/plain"))
+    ws, people = await workspace_with(g)
+    token = g.tokens.issue(str(people["owner"]))
+    deep = UNREADABLE["nested arrays"]
+    admission = await g.admitter.admit(Caller("POST", f"/v1/workspaces/{ws}/campaigns", f"Bearer {token}", None,
+                                              "10.0.0.1", deep, "application/json"))
+    assert admission.match.route.upstream == "campaigns"  # the body is the service's to judge
 
 
 async def api_key(g: Gate, ws: uuid.UUID, role: str) -> tuple[uuid.UUID, str]:
@@ -186,3 +256,11 @@ async def test_a_machine_token_takes_its_role_from_the_key_not_from_its_claims()
     foreign = g.tokens.issue(f"apikey:{key_id}", ws=str(uuid.uuid4()), role="analyst")
     with pytest.raises(NotSignedIn):
         await g.admitter.admit(get(f"/v1/workspaces/{ws}/campaigns", foreign))
+
+
+async def test_an_account_named_with_lone_surrogates_is_still_one_limited_account():
+    g = gate(login="1/300")
+    body = b'{"email": "\\ud800@example.com", "password": "x"}'
+    await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.1", body, "application/json"))
+    with pytest.raises(TooManyRequests):
+        await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.2", body, "application/json"))
