@@ -53,6 +53,7 @@ def test_every_event_lives_on_its_contexts_topic():
         "adly.auth.session",
         "adly.auth.user",
         "adly.auth.workspace",
+        "adly.campaigns.ad_account",
         "adly.campaigns.campaign",
         "adly.catalog.order",
         "adly.catalog.product",

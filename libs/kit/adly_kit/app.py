@@ -87,8 +87,8 @@ def adapters(connection: HTTPConnection) -> Any:
 def problem_of(error: DomainError) -> JSONResponse:
     """A domain error as the one problem+json answer every route gives."""
     extra: dict[str, Any] = {"code": error.code}
-    if error.path is not None:
-        extra["errors"] = [{"path": error.path, "message": str(error)}]
+    if problems := error.problems():
+        extra["errors"] = [{"path": path, "message": message} for path, message in problems]
     response = problem(error.status, error.title, str(error), **extra)
     response.headers.update(error.headers())
     return response

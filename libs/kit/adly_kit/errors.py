@@ -33,6 +33,14 @@ class DomainError(Exception):
     def headers(self) -> dict[str, str]:
         return {}
 
+    def problems(self) -> list[tuple[str, str]]:
+        """Every (path, message) at fault; a subclass that finds several at once lists them all."""
+        return [(self.path, str(self))] if self.path is not None else []
+
+    @staticmethod
+    def located(field: str) -> str:
+        return field if field.startswith(LOCATIONS) else f"body/{field}"
+
 
 class InvalidInput(DomainError):
     code = "invalid-input"

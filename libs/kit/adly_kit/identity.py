@@ -27,7 +27,7 @@ class Identity(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sub: str
-    kind: Literal["user", "api_key"]
+    kind: Literal["user", "api_key", "service"]  # "service": another ADLY service, `sub` = `service:<name>`
     ws: UUID | None = None
     role: Role | None = None
     sid: str | None = None
@@ -56,6 +56,12 @@ def sign(identity_without_exp: dict, key: bytes) -> str:
     claims = identity_without_exp | {"exp": int(time.time()) + LIFETIME_SECONDS}
     body = _b64(json.dumps(Identity.model_validate(claims).model_dump(mode="json"), separators=(",", ":")).encode())
     return f"{body}.{_mac(key, body)}"
+
+
+def service_identity(service: str, workspace_id: UUID, key: bytes) -> str:
+    """The header one service sends another when it acts for a workspace on its own (a
+    publisher fetching a creative's bytes): no person, no role, one workspace."""
+    return sign({"sub": f"service:{service}", "kind": "service", "ws": str(workspace_id)}, key)
 
 
 def verify(header: str | None, key: bytes) -> Identity | None:

@@ -1,15 +1,31 @@
-"""Events of the campaigns context (topic `adly.campaigns.campaign`)."""
+"""Events of the campaigns context: topics `adly.campaigns.campaign` and `adly.campaigns.ad_account`.
+
+A campaign's life, in order (docs/campaigns.md): `CampaignDrafted`, `CampaignPlanChanged`*,
+`CreativesRequested`, `CreativesReceived` or `CreativesFailed`, `AdsChosen`*,
+`CampaignApproved` / `CampaignRejected`, `CampaignPublishRequested`, one
+`CampaignPublished` or `CampaignPublishFailed` per platform, `AdReviewChanged`*, then
+`CampaignPaused` / `CampaignResumed` / `CampaignBudgetChanged` / `CampaignScheduleChanged`
+while it runs, `CampaignEnded`, `CampaignArchived`. The aggregate id (and Kafka key) is the
+campaign id; `actor` fields hold a user id or `apikey:<id>`.
+"""
+
+from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from adly_events.catalog import CATALOG
 from adly_events.contracts.common import AdPlatform, Contract, Money
 
 campaign_event = {"version": 1, "context": "campaigns", "aggregate": "campaign"}
+campaign_event_v2 = campaign_event | {"version": 2}
+ad_account_event = {"version": 1, "context": "campaigns", "aggregate": "ad_account"}
+
+Actor = str  # a user id, or `apikey:<id>` for an API key
 
 
 class Objective(StrEnum):
@@ -19,9 +35,87 @@ class Objective(StrEnum):
     SALES = "sales"
 
 
+class BudgetKind(StrEnum):
+    DAILY = "daily"
+    LIFETIME = "lifetime"
+
+
+class Budget(Contract):
+    kind: BudgetKind
+    amount: Money
+
+
+class PlatformBudget(Contract):
+    platform: AdPlatform
+    budget: Budget
+
+
+class Schedule(Contract):
+    """Calendar days in the workspace's time zone; the campaign runs from the start of
+    `starts_on` (or as soon as it is live) to the end of `ends_on` (or until ended)."""
+
+    starts_on: date | None = None
+    ends_on: date | None = None
+    time_zone: str = Field(default="UTC", description="IANA time zone, e.g. `Asia/Riyadh`.")
+
+
+class Gender(StrEnum):
+    ALL = "all"
+    FEMALE = "female"
+    MALE = "male"
+
+
+class Audience(Contract):
+    countries: list[str] = Field(min_length=1, description="ISO 3166-1 alpha-2, e.g. `SA`, `AE`.")
+    cities: list[str] = Field(default_factory=list, description="City names, where the platform targets cities.")
+    languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes.")
+    age_min: int = Field(default=18, ge=13, le=65)
+    age_max: int = Field(default=65, ge=13, le=65)
+    gender: Gender = Gender.ALL
+
+
+class CampaignPlan(Contract):
+    """Everything a campaign needs before creatives: what the brief parser proposes and the
+    merchant edits."""
+
+    objective: Objective
+    platforms: list[AdPlatform] = Field(min_length=1)
+    budgets: list[PlatformBudget] = Field(min_length=1, description="One per platform.")
+    schedule: Schedule = Field(default_factory=Schedule)
+    audience: Audience
+    product_ids: list[UUID] = Field(default_factory=list)
+    collection: str | None = Field(default=None, description="A catalog collection the ads promote.")
+    landing_url: str | None = Field(default=None, description="Where ads lead; else each product's page.")
+    creative_language: str = Field(default="ar", pattern=r"^[a-z]{2}$")
+    variants_per_platform: int = Field(default=2, ge=1, le=10)
+
+
+class AdDraft(Contract):
+    """One ad as the merchant will publish it: copy, media and its tagged landing URL."""
+
+    ad_id: UUID = Field(description="ADLY's id of the ad; `adly_a` in its landing URL.")
+    platform: AdPlatform
+    product_id: UUID | None = None
+    headline: str = Field(min_length=1, max_length=255)
+    primary_text: str = Field(min_length=1, max_length=2200)
+    description: str | None = Field(default=None, max_length=255)
+    call_to_action: str
+    image_asset_id: UUID | None = None
+    video_asset_id: UUID | None = None
+    landing_url: str = Field(description="With UTM tags and ADLY's ids (docs/campaigns-tracking.md).")
+
+
+class PublishedAd(Contract):
+    ad_id: UUID
+    platform_ad_id: str
+    platform_ad_set_id: str
+
+
 @CATALOG.event("CampaignDrafted", **campaign_event)
-class CampaignDrafted(Contract):
+class CampaignDraftedV1(Contract):
     """A merchant's brief was accepted and a campaign draft exists."""
+
+    model_config = ConfigDict(title="CampaignDrafted")  # the published v1 schema, unchanged
 
     name: str = Field(min_length=1, max_length=200)
     brief: str = Field(max_length=5000)
@@ -32,6 +126,40 @@ class CampaignDrafted(Contract):
     starts_on: date | None = None
     ends_on: date | None = None
     drafted_by: UUID
+
+
+@CATALOG.event("CampaignDrafted", **campaign_event_v2)
+class CampaignDrafted(Contract):
+    """A campaign draft exists, from a brief, an edited plan or a duplicate."""
+
+    name: str = Field(min_length=1, max_length=200)
+    brief: str = Field(default="", max_length=5000)
+    plan: CampaignPlan
+    drafted_by: Actor
+    duplicated_from: UUID | None = None
+
+
+@CATALOG.upcaster("CampaignDrafted", from_version=1)
+def _drafted_v1_to_v2(old: dict[str, Any]) -> dict[str, Any]:
+    budget = {"kind": "daily", "amount": old["daily_budget"]}
+    return {
+        "name": old["name"], "brief": old["brief"], "drafted_by": str(old["drafted_by"]),
+        "plan": {
+            "objective": old["objective"], "platforms": old["platforms"],
+            "budgets": [{"platform": p, "budget": budget} for p in old["platforms"]],
+            "schedule": {"starts_on": old.get("starts_on"), "ends_on": old.get("ends_on"), "time_zone": "UTC"},
+            "audience": {"countries": ["SA"]}, "product_ids": old.get("product_ids", []),
+        },
+    }
+
+
+@CATALOG.event("CampaignPlanChanged", **campaign_event)
+class CampaignPlanChanged(Contract):
+    """The merchant edited the draft's name or plan."""
+
+    name: str = Field(min_length=1, max_length=200)
+    plan: CampaignPlan
+    changed_by: Actor
 
 
 @CATALOG.event("CreativesRequested", **campaign_event)
@@ -45,15 +173,83 @@ class CreativesRequested(Contract):
     variants_per_platform: int = Field(ge=1, le=10)
 
 
+@CATALOG.event("CreativesReceived", **campaign_event)
+class CreativesReceived(Contract):
+    """Creative answered: the ads ADLY proposes from its variants, ready for the merchant's review."""
+
+    request_id: UUID
+    ads: list[AdDraft]
+    alternatives: int = Field(default=0, ge=0, description="Variants not proposed, still to pick from.")
+
+
+@CATALOG.event("CreativesFailed", **campaign_event)
+class CreativesFailed(Contract):
+    """Creative gave up; the campaign is a draft again, so the merchant can ask anew."""
+
+    request_id: UUID
+    reason: str
+    code: str | None = None
+
+
+@CATALOG.event("AdsChosen", **campaign_event)
+class AdsChosen(Contract):
+    """The merchant picked or edited the ads to publish (replaces the previous choice)."""
+
+    ads: list[AdDraft] = Field(min_length=1)
+    chosen_by: Actor
+
+
+@CATALOG.event("CampaignApproved", **campaign_event)
+class CampaignApproved(Contract):
+    approved_by: Actor
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@CATALOG.event("CampaignRejected", **campaign_event)
+class CampaignRejected(Contract):
+    """A reviewer asked for changes; the campaign stays in review."""
+
+    rejected_by: Actor
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@CATALOG.event("CampaignPublishRequested", **campaign_event)
+class CampaignPublishRequested(Contract):
+    """Publishing started (or restarted) on these platforms, each into its ad account."""
+
+    requested_by: Actor
+    platforms: list[AdPlatform] = Field(min_length=1)
+    ad_accounts: dict[str, UUID] = Field(default_factory=dict, description="platform -> ADLY ad account id.")
+
+
 @CATALOG.event("CampaignPublished", **campaign_event)
-class CampaignPublished(Contract):
+class CampaignPublishedV1(Contract):
     """The campaign is live on one ad platform, under the platform's own ids."""
+
+    model_config = ConfigDict(title="CampaignPublished")  # the published v1 schema, unchanged
 
     platform: AdPlatform
     ad_account_id: str
     platform_campaign_id: str
     platform_ad_set_ids: list[str] = Field(default_factory=list)
     platform_ad_ids: list[str] = Field(default_factory=list)
+
+
+@CATALOG.event("CampaignPublished", **campaign_event_v2)
+class CampaignPublished(Contract):
+    """The campaign is live on one ad platform, under the platform's own ids."""
+
+    platform: AdPlatform
+    ad_account_id: str = Field(description="The platform's id of the ad account.")
+    platform_campaign_id: str
+    platform_ad_set_ids: list[str] = Field(default_factory=list)
+    platform_ad_ids: list[str] = Field(default_factory=list)
+    ads: list[PublishedAd] = Field(default_factory=list, description="ADLY ad id -> the platform's ids.")
+
+
+@CATALOG.upcaster("CampaignPublished", from_version=1)
+def _published_v1_to_v2(old: dict[str, Any]) -> dict[str, Any]:
+    return old | {"ads": []}
 
 
 @CATALOG.event("CampaignPublishFailed", **campaign_event)
@@ -64,3 +260,82 @@ class CampaignPublishFailed(Contract):
     reason: str
     platform_error_code: str | None = None
     retryable: bool
+
+
+@CATALOG.event("AdReviewChanged", **campaign_event)
+class AdReviewChanged(Contract):
+    """The platform's review of one ad moved on."""
+
+    platform: AdPlatform
+    ad_id: UUID
+    platform_ad_id: str
+    review: Literal["in_review", "approved", "disapproved"]
+    reason: str | None = None
+
+
+@CATALOG.event("CampaignPaused", **campaign_event)
+class CampaignPaused(Contract):
+    paused_by: Actor
+
+
+@CATALOG.event("CampaignResumed", **campaign_event)
+class CampaignResumed(Contract):
+    resumed_by: Actor
+
+
+@CATALOG.event("CampaignBudgetChanged", **campaign_event)
+class CampaignBudgetChanged(Contract):
+    platform: AdPlatform
+    budget: Budget
+    previous: Budget
+    changed_by: Actor
+
+
+@CATALOG.event("CampaignScheduleChanged", **campaign_event)
+class CampaignScheduleChanged(Contract):
+    schedule: Schedule
+    changed_by: Actor
+
+
+@CATALOG.event("CampaignEnded", **campaign_event)
+class CampaignEnded(Contract):
+    ended_by: Actor
+    reason: str | None = None
+
+
+@CATALOG.event("CampaignArchived", **campaign_event)
+class CampaignArchived(Contract):
+    archived_by: Actor
+
+
+# --- ad accounts: rows the campaigns service keeps, with these events beside them -----------
+
+
+@CATALOG.event("AdAccountConnected", **ad_account_event)
+class AdAccountConnected(Contract):
+    """A workspace connected (or reconnected) an ad account; no token ever leaves the service."""
+
+    platform: AdPlatform
+    platform_account_id: str
+    name: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    time_zone: str
+    connected_by: Actor
+
+
+@CATALOG.event("AdAccountDisconnected", **ad_account_event)
+class AdAccountDisconnected(Contract):
+    platform: AdPlatform
+    platform_account_id: str
+    disconnected_by: Actor
+
+
+@CATALOG.event("AdAccountAccessLost", **ad_account_event)
+class AdAccountAccessLost(Contract):
+    """The platform refused the account's token (revoked, expired, password changed):
+    nothing publishes until the merchant reconnects."""
+
+    platform: AdPlatform
+    platform_account_id: str
+    reason: str
+    platform_error_code: str | None = None

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from adly_creative.entrypoints import asset_routes, config_routes, job_routes
+from adly_creative.entrypoints import asset_routes, config_routes, internal_routes, job_routes
 
 router = APIRouter()
-for part in (job_routes.router, config_routes.router, asset_routes.router):
+for part in (job_routes.router, config_routes.router, asset_routes.router, internal_routes.router):
     router.include_router(part)
