@@ -1,0 +1,8 @@
+"""Meta's Marketing API: `MetaPublisher` (AdPublisher) and `MetaAccountLink` (AdAccountLink)."""
+
+from adly_campaigns.adapters.meta.client import MetaGraph
+from adly_campaigns.adapters.meta.link import MetaAccountLink
+from adly_campaigns.adapters.meta.publisher import MetaPublisher
+from adly_campaigns.adapters.meta.settings import DEFAULT_SCOPES, MetaSettings
+
+__all__ = ["DEFAULT_SCOPES", "MetaAccountLink", "MetaGraph", "MetaPublisher", "MetaSettings"]
