@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,25 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "
 
 
 class FakeAnthropic(ScriptedFake):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._answers: deque[Any] = deque()
+        super().__init__(*args, **kwargs)
+
+    def answer_next(self, value: Any, times: int = 1) -> None:
+        """The model's next answers: this JSON as the text block, as structured output
+        (`output_config.format` json_schema) returns it, instead of the ad copy it writes."""
+        with self._lock:
+            self._answers.extend([value] * times)
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self._answers.clear()
+
+    def _scripted_answer(self) -> Any:
+        with self._lock:
+            return self._answers.popleft() if self._answers else None
+
     def routes(self) -> list[Route]:
         return [self.route("/v1/messages", self._messages)]
 
@@ -80,12 +100,15 @@ class FakeAnthropic(ScriptedFake):
                 return self.error(400, _error("invalid_request_error", f"{field}: Field required"))
         prompt = f"{_system_text(body.get('system'))}\n{_messages_text(body['messages'])}"
         stop_details = None
+        scripted = self._scripted_answer() if mode is None else None
         if mode == "refuse":
             text, stop = "", "refusal"
             stop_details = {"type": "refusal", "category": "general_harms",
                             "explanation": "This request may relate to a harmful area."}
         elif mode == "malformed:content":
             text, stop = "Here are three great headlines for your product: Amazing, Great, Superb.", "end_turn"
+        elif scripted is not None:
+            text, stop = json.dumps(scripted, ensure_ascii=False), "end_turn"
         else:
             text, stop = json.dumps(fake_copy(prompt, _ctas(body)), ensure_ascii=False), "end_turn"
         return JSONResponse({

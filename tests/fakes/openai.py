@@ -29,6 +29,7 @@ import json
 import re
 import time
 import uuid
+from collections import deque
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -45,6 +46,25 @@ SIZE_RULE = {"step": 16, "aspect": 3, "edge": 3840, "min_pixels": 655_360, "max_
 
 class FakeOpenAI(ScriptedFake):
     model_served = "gpt-5.4-mini-2026-03-17"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._answers: deque[Any] = deque()
+        super().__init__(*args, **kwargs)
+
+    def answer_next(self, value: Any, times: int = 1) -> None:
+        """The model's next answers to /v1/responses: this JSON, as structured output would
+        return it (`output_text` holding the object), instead of the ad copy it writes."""
+        with self._lock:
+            self._answers.extend([value] * times)
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self._answers.clear()
+
+    def _scripted_answer(self) -> Any:
+        with self._lock:
+            return self._answers.popleft() if self._answers else None
 
     def routes(self) -> list[Route]:
         return [
@@ -96,10 +116,13 @@ class FakeOpenAI(ScriptedFake):
         if not body.get("model") or "input" not in body:
             return self.error(400, _error("Missing required parameter: 'model' or 'input'.", "invalid_request_error"))
         prompt = f"{body.get('instructions') or ''}\n{_input_text(body['input'])}"
+        scripted = self._scripted_answer() if mode is None else None
         if mode == "refuse":
             part = {"type": "refusal", "refusal": "I'm sorry, but I can't help with that request."}
         elif mode == "malformed:content":
             part = _text_part("Sure! Here are three great headlines for your product: 1. Amazing 2. Great")
+        elif scripted is not None:
+            part = _text_part(_json(scripted))
         else:
             part = _text_part(_json(fake_copy(prompt, _ctas(body))))
         text = part.get("text") or part.get("refusal", "")
