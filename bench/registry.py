@@ -8,4 +8,6 @@ MODULES: list[str] = [
     "bench.gateway",  # issue 3: an authenticated GET through the gateway vs straight to the service
     "bench.creative",  # issue 5: offline creative sets (copy + 4 image formats) per second, p95 request -> CreativeGenerated
     "bench.catalog",  # issue 4: a full Shopify sync of 100,000 products: products/s and peak memory
+    "bench.campaigns_brief",  # issue 10: the brief parser's per-field accuracy on the corpus, invented budgets
+    "bench.campaigns_publish",  # issue 10: approved campaigns to live on the fake Meta: per second, p95
 ]

@@ -1,4 +1,4 @@
-"""The one place that wires the campaigns service: catalog, migrations, routes, consumers."""
+"""The one place that wires the campaigns service: catalog, migrations, routes, consumers, runners."""
 
 from pathlib import Path
 
@@ -6,7 +6,9 @@ import adly_events.contracts  # noqa: F401  (importing it registers every event 
 from adly_campaigns.adapters.container import open_adapters
 from adly_campaigns.entrypoints.consumers import subscriptions
 from adly_campaigns.entrypoints.http import router
+from adly_campaigns.entrypoints.runners import publish_campaigns, watch_reviews
 from adly_campaigns.projections import projections
+from adly_campaigns.settings import CampaignsSettings
 from adly_events import CATALOG
 from adly_kit.cli import main_for
 from adly_kit.service import Service, topics_of
@@ -26,6 +28,8 @@ def build() -> Service:
         subscriptions=list(subscriptions),
         projections=list(projections),
         produces=topics_of(CATALOG, CONTEXT),
+        settings_class=CampaignsSettings,
+        background=[publish_campaigns, watch_reviews],
     )
 
 

@@ -13,8 +13,9 @@ Each service gets the URLs of the others on the ports of this run: the gateway i
 upstreams and auth's JWKS, the catalog the gateway's URL as its public one (where the
 platforms send merchants and webhooks back), so `--base-port` / `--gateway-port` move the
 whole stack. With `--sandbox` (implied by `--check`) the platform fakes run as sandbox
-stores beside the services (`adly_kit/devstack/sandbox.py`, docs/sandbox.md), and `--check`
-walks a newcomer's journey through them: connect, sync, generate creatives.
+stores and a sandbox Meta ad account beside the services (`adly_kit/devstack/sandbox.py`,
+docs/sandbox.md), and `--check` walks a newcomer's journey through them: connect, sync,
+generate creatives, publish a campaign.
 
 Every server runs in its own session under the devstack watchdog (`ManagedProcess`), so
 the terminal's Ctrl-C reaches only this process, which then stops them in order, and a
@@ -115,6 +116,8 @@ class Options:
         if service == "gateway":
             env |= {f"ADLY_UPSTREAM_{name.upper()}": self.url_of(name) for name in SERVICES if name != "gateway"}
             env["ADLY_JWKS_URL"] = f"{self.url_of('auth')}/.well-known/jwks.json"
+        if service == "campaigns":
+            env["ADLY_CREATIVE_URL"] = self.url_of("creative")  # the ads' media bytes, to upload
         if service == "catalog" and not given("PUBLIC_API_URL"):
             env["ADLY_PUBLIC_API_URL"] = self.url_of("gateway")
         if service == "auth" and not (given("MAIL_TRANSPORT") or given("SMTP_HOST")):
@@ -200,8 +203,10 @@ class DevStack:
         if not {"gateway", "auth", "catalog", "creative"} <= set(self.options.services):
             say("the sandbox journey needs the gateway, auth, catalog and creative: skipped")
             return True
-        say("walking the sandbox journey: connect every sandbox store, sync, generate creatives")
-        if Journey(self.options.url_of("gateway"), plan, say, self.mailbox).run():
+        campaigns = "campaigns" in self.options.services
+        say("walking the sandbox journey: connect every sandbox store, sync, generate creatives"
+            + (", publish a campaign on the sandbox ad account" if campaigns else ""))
+        if Journey(self.options.url_of("gateway"), plan, say, self.mailbox, campaigns=campaigns).run():
             say("the sandbox journey works")
             return True
         return False
@@ -210,7 +215,7 @@ class DevStack:
         plan = self.options.sandbox_plan
         if plan is None:
             print("No store to connect? `make sandbox` (adly-dev run --sandbox) adds fake Shopify, WooCommerce, "
-                  "Salla and Zid stores: README.md, 'Sandbox'.\n", flush=True)
+                  "Salla and Zid stores and a fake Meta ad account: README.md, 'Sandbox'.\n", flush=True)
             return
         print("\n".join(describe(plan)) + "\n", flush=True)
 
