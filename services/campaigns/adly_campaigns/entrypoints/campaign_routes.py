@@ -246,7 +246,12 @@ async def _steer(a: AdaptersDep, workspace_id: UUID, campaign_id: UUID, command:
                  operation: Callable[[Campaign, AdPlatform], steering.Operation | None]) -> CampaignOut:
     async with unit_of_work(a.engine) as tx:
         change = await steering.decide(tx, a, workspace_id, campaign_id, command, operation)
-    await steering.steer(a, change)
+    try:
+        await steering.steer(a, change)
+    except steering.Refused as refusal:
+        async with unit_of_work(a.engine) as tx:
+            error = await steering.refused(tx, a, change, refusal)
+        raise error from None
     async with unit_of_work(a.engine) as tx:
         await steering.commit(tx, a, change)
     return await view(a, workspace_id, campaign_id)

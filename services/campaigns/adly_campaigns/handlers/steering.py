@@ -23,8 +23,10 @@ from adly_campaigns.domain.ports import AccountAccess, AdPublisher, ErrorKind, O
 from adly_campaigns.domain.schedule import window
 from adly_campaigns.handlers.campaigns import load
 from adly_campaigns.handlers.errors import refusal_of
+from adly_campaigns.handlers.publishing import lose_access
 from adly_events.contracts.campaigns import Budget, Schedule
 from adly_events.contracts.common import AdPlatform, Contract
+from adly_kit.errors import DomainError
 
 Operation = Callable[[AdPublisher, AccountAccess], Awaitable[None]]
 
@@ -59,13 +61,26 @@ async def decide(tx: AsyncConnection, a: Adapters, workspace_id: UUID, campaign_
     return change
 
 
+class Refused(Exception):
+    def __init__(self, platform: AdPlatform, error: PlatformError) -> None:
+        super().__init__(error.message)
+        self.platform, self.error = platform, error
+
+
 async def steer(a: Adapters, change: Change) -> None:
-    """Run the change on each platform; the first refusal stops it, said to the merchant."""
+    """Run the change on each platform; the first refusal stops it (`Refused`)."""
     for platform, op in change.operations.items():
         try:
             await op(a.publishers[platform], change.access[platform])
         except PlatformError as error:
-            raise refusal_of(platform, error) from None
+            raise Refused(platform, error) from None
+
+
+async def refused(tx: AsyncConnection, a: Adapters, change: Change, refusal: Refused) -> DomainError:
+    """What the merchant is told; a refused token also turns the account to access_lost."""
+    if refusal.error.kind == ErrorKind.TOKEN_INVALID and refusal.platform in change.account_ids:
+        await lose_access(tx, a, change.workspace_id, change.account_ids[refusal.platform], refusal.error)
+    return refusal_of(refusal.platform, refusal.error)
 
 
 async def commit(tx: AsyncConnection, a: Adapters, change: Change) -> Campaign:

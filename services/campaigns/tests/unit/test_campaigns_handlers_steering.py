@@ -49,7 +49,10 @@ Operation = Callable[[Campaign, AdPlatform], steering.Operation | None]
 async def steer(s: Shop, campaign_id: UUID, command: Command, operation: Operation) -> Campaign:
     """What a route does: decide in one transaction, change the platforms, record in another."""
     change = await steering.decide(NO_DATABASE, s.a, s.workspace_id, campaign_id, command, operation)
-    await steering.steer(s.a, change)
+    try:
+        await steering.steer(s.a, change)
+    except steering.Refused as refusal:
+        raise await steering.refused(NO_DATABASE, s.a, change, refusal) from None
     return await steering.commit(NO_DATABASE, s.a, change)
 
 
@@ -122,6 +125,9 @@ async def test_a_platform_refusal_is_said_in_adlys_words_and_records_nothing(kin
         assert refused.value.field == "daily_budget"
     if kind == ErrorKind.THROTTLED:
         assert refused.value.headers() == {"Retry-After": "90"}
+    account = await s.w.accounts.get(NO_DATABASE, s.workspace_id, s.accounts[META])
+    assert account is not None
+    assert account.status == ("access_lost" if kind == ErrorKind.TOKEN_INVALID else "connected")
 
 
 async def test_a_campaign_whose_account_lost_its_access_is_not_steered_at_all():
