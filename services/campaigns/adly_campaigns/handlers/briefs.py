@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adly_campaigns.adapters.container import Adapters
 from adly_campaigns.domain.brief import BriefContext, ParsedBrief, parse_brief
 from adly_campaigns.domain.platform_rules import Problem, problems_of
-from adly_campaigns.handlers.campaigns import account_currencies
+from adly_campaigns.handlers.campaigns import account_currencies, in_collection
 from adly_events.contracts.campaigns import CampaignPlan
 from adly_events.contracts.common import AdPlatform
 
@@ -39,5 +39,7 @@ async def read(a: Adapters, text: str, brief_context: BriefContext, currencies: 
         if proposed is not None:
             parsed, parser = proposed, a.brief_llm.name
     plan = parsed.plan()
+    if plan is not None and plan.collection and not plan.product_ids:
+        plan = plan.model_copy(update={"product_ids": in_collection(brief_context.catalog, plan.collection)})
     problems = problems_of(plan, today=brief_context.today, account_currencies=currencies) if plan else []
     return ReadBrief(parsed, plan, problems, parser)

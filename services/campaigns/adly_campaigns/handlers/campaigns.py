@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_campaigns.adapters.container import Adapters
+from adly_campaigns.domain.brief import CatalogItem
 from adly_campaigns.domain.campaign import Campaign
 from adly_campaigns.domain.platform_rules import check_plan
 from adly_campaigns.domain.proposals import Tagger
@@ -39,8 +40,24 @@ async def account_currencies(tx: AsyncConnection, a: Adapters, workspace_id: UUI
     return {platform: next(iter(found)) for platform, found in currencies.items() if len(found) == 1}
 
 
+COLLECTION_PRODUCTS = 10  # the ads of a collection show its first products; the merchant may pick others
+
+
+def in_collection(catalog: Sequence[CatalogItem], collection: str) -> list[UUID]:
+    wanted = collection.casefold()
+    return [item.id for item in catalog
+            if any(c.casefold() == wanted for c in (*item.collections, *item.tags))][:COLLECTION_PRODUCTS]
+
+
 async def checked_plan(tx: AsyncConnection, a: Adapters, workspace_id: UUID, plan: CampaignPlan, today: date
                        ) -> CampaignPlan:
+    """The plan as accepted: its platforms' rules hold, its products are the workspace's, and a
+    collection without chosen products promotes the collection's products."""
+    if plan.collection and not plan.product_ids:
+        found = in_collection(await a.products.catalog(tx, workspace_id), plan.collection)
+        if not found:
+            raise InvalidInput("No product of the catalog is in this collection.", field="plan.collection")
+        plan = plan.model_copy(update={"product_ids": found})
     check_plan(plan, today=today, account_currencies=await account_currencies(tx, a, workspace_id), prefix="plan.")
     known = await a.products.facts(tx, workspace_id, plan.product_ids)
     for index, product_id in enumerate(plan.product_ids):

@@ -5,6 +5,7 @@ creative's answer turned into ads, review, and the start of publishing into the 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
@@ -70,6 +71,23 @@ async def test_a_draft_refuses_a_product_not_in_the_catalog_with_its_field_path(
         await drafted(s, products=(s.product_id, uuid.uuid4()))
     assert refused.value.field == "plan.product_ids.1"
     assert s.w.campaigns.count() == 0
+
+
+async def test_a_collection_without_chosen_products_promotes_the_collections_products():
+    s = shop()
+    abaya = s.w.product(s.workspace_id, "Black abaya")
+    s.w.products.rows[abaya] = replace(s.w.products.rows[abaya], collections=("Abayas",))
+    plan = a_plan(products=()).model_copy(update={"collection": "abayas"})
+    campaign = await campaigns.draft(NO_DATABASE, s.a, s.workspace_id, "Abayas", "", plan, AUTHOR, TODAY)
+    assert campaign.current_plan.product_ids == [abaya]
+
+
+async def test_a_collection_the_catalog_does_not_have_is_refused_with_its_field():
+    s = shop()
+    plan = a_plan(products=()).model_copy(update={"collection": "Sneakers"})
+    with pytest.raises(InvalidInput) as refused:
+        await campaigns.draft(NO_DATABASE, s.a, s.workspace_id, "Shoes", "", plan, AUTHOR, TODAY)
+    assert refused.value.field == "plan.collection" and s.w.campaigns.count() == 0
 
 
 async def test_another_workspaces_product_is_not_in_this_catalog():

@@ -24,12 +24,13 @@ PLATFORMS: dict[str, tuple[str, ...]] = {
 
 OBJECTIVES: dict[str, tuple[str, ...]] = {
     "sales": ("sales", "sale", "purchases", "purchase", "orders", "revenue", "roas", "more orders", "sell more",
+              "مبيعه", "مبيعاتي", "نبيع", "ابيع", "يشترون", "يشترى",
               "مبيعات", "المبيعات", "بيع", "البيع", "طلبات", "اوردرات", "شراء", "مشتريات"),
     "traffic": ("traffic", "visits", "visit", "visitors", "website visits", "clicks", "زيارات", "زيارة", "زوار",
                 "ترافيك", "نقرات", "كليكات", "يزورون", "يدخلون المتجر", "دخول للمتجر"),
     "awareness": ("awareness", "brand awareness", "reach", "exposure", "visibility", "views", "know us",
                   "know about us", "engagement", "followers", "انتشار", "الانتشار", "وعي", "الوعي", "شهرة",
-                  "تعريف", "يعرفونا", "يعرفوننا", "اوصل", "نوصل", "الوصول", "مشاهدات", "تفاعل", "متابعين"),
+                  "تعريف", "توعية", "التوعية", "توعيه", "تعريفية", "براند", "يعرفونا", "يعرفوننا", "اوصل", "نوصل", "الوصول", "مشاهدات", "تفاعل", "متابعين"),
     "conversions": ("conversions", "conversion", "leads", "sign ups", "signups", "registrations", "installs",
                     "downloads", "تحويلات", "التحويلات", "تسجيلات", "تسجيل", "عملاء محتملين", "تحميلات"),
 }
