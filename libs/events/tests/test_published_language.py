@@ -55,6 +55,7 @@ def test_every_event_lives_on_its_contexts_topic():
         "adly.auth.workspace",
         "adly.campaigns.ad_account",
         "adly.campaigns.campaign",
+        "adly.campaigns.performance",
         "adly.catalog.order",
         "adly.catalog.product",
         "adly.catalog.store",

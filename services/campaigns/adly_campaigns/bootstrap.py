@@ -6,7 +6,7 @@ import adly_events.contracts  # noqa: F401  (importing it registers every event 
 from adly_campaigns.adapters.container import open_adapters
 from adly_campaigns.entrypoints.consumers import subscriptions
 from adly_campaigns.entrypoints.http import router
-from adly_campaigns.entrypoints.runners import publish_campaigns, watch_reviews
+from adly_campaigns.entrypoints.runners import publish_campaigns, report_performance, watch_reviews
 from adly_campaigns.projections import projections
 from adly_campaigns.settings import CampaignsSettings
 from adly_events import CATALOG
@@ -29,7 +29,7 @@ def build() -> Service:
         projections=list(projections),
         produces=topics_of(CATALOG, CONTEXT),
         settings_class=CampaignsSettings,
-        background=[publish_campaigns, watch_reviews],
+        background=[publish_campaigns, watch_reviews, report_performance],
     )
 
 

@@ -12,11 +12,12 @@ campaign id; `actor` fields hold a user id or `apikey:<id>`.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from adly_events.catalog import CATALOG
 from adly_events.contracts.common import AdPlatform, Contract, Money
@@ -24,6 +25,7 @@ from adly_events.contracts.common import AdPlatform, Contract, Money
 campaign_event = {"version": 1, "context": "campaigns", "aggregate": "campaign"}
 campaign_event_v2 = campaign_event | {"version": 2}
 ad_account_event = {"version": 1, "context": "campaigns", "aggregate": "ad_account"}
+performance_event = {"version": 1, "context": "campaigns", "aggregate": "performance"}
 
 Actor = str  # a user id, or `apikey:<id>` for an API key
 
@@ -339,3 +341,39 @@ class AdAccountAccessLost(Contract):
     platform_account_id: str
     reason: str
     platform_error_code: str | None = None
+
+
+# --- performance: what the platforms report, pulled by the campaigns service -------------------
+
+
+class PerformanceLevel(StrEnum):
+    CAMPAIGN = "campaign"
+    AD_SET = "ad_set"
+    AD = "ad"
+
+
+@CATALOG.event("PerformanceReported", **performance_event)
+class PerformanceReported(Contract):
+    """One platform's figures for one object of a campaign over one day (or one hour of today)
+    in the ad account's time zone, as the platform reported them. The aggregate (and Kafka key)
+    is the series (campaign, platform, level, object, day, hour); each revision is its next
+    version, published only when the platform restated a figure: the highest revision of a
+    series replaces the ones before it, and no figure is ever reported twice as two rows."""
+
+    campaign_id: UUID
+    platform: AdPlatform
+    level: PerformanceLevel
+    ad_id: UUID | None = Field(default=None, description="ADLY's ad id, at level `ad`.")
+    platform_campaign_id: str
+    platform_object_id: str = Field(description="The platform's id of the campaign, ad set or ad.")
+    day: date = Field(description="In the ad account's time zone.")
+    hour: int | None = Field(default=None, ge=0, le=23, description="Set for today's hourly figures.")
+    time_zone: str
+    revision: int = Field(ge=1)
+    impressions: int = Field(ge=0)
+    reach: int | None = Field(default=None, ge=0)
+    clicks: int = Field(ge=0)
+    spend: Money
+    conversions: Decimal = Field(ge=0, description="Purchases the platform attributes to itself (Google's may be fractional).")
+    conversion_value: Money = Field(description="Their value, as the platform reports it; never ADLY's own attribution.")
+    pulled_at: AwareDatetime

@@ -70,7 +70,19 @@ class AdAccountRepository:
         if row is None or row[1] is None:
             return None
         token = _open_token(self.keyring, row[1], row[2], self.aad(account_id))
-        return AccountAccess(row[0], token.access_token, row[3], row[4], row[5], row[6])
+        return AccountAccess(row[0], token.access_token, row[3], row[4], row[5], row[6], account_id, row[2])
+
+    async def locked_token(self, tx: AsyncConnection, account_id: UUID) -> tuple[AdPlatform, PlatformToken] | None:
+        row = (await tx.execute(self.sql("""SELECT platform, token_sealed, token_expires_at FROM {s}.ad_accounts
+            WHERE id = :id AND status = 'connected' FOR UPDATE"""), {"id": account_id})).first()
+        if row is None or row[1] is None:
+            return None
+        return AdPlatform(row[0]), _open_token(self.keyring, row[1], row[2], self.aad(account_id))
+
+    async def keep_token(self, tx: AsyncConnection, account_id: UUID, token: PlatformToken) -> None:
+        await tx.execute(self.sql("""UPDATE {s}.ad_accounts SET token_sealed = :sealed, token_expires_at = :exp,
+            updated_at = now() WHERE id = :id"""),
+            {"id": account_id, "sealed": _seal_token(self.keyring, token, self.aad(account_id)), "exp": token.expires_at})
 
     async def save_connection(self, tx: AsyncConnection, account: AdAccount, token: PlatformToken, by: str) -> AdAccount:
         existing = (await tx.execute(self.sql("""SELECT id FROM {s}.ad_accounts

@@ -62,6 +62,15 @@ class CampaignRepository:
             WHERE state IN ('live', 'partly_live', 'paused') ORDER BY updated_at LIMIT :limit"""), {"limit": limit})
         return [(r[0], r[1]) for r in rows]
 
+    async def reporting(self, tx: AsyncConnection, since: datetime) -> list[tuple[UUID, UUID]]:
+        """(workspace, campaign) of campaigns whose platforms still report figures: running, or
+        ended or archived recently enough that the platforms may restate their last days."""
+        rows = await tx.execute(self.sql("""SELECT workspace_id, id FROM {s}.campaigns
+            WHERE state IN ('live', 'partly_live', 'paused')
+               OR (state IN ('ended', 'archived') AND updated_at >= :since AND runs <> '{}'::jsonb)
+            ORDER BY id"""), {"since": since})
+        return [(r[0], r[1]) for r in rows]
+
     async def workspace_of(self, tx: AsyncConnection, campaign_id: UUID) -> UUID | None:
         row = (await tx.execute(self.sql("SELECT workspace_id FROM {s}.campaigns WHERE id = :id"),
                                 {"id": campaign_id})).first()

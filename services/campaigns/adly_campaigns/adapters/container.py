@@ -13,15 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adly_campaigns.adapters.ad_accounts import AdAccountRepository, LoginRepository
 from adly_campaigns.adapters.assets import CreativeAssets
 from adly_campaigns.adapters.campaigns import CampaignQueries, CampaignRepository
+from adly_campaigns.adapters.performance import PerformanceStore
 from adly_campaigns.adapters.platforms import open_platforms
 from adly_campaigns.adapters.publications import PublicationRepository
+from adly_campaigns.adapters.tokens import RefreshingTokens
 from adly_campaigns.adapters.workspace_data import CreativeSetRepository, PolicyRepository, ProductRepository
-from adly_campaigns.domain.ports import AdAccountLink, AdPublisher, AssetSource
+from adly_campaigns.domain.ports import AdAccountLink, AdPublisher, AssetSource, FreshTokens, PerformanceReader
 from adly_campaigns.handlers.ports import (
     AdAccounts,
     CampaignStore,
     CreativeSets,
     Logins,
+    Performance,
     Policies,
     Products,
     Publications,
@@ -48,9 +51,12 @@ class Adapters:
     creative_sets: CreativeSets
     publications: Publications
     publication_queue: Worklist
+    performance: Performance
     assets: AssetSource
     publishers: Mapping[AdPlatform, AdPublisher] = field(default_factory=dict)
     links: Mapping[AdPlatform, AdAccountLink] = field(default_factory=dict)
+    reports: Mapping[AdPlatform, PerformanceReader] = field(default_factory=dict)
+    tokens: FreshTokens | None = None  # None: tokens used as stored (tests of handlers)
     brief_llm: Any = None  # adapters/brief_llm.py when a provider is configured
 
 
@@ -61,16 +67,18 @@ async def open_adapters(runtime: Runtime) -> AsyncIterator[Adapters]:
     keyring = Keyring.from_setting(settings.encryption_keys.get_secret_value())
     async with AsyncExitStack() as stack:
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=settings.platform_timeout_seconds))
-        publishers, links = await stack.enter_async_context(open_platforms(settings, http))
+        platforms = await stack.enter_async_context(open_platforms(settings, http))
+        accounts = AdAccountRepository(schema, keyring, runtime.store)
         yield Adapters(
             settings=settings, engine=runtime.engine, store=runtime.store,
             campaigns=CampaignRepository(runtime.store, schema), queries=CampaignQueries(schema),
-            ad_accounts=AdAccountRepository(schema, keyring, runtime.store), logins=LoginRepository(schema, keyring),
+            ad_accounts=accounts, logins=LoginRepository(schema, keyring),
             policies=PolicyRepository(schema), products=ProductRepository(schema),
             creative_sets=CreativeSetRepository(schema), publications=PublicationRepository(schema),
             publication_queue=Worklist(schema, "publications", runnable_states=["queued"],
                                        lease_seconds=settings.publish_lease_seconds),
-            assets=CreativeAssets(http, settings), publishers=publishers, links=links,
+            assets=CreativeAssets(http, settings), publishers=platforms.publishers, links=platforms.links,
+            reports=platforms.reports, performance=PerformanceStore(schema, runtime.store), tokens=RefreshingTokens(runtime.engine, accounts, platforms.links),
             brief_llm=await stack.enter_async_context(open_brief_llm(settings, http)),
         )
 

@@ -1,19 +1,35 @@
-"""The ad platforms this process can publish to and connect, from the settings: a platform
-whose app is not configured is simply absent (publishing there says so; connecting refuses)."""
+"""The ad platforms this process can publish to, connect and read reports from, from the
+settings: a platform whose app is not configured is simply absent (publishing there says so;
+connecting refuses). Each platform's package builds its three clients over one transport, so
+they share the platform's rate-limit bookkeeping (`PlatformClients`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import httpx
 
 from adly_campaigns.adapters.meta import MetaAccountLink, MetaGraph, MetaPublisher, MetaSettings
-from adly_campaigns.domain.ports import AdAccountLink, AdPublisher
+from adly_campaigns.domain.ports import AdAccountLink, AdPublisher, PerformanceReader
 from adly_campaigns.settings import CampaignsSettings
 from adly_events.contracts.common import AdPlatform
 
-Platforms = tuple[dict[AdPlatform, AdPublisher], dict[AdPlatform, AdAccountLink]]
+
+@dataclass
+class PlatformClients:
+    publisher: AdPublisher
+    link: AdAccountLink
+    reports: PerformanceReader | None
+    aclose: Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Platforms:
+    publishers: dict[AdPlatform, AdPublisher]
+    links: dict[AdPlatform, AdAccountLink]
+    reports: dict[AdPlatform, PerformanceReader]
 
 
 def meta_settings(settings: CampaignsSettings) -> MetaSettings | None:
@@ -25,19 +41,27 @@ def meta_settings(settings: CampaignsSettings) -> MetaSettings | None:
                         timeout=settings.platform_timeout_seconds)
 
 
+def build_meta(settings: CampaignsSettings) -> PlatformClients | None:
+    meta = meta_settings(settings)
+    if meta is None:
+        return None
+    graph = MetaGraph(meta)  # its own client: Meta's limits and timeouts are its own
+    publisher = MetaPublisher(meta, graph=graph)
+    reports = getattr(publisher, "reports", None)
+    return PlatformClients(publisher, MetaAccountLink(meta, graph=graph), reports, graph.aclose)
+
+
+BUILDERS: dict[AdPlatform, Callable[[CampaignsSettings], PlatformClients | None]] = {
+    AdPlatform.META: build_meta,
+}
+
+
 @asynccontextmanager
 async def open_platforms(settings: CampaignsSettings, http: httpx.AsyncClient) -> AsyncIterator[Platforms]:
-    publishers: dict[AdPlatform, AdPublisher] = {}
-    links: dict[AdPlatform, AdAccountLink] = {}
-    graphs: list[MetaGraph] = []
-    meta = meta_settings(settings)
-    if meta is not None:
-        graph = MetaGraph(meta)  # its own client: Meta's limits and timeouts are its own
-        graphs.append(graph)
-        publishers[AdPlatform.META] = MetaPublisher(meta, graph=graph)
-        links[AdPlatform.META] = MetaAccountLink(meta, graph=graph)
+    built = {platform: clients for platform, build in BUILDERS.items() if (clients := build(settings)) is not None}
     try:
-        yield publishers, links
+        yield Platforms({p: c.publisher for p, c in built.items()}, {p: c.link for p, c in built.items()},
+                        {p: c.reports for p, c in built.items() if c.reports is not None})
     finally:
-        for graph in graphs:
-            await graph.aclose()
+        for clients in built.values():
+            await clients.aclose()

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-from adly_events.contracts.campaigns import Audience, Budget, Objective
+from adly_events.contracts.campaigns import Audience, Budget, Objective, PerformanceLevel
 from adly_events.contracts.common import AdPlatform
 
 
@@ -85,6 +86,8 @@ class AccountAccess:
     time_zone: str
     page_id: str | None = None       # Meta: the Facebook page ads run as; TikTok: the identity
     pixel_id: str | None = None      # the conversion pixel of the promoted object
+    account_id: UUID | None = None   # ADLY's id of the ad account, for a refresh to save its token
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,11 @@ class AdAccountLink(Protocol):
 
     async def pixels(self, token: str, platform_account_id: str) -> list[Choice]: ...
 
+    async def refresh(self, token: PlatformToken) -> PlatformToken:
+        """A fresh access token for one about to expire (Snapchat, Google: an hour); a platform
+        whose tokens do not expire answers the token it was given."""
+        ...
+
 
 @dataclass(frozen=True)
 class Media:
@@ -222,7 +230,45 @@ class Media:
     sha256: str
 
 
+class FreshTokens(Protocol):
+    """An account's access with a token good for the next calls: refreshed first when it is
+    about to expire, under the account's lock, so a single-use refresh token is spent once."""
+
+    async def fresh(self, access: AccountAccess) -> AccountAccess: ...
+
+
 class AssetSource(Protocol):
     """The bytes of a creative's asset (creative keeps them; campaigns uploads them)."""
 
     async def media(self, workspace_id: UUID, asset_id: UUID) -> Media: ...
+
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    """One object's figures for one day (or one hour of `hourly_day`), normalised: money in
+    major units of the account's currency, counts as integers, conversions as decimals."""
+
+    level: PerformanceLevel
+    platform_campaign_id: str
+    platform_object_id: str
+    day: date
+    hour: int | None
+    impressions: int
+    clicks: int
+    spend: Decimal
+    conversions: Decimal
+    conversion_value: Decimal
+    reach: int | None = None
+
+
+class PerformanceReader(Protocol):
+    """Reads a platform's reports for some of an account's campaigns."""
+
+    platform: AdPlatform
+
+    async def performance(self, account: AccountAccess, platform_campaign_ids: Sequence[str], since: date,
+                          until: date, *, hourly_day: date | None = None) -> list[PerformanceRow]:
+        """Per day from `since` to `until` (inclusive, the account's time zone) at the campaign,
+        ad set and ad levels; plus per hour of `hourly_day` at the campaign level. Pagination,
+        async report jobs and the platform's rate limits are the reader's business."""
+        ...

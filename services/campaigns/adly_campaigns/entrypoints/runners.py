@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from uuid import UUID
 
 import asyncpg
@@ -22,7 +23,7 @@ from prometheus_client import Histogram
 from adly_campaigns.adapters.container import Adapters
 from adly_campaigns.adapters.publications import publications_channel
 from adly_campaigns.domain.ports import ErrorKind, PlatformError
-from adly_campaigns.handlers import publishing, reviews
+from adly_campaigns.handlers import performance, publishing, reviews
 from adly_kit.db import unit_of_work
 from adly_kit.eventstore import ConcurrencyConflict
 from adly_kit.sql import utc_now
@@ -98,6 +99,7 @@ class Publisher:
                                     f"ADLY cannot publish on {job.platform.value} yet.", field="platforms")
             if job.access is None:
                 raise PlatformError(ErrorKind.TOKEN_INVALID, "The ad account is not connected any more: reconnect it.")
+            job.access = await publishing.fresh_access(a, job.access)
             for step in job.steps:
                 if job.done.get(step.key):
                     continue
@@ -161,6 +163,7 @@ async def read_reviews_once(a: Adapters) -> int:
     changed = 0
     for target in targets:
         try:
+            target = replace(target, access=await publishing.fresh_access(a, target.access))
             seen = await reviews.read(a, target)
             async with unit_of_work(a.engine) as tx:
                 await reviews.record(tx, a, target, seen)
@@ -170,3 +173,33 @@ async def read_reviews_once(a: Adapters) -> int:
         except ConcurrencyConflict:
             continue  # the campaign changed meanwhile; the next pass reads it again
     return changed
+
+
+async def report_performance(a: Adapters) -> None:
+    """Every `performance_poll_seconds` (hourly by default), every live campaign's figures."""
+    while True:
+        await pull_performance_once(a)
+        await asyncio.sleep(a.settings.performance_poll_seconds)
+
+
+async def pull_performance_once(a: Adapters) -> int:
+    """One pull over every reporting ad account; the revisions it recorded. A platform's refusal
+    waits for the next pull (a lost token also turns the account to access_lost)."""
+    now = utc_now()
+    async with unit_of_work(a.engine) as tx:
+        accounts = await performance.accounts(tx, a, now)
+    made = 0
+    for account in accounts:
+        try:
+            account, rows = await performance.read(a, account, now)
+            async with unit_of_work(a.engine) as tx:
+                made += await performance.record(tx, a, account, rows, now)
+        except PlatformError as error:
+            log.warning("reading performance refused",
+                        extra={"platform": account.platform.value, "reason": error.message})
+            if error.kind == ErrorKind.TOKEN_INVALID:
+                async with unit_of_work(a.engine) as tx:
+                    await publishing.lose_access(tx, a, account.workspace_id, account.account_id, error)
+        except ConcurrencyConflict:
+            continue  # another worker recorded the same pull; the next one compares with it
+    return made

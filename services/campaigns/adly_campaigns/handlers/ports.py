@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_campaigns.domain.brief import CatalogItem
 from adly_campaigns.domain.campaign import Campaign
+from adly_campaigns.domain.performance import Figures, Revision
 from adly_campaigns.domain.policies import ApprovalPolicy, BudgetPolicy
 from adly_campaigns.domain.ports import AccountAccess, PlatformToken
 from adly_events.contracts.common import AdPlatform, Contract
@@ -27,6 +28,8 @@ class CampaignStore(Protocol):
     async def workspace_of(self, tx: AsyncConnection, campaign_id: UUID) -> UUID | None: ...
 
     async def running(self, tx: AsyncConnection, limit: int) -> list[tuple[UUID, UUID]]: ...
+
+    async def reporting(self, tx: AsyncConnection, since: datetime) -> list[tuple[UUID, UUID]]: ...
 
 
 @dataclass(frozen=True)
@@ -142,3 +145,12 @@ class Publications(Protocol):
     async def finish(self, tx: AsyncConnection, publication_id: UUID, state: str, error: str | None) -> None: ...
 
     async def retry_later(self, tx: AsyncConnection, publication_id: UUID, seconds: float, error: str) -> None: ...
+
+
+class Performance(Protocol):
+    async def reported(self, tx: AsyncConnection, campaign_ids: Sequence[UUID], platform: AdPlatform, since: date
+                       ) -> dict[UUID, tuple[int, Figures]]: ...
+
+    async def save(self, tx: AsyncConnection, workspace_id: UUID, revisions: Sequence[Revision], *,
+                   currency: str, time_zone: str, ad_ids: dict[str, UUID], campaign_refs: dict[UUID, str],
+                   pulled_at: datetime) -> None: ...

@@ -67,6 +67,11 @@ async def open_job(tx: AsyncConnection, a: Adapters, publication_id: UUID) -> Pu
     return PublishJob(publication, campaign, steps, done, access)
 
 
+async def fresh_access(a: Adapters, access: AccountAccess) -> AccountAccess:
+    """The access with a token good for the next calls (adapters/tokens.py), outside any transaction."""
+    return await a.tokens.fresh(access) if a.tokens is not None else access
+
+
 async def mark_attempt(tx: AsyncConnection, a: Adapters, job: PublishJob, step: Step) -> None:
     await a.publications.attempting(tx, job.campaign.id, job.platform, step.key)
     job.done.setdefault(step.key, None)

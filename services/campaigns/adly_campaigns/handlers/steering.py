@@ -23,7 +23,7 @@ from adly_campaigns.domain.ports import AccountAccess, AdPublisher, ErrorKind, O
 from adly_campaigns.domain.schedule import window
 from adly_campaigns.handlers.campaigns import load
 from adly_campaigns.handlers.errors import refusal_of
-from adly_campaigns.handlers.publishing import lose_access
+from adly_campaigns.handlers.publishing import fresh_access, lose_access
 from adly_events.contracts.campaigns import Budget, Schedule
 from adly_events.contracts.common import AdPlatform, Contract
 from adly_kit.errors import DomainError
@@ -71,7 +71,8 @@ async def steer(a: Adapters, change: Change) -> None:
     """Run the change on each platform; the first refusal stops it (`Refused`)."""
     for platform, op in change.operations.items():
         try:
-            await op(a.publishers[platform], change.access[platform])
+            access = await fresh_access(a, change.access[platform])
+            await op(a.publishers[platform], access)
         except PlatformError as error:
             raise Refused(platform, error) from None
 

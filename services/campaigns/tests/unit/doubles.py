@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
@@ -22,11 +22,13 @@ from adly_campaigns.adapters.container import Adapters
 from adly_campaigns.domain.brief import CatalogItem
 from adly_campaigns.domain.campaign import Campaign
 from adly_campaigns.domain.lifecycle import RUNNING
+from adly_campaigns.domain.performance import Figures, Revision
 from adly_campaigns.domain.policies import ApprovalPolicy, BudgetPolicy
 from adly_campaigns.domain.ports import AccountAccess, PlatformToken
 from adly_campaigns.handlers.ports import AdAccount, Login, ProductFacts, Publication
 from adly_campaigns.settings import CampaignsSettings
-from adly_events.contracts.common import AdPlatform, Contract
+from adly_events.contracts.campaigns import PerformanceReported
+from adly_events.contracts.common import AdPlatform, Contract, Money
 from adly_kit.eventstore import ConcurrencyConflict
 from adly_kit.sql import utc_now
 
@@ -82,6 +84,14 @@ class CampaignLog:
     async def running(self, tx: Tx, limit: int) -> list[tuple[UUID, UUID]]:
         running = [(w, c) for c, w in self.workspaces.items() if Campaign.replay(c, self.of(c)).state in RUNNING]
         return running[:limit]
+
+    async def reporting(self, tx: Tx, since: datetime) -> list[tuple[UUID, UUID]]:
+        reporting = []
+        for c, w in self.workspaces.items():
+            campaign = Campaign.replay(c, self.of(c))
+            if campaign.state in RUNNING or (campaign.state.value in ("ended", "archived") and campaign.platforms):
+                reporting.append((w, c))
+        return reporting
 
     def of(self, campaign_id: UUID) -> list[Contract]:
         return [r.payload for r in self.events.get(campaign_id, [])]
@@ -278,6 +288,38 @@ class PublicationShelf:
 
 # -- the world ------------------------------------------------------------------------------------
 
+class PerformanceShelf:
+    """The latest revision per series, and every PerformanceReported in the order it was saved."""
+
+    def __init__(self) -> None:
+        self.latest: dict[UUID, tuple[int, Figures]] = {}
+        self.days: dict[UUID, date] = {}
+        self.campaign_of: dict[UUID, UUID] = {}
+        self.reports: list[PerformanceReported] = []
+
+    async def reported(self, tx: Tx, campaign_ids: Sequence[UUID], platform: AdPlatform, since: date
+                       ) -> dict[UUID, tuple[int, Figures]]:
+        return {k: v for k, v in self.latest.items()
+                if self.campaign_of[k] in campaign_ids and self.days[k] >= since}
+
+    async def save(self, tx: Tx, workspace_id: UUID, revisions: Sequence[Revision], *, currency: str, time_zone: str,
+                   ad_ids: dict[str, UUID], campaign_refs: dict[UUID, str], pulled_at: datetime) -> None:
+        for made in revisions:
+            series = made.series
+            if self.latest.get(series.id, (0,))[0] != made.revision - 1:
+                raise ConcurrencyConflict(series.id, made.revision - 1)
+            self.latest[series.id] = (made.revision, made.figures)
+            self.days[series.id], self.campaign_of[series.id] = series.day, series.campaign_id
+            self.reports.append(PerformanceReported(
+                campaign_id=series.campaign_id, platform=series.platform, level=series.level,
+                ad_id=ad_ids.get(series.platform_object_id) if series.level.value == "ad" else None,
+                platform_campaign_id=campaign_refs[series.campaign_id], platform_object_id=series.platform_object_id,
+                day=series.day, hour=series.hour, time_zone=time_zone, revision=made.revision,
+                impressions=made.figures.impressions, clicks=made.figures.clicks,
+                spend=Money(amount=made.figures.spend, currency=currency), conversions=made.figures.conversions,
+                conversion_value=Money(amount=made.figures.conversion_value, currency=currency), pulled_at=pulled_at))
+
+
 @dataclass
 class World:
     """The campaigns context on doubles: `adapters` for the handlers, the doubles to look into."""
@@ -293,6 +335,7 @@ class World:
     assets: AssetShelf
     publishers: dict[AdPlatform, RecordingPublisher]
     links: dict[AdPlatform, FakeLink]
+    performance: PerformanceShelf
 
     def product(self, workspace_id: UUID, title: str = "Oud perfume", url: str | None = "https://oud.example/p/oud"
                 ) -> UUID:
@@ -316,11 +359,12 @@ def world(**settings: Any) -> World:
     w = World(
         adapters=cast(Adapters, None), campaigns=CampaignLog(), accounts=AccountShelf(), logins=LoginShelf(),
         policies=PolicyShelf(), products=ProductShelf(), creative_sets=CreativeSetShelf(),
-        publications=PublicationShelf(), assets=AssetShelf(), publishers=publishers, links=links)
+        publications=PublicationShelf(), assets=AssetShelf(), publishers=publishers, links=links,
+        performance=PerformanceShelf())
     w.adapters = Adapters(
         settings=CampaignsSettings(**values), engine=cast(Any, Unused("engine")), store=cast(Any, Unused("store")),
         campaigns=w.campaigns, queries=cast(Any, Unused("queries")), ad_accounts=w.accounts, logins=w.logins,
         policies=w.policies, products=w.products, creative_sets=w.creative_sets, publications=w.publications,
         publication_queue=cast(Any, Unused("publication_queue")), assets=w.assets, publishers=publishers,
-        links=links)
+        links=links, reports=cast(Any, publishers), performance=w.performance)
     return w

@@ -9,7 +9,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from adly_campaigns.domain.ports import (
     Media,
     MediaSpec,
     ObjectKind,
+    PerformanceRow,
     PlatformAccount,
     PlatformError,
     PlatformToken,
@@ -68,6 +69,7 @@ class RecordingPublisher:
         self.budgets: dict[str, Budget] = {}
         self.schedules: dict[str, tuple[datetime | None, datetime | None]] = {}
         self.review_of: dict[str, AdReview] = {}
+        self.report: list[PerformanceRow] = []   # what the platform's reports say, whatever is asked
         self._refusals: dict[int, PlatformError] = {}
         self._lost: set[int] = set()
 
@@ -139,6 +141,12 @@ class RecordingPublisher:
         self._called("reviews", tuple(platform_ad_ids))
         return [self.review_of[i] for i in platform_ad_ids if i in self.review_of]
 
+    async def performance(self, account: AccountAccess, platform_campaign_ids: Sequence[str], since: date,
+                          until: date, *, hourly_day: date | None = None) -> list[PerformanceRow]:
+        self._called("performance", tuple(platform_campaign_ids), since, until, hourly_day)
+        return [row for row in self.report
+                if row.platform_campaign_id in platform_campaign_ids and since <= row.day <= until]
+
 
 class AssetShelf:
     """Creative's asset bytes by id; anything else is an asset creative cannot hand over."""
@@ -186,6 +194,10 @@ class FakeLink:
         if code not in self.codes:
             raise PlatformError(ErrorKind.INVALID_PARAMETER, "This code was used or has expired.", field="code")
         return self.codes[code]
+
+    async def refresh(self, token: PlatformToken) -> PlatformToken:
+        self._answer()
+        return replace(token, access_token=f"{token.access_token}+", expires_at=utc_now() + timedelta(hours=1))
 
     async def long_lived(self, token: PlatformToken) -> PlatformToken:
         self._answer()

@@ -56,6 +56,11 @@ class MetaAccountLink:
         return await self._token({"client_id": self.settings.app_id, "client_secret": self.settings.app_secret,
                                   "redirect_uri": redirect_uri, "code": code})
 
+    async def refresh(self, token: PlatformToken) -> PlatformToken:
+        """A long-lived user token is extended by exchanging it again while it still works; a
+        system-user token (no expiry) stays as it is."""
+        return await self.long_lived(token) if token.expires_at is not None else token
+
     async def long_lived(self, token: PlatformToken) -> PlatformToken:
         if token.expires_at is None:
             return token
