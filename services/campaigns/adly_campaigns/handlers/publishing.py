@@ -105,8 +105,11 @@ async def create(a: Adapters, job: PublishJob, step: Step) -> str:
             assert parent is not None
             starts_at, ends_at = window(plan.schedule)
             landing = next((ad.landing_url for ad in campaign.ads_on(job.platform)), plan.landing_url or "")
+            # An audience with no language speaks the ads' language (Snapchat needs one with several countries).
+            audience = plan.audience if plan.audience.languages else plan.audience.model_copy(
+                update={"languages": [plan.creative_language]})
             return await publisher.create_ad_set(access, AdSetSpec(
-                step.name, parent, plan.objective, campaign.budget_of(job.platform), plan.audience,
+                step.name, parent, plan.objective, campaign.budget_of(job.platform), audience,
                 starts_at, ends_at, landing))
         case ObjectKind.IMAGE | ObjectKind.VIDEO:
             assert step.ad is not None
