@@ -105,8 +105,10 @@ OBJECTIVES: dict[AdPlatform, dict[Objective, str]] = {
              Objective.CONVERSIONS: "WEB_CONVERSIONS", Objective.SALES: "WEB_CONVERSIONS"},
     SNAPCHAT: {Objective.AWARENESS: "AWARENESS_AND_ENGAGEMENT", Objective.TRAFFIC: "TRAFFIC",
                Objective.CONVERSIONS: "SALES", Objective.SALES: "SALES"},
-    GOOGLE: {Objective.AWARENESS: "DISPLAY", Objective.TRAFFIC: "SEARCH",
-             Objective.CONVERSIONS: "PERFORMANCE_MAX", Objective.SALES: "PERFORMANCE_MAX"},
+    # Demand Gen for every objective: its campaign → ad group → ad shape is ours, each ad is
+    # reviewed and reported on its own; the objective picks the bidding (adapters/google_ads).
+    GOOGLE: {Objective.AWARENESS: "DEMAND_GEN", Objective.TRAFFIC: "DEMAND_GEN",
+             Objective.CONVERSIONS: "DEMAND_GEN", Objective.SALES: "DEMAND_GEN"},
 }
 
 # ISO 3166-1 alpha-2 and ISO 639-1, from Debian's iso-codes (iso_3166-1.json, iso_639-2.json).
@@ -216,6 +218,9 @@ def _budget(plan: CampaignPlan, i: int, today: date, account_currency: str | Non
 def _daily_floor(plan: CampaignPlan, at: str, name: str, kind: BudgetKind, budget: Money, floor: Decimal,
                  today: date) -> Iterator[Problem]:
     amount, currency = budget.amount, budget.currency
+    if kind == BudgetKind.LIFETIME and name == NAMES[GOOGLE]:  # a Google budget is an amount per day
+        yield Problem(at.removesuffix(".amount") + ".kind", f"{name} budgets are daily; give a daily amount.")
+        return
     if kind == BudgetKind.DAILY:
         if amount < floor:
             yield Problem(f"{at}.amount", f"{name} needs at least {money(floor, currency)} a day.")

@@ -265,7 +265,11 @@ def test_the_platforms_own_objective_names():
     assert platform_objective(META, Objective.SALES) == "OUTCOME_SALES"
     assert platform_objective(TIKTOK, Objective.AWARENESS) == "REACH"
     assert platform_objective(SNAPCHAT, Objective.TRAFFIC) == "TRAFFIC"
-    assert platform_objective(GOOGLE, Objective.CONVERSIONS) == "PERFORMANCE_MAX"
+    assert platform_objective(GOOGLE, Objective.CONVERSIONS) == "DEMAND_GEN"
+
+
+def test_a_lifetime_budget_on_google_ads_is_refused_at_its_kind():
+    assert paths(plan(GOOGLE, budgets=[budget(GOOGLE, "9000", kind="lifetime")])) == ["budgets.0.budget.kind"]
 
 
 def test_an_objective_a_platform_cannot_serve_is_a_problem(monkeypatch: pytest.MonkeyPatch):
