@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,10 +27,10 @@ _ACCOUNT = """id, workspace_id, platform, platform_account_id, name, currency, t
     status_reason, token_expires_at"""
 
 
-def _account(row: Sequence[object]) -> AdAccount:
+def _account(row: Sequence[Any]) -> AdAccount:
     values = list(row)
     values[2] = AdPlatform(values[2])
-    return AdAccount(*values)  # type: ignore[arg-type]
+    return AdAccount(*values)
 
 
 def _seal_token(keyring: Keyring, token: PlatformToken, aad: bytes) -> str:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,7 +54,7 @@ class CampaignRepository:
 
     async def load(self, tx: AsyncConnection, campaign_id: UUID) -> Campaign:
         history = await self.store.load(tx, campaign_id)
-        return Campaign.replay(campaign_id, [CATALOG.decode(envelope) for envelope in history])
+        return Campaign.replay(campaign_id, [cast(Contract, CATALOG.decode(envelope)) for envelope in history])
 
     async def running(self, tx: AsyncConnection, limit: int) -> list[tuple[UUID, UUID]]:
         """(workspace, campaign) of campaigns with ads on a platform, least recently looked at first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -62,7 +62,7 @@ class Adapters:
 
 @asynccontextmanager
 async def open_adapters(runtime: Runtime) -> AsyncIterator[Adapters]:
-    settings: CampaignsSettings = runtime.settings
+    settings = cast(CampaignsSettings, runtime.settings)
     schema = settings.schema
     keyring = Keyring.from_setting(settings.encryption_keys.get_secret_value())
     async with AsyncExitStack() as stack:

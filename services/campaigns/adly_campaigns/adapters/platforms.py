@@ -5,24 +5,18 @@ they share the platform's rate-limit bookkeeping (`PlatformClients`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 
-from adly_campaigns.adapters.meta import MetaAccountLink, MetaGraph, MetaPublisher, MetaSettings
+from adly_campaigns.adapters import google_ads, snapchat, tiktok
+from adly_campaigns.adapters.meta import MetaAccountLink, MetaGraph, MetaPublisher, MetaReports, MetaSettings
+from adly_campaigns.adapters.platform_clients import PlatformClients
 from adly_campaigns.domain.ports import AdAccountLink, AdPublisher, PerformanceReader
 from adly_campaigns.settings import CampaignsSettings
 from adly_events.contracts.common import AdPlatform
-
-
-@dataclass
-class PlatformClients:
-    publisher: AdPublisher
-    link: AdAccountLink
-    reports: PerformanceReader | None
-    aclose: Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -47,12 +41,14 @@ def build_meta(settings: CampaignsSettings) -> PlatformClients | None:
         return None
     graph = MetaGraph(meta)  # its own client: Meta's limits and timeouts are its own
     publisher = MetaPublisher(meta, graph=graph)
-    reports = getattr(publisher, "reports", None)
-    return PlatformClients(publisher, MetaAccountLink(meta, graph=graph), reports, graph.aclose)
+    return PlatformClients(publisher, MetaAccountLink(meta, graph=graph), MetaReports(meta, graph=graph), graph.aclose)
 
 
 BUILDERS: dict[AdPlatform, Callable[[CampaignsSettings], PlatformClients | None]] = {
     AdPlatform.META: build_meta,
+    AdPlatform.TIKTOK: tiktok.build,
+    AdPlatform.SNAPCHAT: snapchat.build,
+    AdPlatform.GOOGLE_ADS: google_ads.build,
 }
 
 

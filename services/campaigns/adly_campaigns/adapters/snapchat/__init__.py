@@ -5,17 +5,13 @@ no Snapchat OAuth app is configured."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from adly_campaigns.adapters.platform_clients import PlatformClients
 from adly_campaigns.adapters.snapchat.client import SnapchatApi
 from adly_campaigns.adapters.snapchat.link import SnapchatAccountLink
 from adly_campaigns.adapters.snapchat.publisher import SnapchatPublisher
 from adly_campaigns.adapters.snapchat.reports import SnapchatReports
 from adly_campaigns.adapters.snapchat.settings import SnapchatSettings
 from adly_campaigns.settings import CampaignsSettings
-
-if TYPE_CHECKING:
-    from adly_campaigns.adapters.platforms import PlatformClients
 
 __all__ = ["SnapchatAccountLink", "SnapchatApi", "SnapchatPublisher", "SnapchatReports", "SnapchatSettings",
            "build", "snapchat_settings"]
@@ -31,8 +27,6 @@ def snapchat_settings(settings: CampaignsSettings) -> SnapchatSettings | None:
 
 
 def build(settings: CampaignsSettings) -> PlatformClients | None:
-    from adly_campaigns.adapters.platforms import PlatformClients  # platforms imports this package
-
     snapchat = snapchat_settings(settings)
     if snapchat is None:
         return None

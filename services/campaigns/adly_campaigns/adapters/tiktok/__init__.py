@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from adly_campaigns.adapters.platform_clients import PlatformClients
 from adly_campaigns.adapters.tiktok.client import TikTokApi
 from adly_campaigns.adapters.tiktok.link import TikTokAccountLink
 from adly_campaigns.adapters.tiktok.publisher import TikTokPublisher
 from adly_campaigns.adapters.tiktok.reports import TikTokReports
 from adly_campaigns.adapters.tiktok.settings import TikTokSettings
 from adly_campaigns.settings import CampaignsSettings
-
-if TYPE_CHECKING:  # platforms.py imports this package to build it
-    from adly_campaigns.adapters.platforms import PlatformClients
 
 
 def tiktok_settings(settings: CampaignsSettings) -> TikTokSettings | None:
@@ -26,8 +22,6 @@ def tiktok_settings(settings: CampaignsSettings) -> TikTokSettings | None:
 
 def build(settings: CampaignsSettings) -> PlatformClients | None:
     """The three TikTok clients over one connection, or None when no TikTok app is configured."""
-    from adly_campaigns.adapters.platforms import PlatformClients
-
     tiktok = tiktok_settings(settings)
     if tiktok is None:
         return None

@@ -1,0 +1,409 @@
+"""Meta's side of `PerformanceReader`: the Insights API, per day at three levels and per hour of today.
+
+One query per level (campaign, adset, ad) and per chunk of `chunk` campaigns:
+`GET /act_{id}/insights?level=&fields=&time_range={"since","until"}&time_increment=1&filtering=
+[{"field":"campaign.id","operator":"IN","value":[...]}]`, plus, for `hourly_day`, the campaign
+level with `breakdowns=hourly_stats_aggregated_by_advertiser_time_zone` (its value reads
+"13:00:00 - 13:59:59"). Days are Meta's `date_start`, already in the ad account's time zone.
+
+Asynchronous report runs: a query of `async_from` campaign-days or more (campaigns in the chunk
+x days; 2,000 by default, e.g. 50 campaigns over 40 days: a backfill, never the hourly pull of
+the last week) is run as a job, and so is one Meta refuses synchronously as too much data
+(100/1487534, or code 1 "Please reduce the amount of data you're asking for") or times out
+(100/1504018): `POST /act_{id}/insights` -> `report_run_id`,
+`GET /{report_run_id}` until `async_status` is "Job Completed" and `async_percent_completion`
+100, at most `report_polls` times `poll_interval` apart on the graph's (injectable) sleep, then
+`GET /{report_run_id}/insights`. A job still too large is split by halves of its window.
+
+Purchases: `actions` / `action_values` list the SAME purchases under several action types, so
+one type is read, never a sum, by this precedence: omni_purchase (every channel), purchase,
+offsite_conversion.fb_pixel_purchase, onsite_web_purchase, onsite_web_app_purchase; the value
+comes from the same type in `action_values` when Meta lists it there.
+
+Pace: every call goes through the graph's usage governor (X-Business-Use-Case-Usage,
+X-Ad-Account-Usage, X-App-Usage), which `InsightsGovernor` extends with the insights header
+`x-fb-ads-insights-throttle` (`acc_id_util_pct`, `app_id_util_pct`). A page refused as
+throttled (4/1504022, 17, 613, 80000-80014) waits its `retry_after` when that is within
+`max_wait_seconds`, and an intermittent failure (2/1504043, 1/2, 5xx) a short backoff, up to
+`attempts` tries; then the refusal leaves classified, retryable.
+
+What was verified with the `search` tool (July 2026), and where:
+- developers.facebook.com/docs/marketing-api/insights/best-practices: the data-per-call limit
+  answers code 100, subcode 1487534, for sync and async calls alike; narrow the date range or
+  the objects, or run async ✔. INTEGRATIONS.md §5 (checked against Meta's error pages):
+  100/1504018 timeout, 4/1504022 too many calls, 2/1504043 intermittent ✔; rate-limiting page:
+  4 with 1504022 or 1504039 "too many calls from this app" ✔.
+- facebook/facebook-python-business-sdk (HEAD of 2026-06-24): `AdAccount.get_insights_async`
+  is `POST /{act}/insights` answering an AdReportRun; `report_run_id` becomes its id
+  (abstractcrudobject.py, adreportrunmixin.py); AdReportRun fields async_status,
+  async_percent_completion, error_code, error_message, error_subcode, error_user_msg
+  (adreportrun.py); the result is its `/insights` edge (`get_result`); the SDK deems a run done
+  when async_percent_completion == 100 ✔. AdsInsights.Breakdowns has
+  `hourly_stats_aggregated_by_advertiser_time_zone` ✔; level, time_increment, time_range,
+  filtering, breakdowns parameters ✔. Meta's blog (2026-01-08): from v25 a failed run reports
+  error_code / error_message / error_subcode / error_user_title / error_user_msg ✔.
+- The same refusal as code 1 (HTTP 500) "Please reduce the amount of data you're asking for,
+  then retry your request": airbytehq/airbyte pull request #42562 (third party) ~.
+- The purchase types reporting the same purchases, and preferring omni_purchase then purchase:
+  PostHog/posthog issue #44836 and pull request #44949 (third party, 2026) ~.
+
+UNVERIFIED:
+- the async_status strings other than "Job Completed" ("Job Failed", "Job Skipped" by third-party
+  API specs): anything not completed is polled again, a failed or skipped job is a TRANSIENT
+  refusal;
+- the largest `limit` the insights edge accepts (ADLY asks 500 per page and follows the cursor);
+- the `x-fb-ads-insights-throttle` keys (third-party rate limiters agree on app_id_util_pct and
+  acc_id_util_pct; no reset time in it, so the governor's default wait applies);
+- the value format of the hourly breakdown ("HH:MM:SS - HH:MM:SS" in third-party code): the
+  hour is read from its first two digits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from operator import itemgetter
+from typing import Any
+
+import httpx
+
+from adly_campaigns.adapters.meta.client import MetaGraph, act
+from adly_campaigns.adapters.meta.settings import MetaSettings
+from adly_campaigns.adapters.meta.usage import APP, Usage, UsageGovernor
+from adly_campaigns.domain.ports import AccountAccess, ErrorKind, PerformanceRow, PlatformError
+from adly_events.contracts.campaigns import PerformanceLevel
+from adly_events.contracts.common import AdPlatform
+
+PURCHASE_TYPES = ("omni_purchase", "purchase", "offsite_conversion.fb_pixel_purchase", "onsite_web_purchase",
+                  "onsite_web_app_purchase")
+_PURCHASES = frozenset(PURCHASE_TYPES)
+_kind_of = itemgetter("action_type")
+HOURLY = "hourly_stats_aggregated_by_advertiser_time_zone"
+INSIGHTS_HEADER = "x-fb-ads-insights-throttle"
+METRICS = "impressions,clicks,spend,actions,action_values"
+LEVELS: dict[str, tuple[PerformanceLevel, str, str]] = {
+    "campaign": (PerformanceLevel.CAMPAIGN, "campaign_id", f"campaign_id,reach,{METRICS}"),
+    "adset": (PerformanceLevel.AD_SET, "adset_id", f"campaign_id,adset_id,reach,{METRICS}"),
+    "ad": (PerformanceLevel.AD, "ad_id", f"campaign_id,adset_id,ad_id,reach,{METRICS}"),
+}
+HOURLY_FIELDS = f"campaign_id,{METRICS}"   # reach is not reported per hour
+TOO_MUCH_DATA, TIMED_OUT = "1487534", "1504018"
+DONE = "Job Completed"
+FAILED = frozenset({"Job Failed", "Job Skipped"})
+RUN_FIELDS = "async_status,async_percent_completion,error_code,error_message,error_subcode,error_user_msg"
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class ReportTuning:
+    page_size: int = 500          # rows per page asked for
+    chunk: int = 50               # campaign ids per query's filter
+    async_from: int = 2000        # campaign-days (campaigns in a chunk x days) from which a job runs async
+    report_polls: int = 30        # reads of a report run's status before giving up (retryable)
+    poll_interval: float = 2.0    # seconds between them
+    max_pages: int = 2000         # pages of one query: more is refused rather than cut short
+    attempts: int = 3             # tries of one call refused as throttled or transient
+    backoff: float = 1.0          # seconds before retrying a transient refusal, doubled each time
+    concurrency: int = 4          # queries in flight for one pull
+
+
+@dataclass(frozen=True)
+class Query:
+    level: str
+    campaign_ids: tuple[str, ...]
+    since: date
+    until: date
+    hourly: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.campaign_ids) * ((self.until - self.since).days + 1)
+
+    def params(self, page_size: int) -> dict[str, Any]:
+        fields = HOURLY_FIELDS if self.hourly else LEVELS[self.level][2]
+        params: dict[str, Any] = {
+            "level": self.level, "fields": fields, "time_increment": "1", "limit": str(page_size),
+            "time_range": {"since": self.since.isoformat(), "until": self.until.isoformat()},
+            "filtering": [{"field": "campaign.id", "operator": "IN", "value": list(self.campaign_ids)}]}
+        if self.hourly:
+            params["breakdowns"] = HOURLY
+        return params
+
+    def halves(self) -> list[Query] | None:
+        """The query over two halves of its window, or of its campaigns for one day; None when one of each."""
+        days = (self.until - self.since).days
+        if days > 0:
+            middle = self.since + timedelta(days=days // 2)
+            return [replace(self, until=middle), replace(self, since=middle + timedelta(days=1))]
+        if len(self.campaign_ids) > 1:
+            cut = len(self.campaign_ids) // 2
+            return [replace(self, campaign_ids=self.campaign_ids[:cut]),
+                    replace(self, campaign_ids=self.campaign_ids[cut:])]
+        return None
+
+
+class TooMuchData(Exception):
+    """Meta refused a query as too large (or timed out on it): run it as a job, or split it."""
+
+
+def _headers_json(headers: Mapping[str, str], name: str) -> Any:
+    raw = headers.get(name)
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _percent(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+class InsightsGovernor(UsageGovernor):
+    """The usage governor, also slowed by the insights header's account and app percentages."""
+
+    def observe(self, account: str | None, headers: Mapping[str, str]) -> None:
+        super().observe(account, headers)
+        throttle = _headers_json(headers, INSIGHTS_HEADER)
+        if not isinstance(throttle, dict):
+            return
+        now = self.clock()
+        for key, name in ((account, "acc_id_util_pct"), (APP, "app_id_util_pct")):
+            percent = _percent(throttle.get(name))
+            seen = self.latest.get(key) if key is not None else None
+            if key is not None and (seen is None or percent > seen.percent):
+                self.latest[key] = Usage(percent, seen.wait if seen else 0.0, seen.blocked if seen else False, now)
+
+
+def watch_insights_throttle(graph: MetaGraph) -> None:
+    """Make the graph's governor an `InsightsGovernor`, keeping what it has seen (the publisher
+    and the account link share the graph; the insights header only comes on insights answers)."""
+    current = graph.governor
+    if isinstance(current, InsightsGovernor):
+        return
+    governor = InsightsGovernor(threshold=current.threshold, max_wait=current.max_wait,
+                                default_wait=current.default_wait, clock=current.clock, sleep=current.sleep)
+    governor.latest = current.latest
+    graph.governor = governor
+
+
+def purchase(entries: Any, prefer: str | None = None) -> tuple[str | None, Decimal]:
+    """The purchases in an `actions` (or `action_values`) list: ONE type's figure, `prefer` if listed."""
+    if not entries:
+        return None, ZERO
+    kinds = list(map(_kind_of, entries))
+    if _PURCHASES.isdisjoint(kinds):
+        return None, ZERO
+    for kind in (prefer, *PURCHASE_TYPES) if prefer else PURCHASE_TYPES:
+        if kind in kinds:
+            return kind, Decimal(entries[kinds.index(kind)].get("value") or 0)
+    return None, ZERO
+
+
+def rows_of(data: Sequence[dict[str, Any]], level: str, hourly: bool) -> list[PerformanceRow]:
+    """One page of insights, normalised. The hot path (a pull is tens of thousands of rows): plain
+    dict reads, no validation layer, and PerformanceRow's fields by position, in its declared order."""
+    kind, id_key, _ = LEVELS[level]
+    days: dict[str, date] = {}
+    rows: list[PerformanceRow] = []
+    append = rows.append
+    try:
+        for item in data:
+            text = item["date_start"]
+            day = days.get(text)
+            if day is None:
+                day = days[text] = date.fromisoformat(text)
+            chosen, conversions = purchase(item.get("actions"))
+            value = purchase(item.get("action_values"), chosen)[1] if chosen else ZERO
+            reach = item.get("reach")
+            append(PerformanceRow(kind, item["campaign_id"], item[id_key], day, int(item[HOURLY][:2]) if hourly else None,
+                                  int(item.get("impressions") or 0), int(item.get("clicks") or 0),
+                                  Decimal(item.get("spend") or 0), conversions, value,
+                                  None if reach is None else int(reach)))
+    except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as error:
+        raise PlatformError(ErrorKind.TRANSIENT, f"Meta's report could not be read ({error!r}); "
+                            "ADLY will try again.") from None
+    return rows
+
+
+class _CollectorPause:
+    """The cyclic garbage collector paused while pages are read and parsed.
+
+    A page of insights decodes into ~15,000 containers (rows, their actions) that all live until
+    the page is parsed, so the collector promotes them and runs full collections over the whole
+    heap page after page: measured on the bench, 3/4 of the client's CPU. Reference counting
+    still frees each page the moment it is parsed; only cycle detection waits, for the few
+    milliseconds of a page read (never across a retry's sleep or a report run's polls). Counted,
+    so overlapping reads re-enable it when the last one ends, and only if it was enabled."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.was_enabled = False
+
+    def __enter__(self) -> None:
+        if self.depth == 0:
+            self.was_enabled = gc.isenabled()
+            gc.disable()
+        self.depth += 1
+
+    def __exit__(self, *_: object) -> None:
+        self.depth -= 1
+        if self.depth == 0 and self.was_enabled:
+            gc.enable()
+
+
+collector_paused = _CollectorPause()
+
+
+def _is_too_much(error: PlatformError) -> bool:
+    if error.code == "100" and error.subcode in (TOO_MUCH_DATA, TIMED_OUT):
+        return True
+    return error.code == "1" and "reduce the amount of data" in error.message.lower()
+
+
+class MetaReports:
+    """`PerformanceReader` over the graph the publisher and the account link share."""
+
+    platform = AdPlatform.META
+
+    def __init__(self, settings: MetaSettings, http: httpx.AsyncClient | None = None, *,
+                 graph: MetaGraph | None = None, tuning: ReportTuning | None = None,
+                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        self.settings = settings
+        self._owns_graph = graph is None
+        self.graph = graph or MetaGraph(settings, http, sleep=sleep or asyncio.sleep)
+        self.tuning = tuning or ReportTuning()
+        self.sleep = sleep or self.graph.sleep
+        watch_insights_throttle(self.graph)
+
+    async def aclose(self) -> None:
+        if self._owns_graph:
+            await self.graph.aclose()
+
+    async def performance(self, account: AccountAccess, platform_campaign_ids: Sequence[str], since: date,
+                          until: date, *, hourly_day: date | None = None) -> list[PerformanceRow]:
+        ids = list(dict.fromkeys(platform_campaign_ids))
+        size = self.tuning.chunk
+        chunks = [tuple(ids[i:i + size]) for i in range(0, len(ids), size)]
+        queries = [Query(level, chunk, since, until) for level in LEVELS for chunk in chunks if since <= until]
+        if hourly_day is not None:
+            queries += [Query("campaign", chunk, hourly_day, hourly_day, hourly=True) for chunk in chunks]
+        if not queries:
+            return []
+        gate = asyncio.Semaphore(self.tuning.concurrency)
+
+        async def one(query: Query) -> list[PerformanceRow]:
+            async with gate:
+                return await self._pull(account, query)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(query)) for query in queries]
+        except BaseExceptionGroup as failed:
+            raise _first_refusal(failed) from None
+        return [row for task in tasks for row in task.result()]
+
+    async def _pull(self, account: AccountAccess, query: Query) -> list[PerformanceRow]:
+        try:
+            if query.size < self.tuning.async_from:
+                try:
+                    return await self._pages(account, f"{act(account.platform_account_id)}/insights", query,
+                                             query.params(self.tuning.page_size))
+                except TooMuchData:
+                    pass
+            return await self._job(account, query)
+        except TooMuchData:
+            halves = query.halves()
+            if halves is None:
+                raise PlatformError(ErrorKind.TRANSIENT, "Meta finds one campaign's day too large to report; "
+                                    "ADLY will try again.", code="100", subcode=TOO_MUCH_DATA) from None
+            return [row for half in halves for row in await self._pull(account, half)]
+
+    async def _job(self, account: AccountAccess, query: Query) -> list[PerformanceRow]:
+        params = query.params(self.tuning.page_size)
+        params.pop("limit")
+        started = await self._call("POST", f"{act(account.platform_account_id)}/insights", account, params)
+        run_id = str(started.get("report_run_id") or started.get("id") or "")
+        if not run_id:
+            raise PlatformError(ErrorKind.TRANSIENT, "Meta did not start the report; ADLY will try again.")
+        for poll in range(self.tuning.report_polls):
+            if poll:
+                await self.sleep(self.tuning.poll_interval)
+            run = await self._call("GET", run_id, account, {"fields": RUN_FIELDS})
+            status = run.get("async_status")
+            if status == DONE and _percent(run.get("async_percent_completion")) >= 100:
+                return await self._pages(account, f"{run_id}/insights", query, {"limit": str(self.tuning.page_size)})
+            if status in FAILED:
+                if str(run.get("error_subcode")) == TOO_MUCH_DATA:
+                    raise TooMuchData
+                raise PlatformError(ErrorKind.TRANSIENT, str(run.get("error_user_msg") or run.get("error_message")
+                                    or f"Meta's report run ended with {status}; ADLY will try again."),
+                                    code=str(run["error_code"]) if run.get("error_code") else None)
+        raise PlatformError(ErrorKind.TRANSIENT, "Meta is still preparing the report; ADLY will try again.",
+                            retry_after=self.tuning.poll_interval * self.tuning.report_polls)
+
+    async def _pages(self, account: AccountAccess, path: str, query: Query,
+                     params: dict[str, Any]) -> list[PerformanceRow]:
+        """Every page, by the `after` cursor while Meta says there is a `next` (a URL in an answer
+        never chooses the host the token is sent to)."""
+        rows: list[PerformanceRow] = []
+        params = dict(params)
+        for _ in range(self.tuning.max_pages):
+            body = await self._call("GET", path, account, params, page=(query.level, query.hourly, rows))
+            paging = body.get("paging")
+            after = paging.get("cursors", {}).get("after") if isinstance(paging, dict) else None
+            if not after or not paging or not paging.get("next"):
+                return rows
+            params["after"] = after
+        raise PlatformError(ErrorKind.TRANSIENT, f"Meta's report has more than {self.tuning.max_pages} pages; "
+                            "ADLY reads it again in smaller parts.")
+
+    async def _call(self, method: str, path: str, account: AccountAccess, params: dict[str, Any], *,
+                    page: tuple[str, bool, list[PerformanceRow]] | None = None) -> dict[str, Any]:
+        """One call, retried while throttled or intermittent within the bounds; Meta's "too much
+        data" and timeouts leave as `TooMuchData` for the caller to go async or split. A `page`
+        (level, hourly, rows) is read and parsed into `rows` with the collector paused."""
+        backoff = self.tuning.backoff
+        for attempt in range(1, self.tuning.attempts + 1):
+            try:
+                if method == "POST":
+                    body = await self.graph.post(path, account.token, params, account=account.platform_account_id)
+                elif page is None:
+                    body = await self.graph.get(path, account.token, params, account=account.platform_account_id)
+                else:
+                    await self.graph.governor.before(account.platform_account_id)  # any wait, before the pause
+                    with collector_paused:
+                        body = await self.graph.get(path, account.token, params, account=account.platform_account_id)
+                        data = body.get("data") if isinstance(body, dict) else None
+                        page[2].extend(rows_of(data if isinstance(data, list) else [], page[0], page[1]))
+            except PlatformError as error:
+                if _is_too_much(error):
+                    raise TooMuchData from None
+                wait = error.retry_after if error.kind is ErrorKind.THROTTLED else backoff
+                if (not error.retryable or attempt == self.tuning.attempts
+                        or (wait or 0) > self.graph.settings.max_wait_seconds):
+                    raise
+                backoff *= 2
+                await self.sleep(wait or 0)
+                continue
+            if not isinstance(body, dict):
+                raise PlatformError(ErrorKind.TRANSIENT, "Meta's report answer could not be read; ADLY will try again.")
+            return body
+        raise AssertionError("unreachable")
+
+
+def _first_refusal(failed: BaseExceptionGroup) -> BaseException:
+    """The first `PlatformError` inside (task groups wrap what their tasks raised)."""
+    for error in failed.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            return _first_refusal(error)
+        if isinstance(error, PlatformError):
+            return error
+    return failed.exceptions[0]
