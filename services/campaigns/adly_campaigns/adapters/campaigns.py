@@ -11,7 +11,7 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -172,3 +172,20 @@ class CampaignQueries:
         rows = await tx.execute(self.sql("""SELECT platform, step, platform_id, created_at FROM {s}.platform_objects
             WHERE campaign_id = :c ORDER BY attempted_at"""), {"c": campaign_id})
         return [{"platform": r[0], "step": r[1], "platform_id": r[2], "created_at": r[3]} for r in rows]
+
+    async def performance(self, tx: AsyncConnection, campaign_id: UUID, level: str, since: date | None,
+                          until: date | None) -> list[dict[str, Any]]:
+        where, params = ["campaign_id = :c", "level = :level"], {"c": campaign_id, "level": level}
+        if since is not None:
+            where.append("day >= :since")
+            params["since"] = since
+        if until is not None:
+            where.append("day <= :until")
+            params["until"] = until
+        rows = await tx.execute(self.sql(f"""SELECT platform, platform_object_id, day, hour, revision, impressions,
+            reach, clicks, spend, conversions, conversion_value, currency, pulled_at FROM {{s}}.performance
+            WHERE {' AND '.join(where)} ORDER BY day, hour NULLS FIRST, platform, platform_object_id LIMIT 5000"""),
+            params)
+        keys = ("platform", "platform_object_id", "day", "hour", "revision", "impressions", "reach", "clicks", "spend",
+                "conversions", "conversion_value", "currency", "pulled_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]

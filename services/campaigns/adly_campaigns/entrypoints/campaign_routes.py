@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -30,6 +30,7 @@ from adly_campaigns.entrypoints.schemas import (
     CampaignPage,
     CreativeSetOut,
     EndIn,
+    FiguresOut,
     FindingOut,
     NewCampaign,
     PlanOut,
@@ -196,6 +197,17 @@ async def creative_sets(workspace_id: UUID, campaign_id: UUID, member: Campaigns
         if await a.queries.one(conn, workspace_id, campaign_id) is None:
             raise NotFound("No such campaign.")
         return [CreativeSetOut(**s) for s in await a.queries.creative_sets(conn, workspace_id, campaign_id)]
+
+
+@router.get("/{campaign_id}/performance", response_model=list[FiguresOut],
+            summary="The platforms' figures, latest revision per day (analytics joins them with orders)")
+async def campaign_performance(workspace_id: UUID, campaign_id: UUID, member: CampaignsRead, a: AdaptersDep,
+                               level: Literal["campaign", "ad_set", "ad"] = "campaign",
+                               since: date | None = None, until: date | None = None) -> list[FiguresOut]:
+    async with a.engine.connect() as conn:
+        if await a.queries.one(conn, workspace_id, campaign_id) is None:
+            raise NotFound("No such campaign.")
+        return [FiguresOut(**row) for row in await a.queries.performance(conn, campaign_id, level, since, until)]
 
 
 @router.put("/{campaign_id}/ads", response_model=CampaignOut, summary="Pick or edit the ads to publish")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -172,3 +173,19 @@ class PoliciesIn(Body):
 class PoliciesOut(PoliciesIn):
     pass
 
+
+
+class FiguresOut(BaseModel):
+    platform: str
+    platform_object_id: str
+    day: date
+    hour: int | None = Field(description="Set for today's hourly figures.")
+    revision: int = Field(description="How many times the platform restated this day (1: as first reported).")
+    impressions: int
+    reach: int | None
+    clicks: int
+    spend: Decimal
+    conversions: Decimal = Field(description="Purchases the platform attributes to itself.")
+    conversion_value: Decimal
+    currency: str
+    pulled_at: datetime

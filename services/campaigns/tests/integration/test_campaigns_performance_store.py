@@ -113,3 +113,8 @@ async def test_a_pull_records_each_series_once_and_a_restated_day_as_its_next_re
     ad_report = next(e for e in reported if e["level"] == "ad")
     (ad_id,) = [ad["ad_id"] for ad in runs["meta"]["ads"]]
     assert ad_report["ad_id"] == ad_id and ad_report["time_zone"] and ad_report["platform_campaign_id"] == platform_campaign
+
+    async with service.engine.connect() as conn:
+        shown = await service.queries.performance(conn, campaign_id, "campaign", today - timedelta(days=7), today)
+    assert [(r["day"], r["revision"], r["spend"], r["currency"]) for r in shown] == [
+        (today - timedelta(days=1), 2, Decimal("76.4"), "SAR")]
