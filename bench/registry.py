@@ -10,4 +10,5 @@ MODULES: list[str] = [
     "bench.catalog",  # issue 4: a full Shopify sync of 100,000 products: products/s and peak memory
     "bench.campaigns_brief",  # issue 10: the brief parser's per-field accuracy on the corpus, invented budgets
     "bench.campaigns_publish",  # issue 10: approved campaigns to live on the fake Meta: per second, p95
+    "bench.campaigns_performance",  # issue 11: 1,000 ads x 30 days pulled from each platform's fake: rows/s, CPU
 ]

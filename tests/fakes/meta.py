@@ -40,6 +40,11 @@ verified and where):
   `release()` lets it go; a client that hangs up leaves "before" uncreated.
 - `count(kind)` counts objects per kind ("campaign", "ad_set", "image", "video", "creative",
   "ad"), optionally per account.
+- Insights (tests/fakes/meta_insights.py, `fake.insights`): sync and async reports per ad, ad set
+  and campaign, per day and per hour, figures seeded per ad and day that move with the fake's
+  clock, `restate(day)`, purchases under several action types, string numbers, cursor paging,
+  the `x-fb-ads-insights-throttle` header and the insights failures (`insights_throttle`
+  4/1504022, `insights_timeout` 100/1504018, `insights_intermittent` 2/1504043).
 
 Locale keys and city keys here are illustrative (Meta's real numbers are looked up, never
 hard-coded, by the client). `build_meta` makes a seeded fake for the sandbox; `python -m
@@ -68,6 +73,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.fakes.meta_insights import INSIGHTS_HEADER, MetaInsights, encode
 from tests.fakes.server import FakeServer, hold
 
 APP_ID, APP_SECRET = "fake-meta-app", "fake-meta-app-secret"
@@ -120,8 +126,14 @@ FAILURES: dict[str, tuple[int, int, int | None, str]] = {
     "policy": (400, 368, 1404006, "The action attempted has been deemed abusive or is otherwise disallowed"),
     "transient": (500, 2, None, "An unexpected error has occurred. Please retry your request later."),
     "http_500": (500, 0, None, ""),
+    # the Insights API's own (INTEGRATIONS.md §5; HTTP statuses UNVERIFIED)
+    "insights_throttle": (400, 4, 1504022, "(#4) There have been too many calls from this ad-account. Wait a bit and "
+                                          "try again."),
+    "insights_timeout": (400, 100, 1504018, "Your request timed out. Please reduce the amount of data you're asking "
+                                            "for, then retry your request"),
+    "insights_intermittent": (500, 2, 1504043, "Service temporarily unavailable"),
 }
-THROTTLES = {"user_throttle", "account_throttle", "buc_throttle", "app_throttle"}
+THROTTLES = {"user_throttle", "account_throttle", "buc_throttle", "app_throttle", "insights_throttle"}
 
 
 def graph_error(message: str, code: int = 100, subcode: int | None = None, *, title: str | None = None,
@@ -276,6 +288,7 @@ class FakeMeta(FakeServer):
         self._faults: list[Fault] = []
         self._ids = 120210000000000
         self._lock = threading.RLock()
+        self.insights = MetaInsights(self)  # the Insights API: figures, report runs, restatements
         self.app = Starlette(routes=[Route("/{path:path}", self._serve, methods=["GET", "POST", "DELETE"])])
 
     # --- knobs ------------------------------------------------------------------------------
@@ -344,6 +357,11 @@ class FakeMeta(FakeServer):
     def release(self) -> None:
         self._released.set()
 
+    def restate(self, day: Any, ad_id: str | None = None) -> None:
+        """Meta restates a past day (all ads, or one): its insights change from the next read on."""
+        with self._lock:
+            self.insights.restate(day, ad_id)
+
     def count(self, kind: str, account_id: str | None = None) -> int:
         return len(self.of_kind(kind, account_id))
 
@@ -391,6 +409,8 @@ class FakeMeta(FakeServer):
                     response = self._json(body, 200, account)
                 except Refused as refused:
                     response = self._json(refused.body, refused.status, account)
+            if self.insights.concerns(rest):
+                response.headers[INSIGHTS_HEADER] = self.insights.header()
         if when == "after":
             self.stalled.set()
             await hold(request, until=self._released)
@@ -438,7 +458,7 @@ class FakeMeta(FakeServer):
         headers = self._usage_headers(account, self.usage.get(account) or self.usage.get(None) or UsageState())
         if status >= 400 and isinstance(body, dict) and body.get("error", {}).get("code") == 190:
             headers["WWW-Authenticate"] = 'OAuth "Facebook Platform" "invalid_token" "Error validating access token"'
-        return Response(json.dumps(body, ensure_ascii=False), status_code=status, headers=headers,
+        return Response(encode(body), status_code=status, headers=headers,
                         media_type="application/json")
 
     def _usage_headers(self, account: str | None, usage: UsageState, force: bool = False) -> dict[str, str]:
@@ -507,6 +527,8 @@ class FakeMeta(FakeServer):
     # --- the Graph --------------------------------------------------------------------------
 
     def _graph(self, method: str, rest: list[str], params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> Any:
+        if self.insights.concerns(rest):
+            return self.insights.serve(method, rest, params)
         if method == "GET":
             return self._read(rest, params)
         if len(rest) == 2 and rest[0].startswith("act_"):
