@@ -81,6 +81,7 @@ class Publisher:
         except asyncio.CancelledError:
             if not lost.is_set():
                 raise
+            current.uncancel()  # our own heartbeat cancelled it: the runner goes on with other work
             log.warning("publication taken over by another worker", extra={"publication": str(publication_id)})
         except LeaseLost:
             log.warning("publication taken over by another worker", extra={"publication": str(publication_id)})
