@@ -55,6 +55,8 @@ def _kind(code: int | None, subcode: int | None, status: int, error: dict[str, A
         return ErrorKind.POLICY
     if code in NOT_FOUND_CODES or (code == 100 and (subcode == OBJECT_MISSING_SUBCODE or "does not exist" in message)):
         return ErrorKind.NOT_FOUND
+    if code == 100 and subcode == 1504018:  # an insights query that timed out: ask again (smaller or async)
+        return ErrorKind.TRANSIENT
     if code in TRANSIENT_CODES or error.get("is_transient") is True or status >= 500:
         return ErrorKind.TRANSIENT
     return ErrorKind.INVALID_PARAMETER
