@@ -17,6 +17,7 @@ from uuid import UUID
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
 
+from adly_kit.errors import NotAllowed
 from adly_kit.permissions import Role, allows, needs_two_factor
 
 HEADER = "X-Adly-Identity"
@@ -110,7 +111,8 @@ def workspace_permission(*names: str):
             if not allows(identity.role, name):
                 raise HTTPException(status_code=403, detail="Your role does not allow this.")
             if needs_two_factor(name) and not identity.mfa:
-                raise HTTPException(status_code=403, detail="This needs a fresh two-factor proof (X-2FA-Token).")
+                # The gateway's own refusal (403 two-factor-required), should a request reach us without it.
+                raise NotAllowed("This needs a fresh two-factor proof (X-2FA-Token).", code="two-factor-required")
         return identity
 
     return Annotated[Identity, Depends(check)]

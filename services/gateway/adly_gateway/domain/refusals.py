@@ -19,10 +19,11 @@ class Refusal(DomainError):
 
     type = "about:blank"
     detail_text: str | None = None
+    at: str | None = None   # the part of the request at fault, e.g. `header/Idempotency-Key`
 
     def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
         self.detail = detail if detail is not None else self.detail_text
-        super().__init__(self.detail or self.title)
+        super().__init__(self.detail or self.title, field=self.at)
         self.extra_headers = dict(headers or {})
         self.principal: Principal | None = None  # who was refused, for the audit log
 
@@ -90,6 +91,7 @@ class IdempotencyKeyInvalid(Refusal, InvalidInput):
 class IdempotencyKeyReused(Refusal, InvalidInput):
     title = "Idempotency-Key reused"
     detail_text = "This key was used with a different request."
+    at = "header/Idempotency-Key"  # a 422 names what is wrong, like every validation problem
 
 
 class UnreadableBody(Refusal, InvalidInput):

@@ -143,6 +143,8 @@ ROUTES: tuple[Route, ...] = (
     # --- campaigns ------------------------------------------------------------------------
     _r(READS, f"{W}/campaigns", "campaigns", WS, "campaigns.read", prefix=True),
     _r(WRITES, f"{W}/campaigns", "campaigns", WS, "campaigns.write", prefix=True),
+    # A login in flight lists what its token reaches: part of connecting, not of reading.
+    _r(READS, f"{W}/ad-accounts/logins", "campaigns", WS, "ad_accounts.connect", prefix=True),
     _r(READS, f"{W}/ad-accounts", "campaigns", WS, "campaigns.read", prefix=True),
     _r({"DELETE"}, f"{W}/ad-accounts/{{account_id}}", "campaigns", WS, "ad_accounts.disconnect"),
     _r(WRITES, f"{W}/ad-accounts", "campaigns", WS, "ad_accounts.connect", prefix=True),

@@ -15,7 +15,9 @@ from adly_kit.app import problem
 
 
 def answer(refusal: Refusal) -> JSONResponse:
-    extra = {"type": refusal.type} if refusal.type != "about:blank" else {}
+    extra: dict[str, object] = {"type": refusal.type} if refusal.type != "about:blank" else {}
+    if problems := refusal.problems():
+        extra["errors"] = [{"path": path, "message": message} for path, message in problems]
     response = problem(refusal.status, refusal.title, refusal.detail, **extra)
     response.headers.update(refusal.headers())
     return response
