@@ -18,12 +18,15 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from adly_campaigns.settings import CampaignsSettings
 from adly_catalog.settings import PLATFORM_URLS, CatalogSettings
 from adly_creative.settings import CreativeSettings
 from adly_gateway.settings import UPSTREAMS, GatewaySettings
 from adly_kit.devstack import cli
 from adly_kit.devstack.run import SERVICES, DevStack, Options
 from adly_kit.devstack.sandbox import (
+    META_ACCOUNT_ID,
+    META_TOKEN,
     SHOPIFY_SHOP,
     WOOCOMMERCE_KEY,
     WOOCOMMERCE_SECRET,
@@ -96,7 +99,7 @@ def test_without_the_sandbox_no_sandbox_setting_reaches_a_service(clean_env):
     for service in SERVICES:
         env = options.env_for(service)
         assert not {"ADLY_SANDBOX", "ADLY_ALLOW_PRIVATE_STORE_URLS", "ADLY_PHOTO_ALLOW_LOOPBACK"} & set(env)
-        assert not any(name.startswith(("ADLY_SHOPIFY", "ADLY_SALLA", "ADLY_ZID")) for name in env)
+        assert not any(name.startswith(("ADLY_SHOPIFY", "ADLY_SALLA", "ADLY_ZID", "ADLY_META")) for name in env)
     assert set(options.ports()) == set(SERVICES)
 
 
@@ -104,7 +107,7 @@ def test_the_sandbox_points_the_catalog_at_its_stores_on_loopback(clean_env):
     options = Options(data_dir=Path("/nonexistent"), gateway_port=9350, base_port=9300, sandbox=True)
     plan = options.sandbox_plan
     assert plan is not None and plan.home_port == 9310
-    assert [c.port for c in plan.components] == [9311, 9312, 9313, 9314]
+    assert [c.port for c in plan.components] == [9311, 9312, 9313, 9314, 9315]
     catalog = settings_from(clean_env, CatalogSettings, {**PRODUCTION, "ADLY_ENVIRONMENT": "development",
                                                          **options.env_for("catalog")})
     assert catalog.sandbox and catalog.allow_private_store_urls
@@ -116,7 +119,17 @@ def test_the_sandbox_points_the_catalog_at_its_stores_on_loopback(clean_env):
     assert creative.photo_allow_loopback
     assert all(options.env_for(s)["ADLY_SANDBOX"] == "true" for s in SERVICES)
     ports = list(options.ports().values())
-    assert len(ports) == len(set(ports)) == len(SERVICES) + 5
+    assert len(ports) == len(set(ports)) == len(SERVICES) + 6
+
+
+def test_the_sandbox_points_campaigns_at_its_meta_on_loopback(clean_env):
+    options = Options(data_dir=Path("/nonexistent"), gateway_port=9350, base_port=9300, sandbox=True)
+    campaigns = settings_from(clean_env, CampaignsSettings, {**PRODUCTION, "ADLY_ENVIRONMENT": "development",
+                                                             **options.env_for("campaigns")})
+    assert (campaigns.meta_graph_url, campaigns.meta_dialog_url) == ("http://127.0.0.1:9315", "http://127.0.0.1:9315")
+    assert campaigns.meta_app_id == "adly-sandbox-meta-app" and campaigns.meta_app_secret is not None
+    assert campaigns.creative_url == "http://127.0.0.1:9304"  # the ads' media, from creative on this run's port
+    assert not any(name.startswith("ADLY_META") for name in options.env_for("catalog"))
 
 
 # ------------------------------------------------------------------------ never in production
@@ -128,6 +141,14 @@ def test_production_refuses_the_sandbox_settings_of_every_service(clean_env):
         settings_from(clean_env, CatalogSettings, {**PRODUCTION, **plan.env_for("catalog")})
     with pytest.raises(ValidationError, match="refused in production"):
         settings_from(clean_env, CreativeSettings, {**PRODUCTION, **plan.env_for("creative")})
+    with pytest.raises(ValidationError, match="refused in production"):
+        settings_from(clean_env, CampaignsSettings, {**PRODUCTION, **plan.env_for("campaigns")})
+    # Without ADLY_SANDBOX too: the fake Meta's loopback URLs alone are refused.
+    meta_only = {k: v for k, v in plan.env_for("campaigns").items() if k != "ADLY_SANDBOX"}
+    assert meta_only.keys() >= {"ADLY_META_GRAPH_URL", "ADLY_META_DIALOG_URL"}
+    clean_env.delenv("ADLY_SANDBOX")
+    with pytest.raises(ValidationError, match="never reach a local fake"):
+        settings_from(clean_env, CampaignsSettings, {**PRODUCTION, **meta_only})
 
 
 @pytest.mark.parametrize("setting", [
@@ -182,6 +203,7 @@ def test_make_run_says_how_to_get_the_sandbox(tmp_path, capsys):
     DevStack(Options(data_dir=tmp_path, sandbox=True))._print_next_steps()
     out = capsys.readouterr().out
     assert "SANDBOX" in out and SHOPIFY_SHOP in out and WOOCOMMERCE_KEY in out and "README.md" in out
+    assert META_ACCOUNT_ID in out and META_TOKEN in out
 
 
 # ---------------------------------------------------------------------- the fakes, as a process
@@ -226,6 +248,27 @@ def test_the_sandbox_home_says_what_it_holds_and_that_it_is_a_sandbox(sandbox):
     woo = next(s for s in home["stores"] if s["platform"] == "woocommerce")
     assert woo["connect"] | {"site_url": None} == {"platform": "woocommerce", "site_url": None,
                                                    "consumer_key": WOOCOMMERCE_KEY, "consumer_secret": WOOCOMMERCE_SECRET}
+    [meta] = home["ad_accounts"]
+    assert meta["platform"] == "meta" and "sandbox" in meta["name"].lower()
+    assert meta["connect"]["account_id"] == META_ACCOUNT_ID and meta["connect"]["access_token"] == META_TOKEN
+    assert meta["connect"]["currency"] == "SAR" and meta["connect"]["page_id"] and meta["connect"]["pixel_id"]
+
+
+def test_the_sandbox_ad_account_answers_its_token_with_its_page_and_pixel(sandbox):
+    """What campaigns reads when a merchant pastes the sandbox token: the account (SAR, Riyadh),
+    the page it may promote and its pixel, from the fake Meta's Graph API."""
+    meta = sandbox["plan"].component("meta")
+    about = httpx.get(f"{sandbox['home']}/").json()["ad_accounts"][0]["connect"]
+    bearer = {"Authorization": f"Bearer {META_TOKEN}"}
+    accounts = httpx.get(f"{meta.url}/v26.0/me/adaccounts", headers=bearer,
+                         params={"fields": "account_id,name,currency,timezone_name"}).json()["data"]
+    assert [(a["account_id"], a["currency"], a["timezone_name"]) for a in accounts] == [
+        (META_ACCOUNT_ID, "SAR", "Asia/Riyadh")]
+    pages = httpx.get(f"{meta.url}/v26.0/act_{META_ACCOUNT_ID}/promote_pages", headers=bearer).json()["data"]
+    pixels = httpx.get(f"{meta.url}/v26.0/act_{META_ACCOUNT_ID}/adspixels", headers=bearer).json()["data"]
+    assert [p["id"] for p in pages] == [about["page_id"]] and [p["id"] for p in pixels] == [about["pixel_id"]]
+    refused = httpx.get(f"{meta.url}/v26.0/me/adaccounts", headers={"Authorization": "Bearer EAAnotthesandboxtoken"})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == 190
 
 
 def test_every_sandbox_product_photo_is_served_by_the_sandbox(sandbox):

@@ -2,7 +2,8 @@
 every service, the sandbox stores, embedded PostgreSQL and Tansu as real processes on
 127.0.0.1, then a newcomer's journey through the gateway (sign up, 2FA, connect each
 sandbox store, first sync, products and orders, a creative generated and its image fetched,
-disconnect). Moved ports prove the wiring: the gateway reaches every service on
+the sandbox Meta ad account connected and a campaign drafted, approved, published and live
+on it, disconnect). Moved ports prove the wiring: the gateway reaches every service on
 `--base-port`+n (nothing listens on 8101-8105 for it), and the platforms send the merchant
 back to the gateway on `--gateway-port` (the catalog's public URL), which the journey checks.
 
@@ -34,14 +35,14 @@ CHECK_TIMEOUT = 600  # the run takes about a minute; only a hang reaches this
 
 
 def free_ports() -> tuple[int, int]:
-    """A base port whose services (+1..+5) and sandbox (+10..+14) ports are free, and a
+    """A base port whose services (+1..+5) and sandbox (+10..+15) ports are free, and a
     gateway port apart from them: below the kernel's ephemeral range (from 32768 by
     default), where the stack's own outgoing connections would take ports meanwhile."""
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     for _ in range(200):
         base = random.randrange(10_000, min(low, 32_768) - 50, 50)
         gateway = base + 27
-        ports = [gateway, *range(base + 1, base + 6), *range(base + 10, base + 15)]
+        ports = [gateway, *range(base + 1, base + 6), *range(base + 10, base + 16)]
         if all(port_is_free("127.0.0.1", p) for p in ports):
             return base, gateway
     raise AssertionError("no free block of ports found")
@@ -75,9 +76,10 @@ def _check(base: int, gateway: int, data_dir: Path) -> None:
         assert any(f"ADLY Sandbox ({store})" in line and "connected" in line and "synced" in line
                    for line in out.splitlines()), store
     assert "creative job" in out and "the sandbox journey works" in out
+    assert any("campaign" in line and "live on ADLY Sandbox ad account (Meta)" in line for line in out.splitlines()), out
 
     # Everything stopped with the check: a server could bind every port again.
-    assert not any(port_taken("127.0.0.1", p) for p in (gateway, *range(base + 1, base + 6), *range(base + 10, base + 15)))
+    assert not any(port_taken("127.0.0.1", p) for p in (gateway, *range(base + 1, base + 6), *range(base + 10, base + 16)))
 
 
 def _data_dir() -> Path:

@@ -1,13 +1,15 @@
-"""The system under test, for real: `adly-auth serve` and `adly-gateway serve` as processes.
+"""The system under test, for real: every service but analytics, and the gateway, as processes.
 
 One session-scoped stack: a fresh database `adly_e2e_<random>` on the test Postgres
 (`postgres_url`), the test broker (`kafka`, Tansu or Apache Kafka), a local SMTP server
 (aiosmtpd on 127.0.0.1) that keeps every mail auth sends, then `adly-<svc> migrate` and
-`adly-<svc> serve` for auth, catalog and the gateway, each under the devstack watchdog with its
-log in `$ADLY_TEST_VAR/e2e-logs/` (kept after the run). The catalog talks to fake Shopify,
-WooCommerce, Salla and Zid servers (`tests/fakes/`, on 127.0.0.1, in this process) and is
-reached, like everything else, through the gateway. The campaigns, creative and analytics
-upstreams point at a closed port.
+`adly-<svc> serve` for auth, catalog, creative, campaigns and the gateway, each under the
+devstack watchdog with its log in `$ADLY_TEST_VAR/e2e-logs/` (kept after the run). The
+catalog talks to fake Shopify, WooCommerce, Salla and Zid servers and campaigns to a fake
+Meta (`tests/fakes/`, on 127.0.0.1, in this process: `stack.meta`, with one ad account in
+SAR on Asia/Riyadh, its page and pixel, `stack.meta_account`); creative makes its ads with
+the offline providers (no keys). Everything is reached, like in production, through the
+gateway; only the analytics upstream points at a closed port.
 
 Every request of the suites goes through the gateway, the one public entry. The gateway's
 rate limits are raised far out of reach (its own tests cover them), so a suite that signs
@@ -187,6 +189,10 @@ class Stack:
     env: dict[str, str]
     platforms: dict[str, Any] = field(default_factory=dict)  # the fake store platforms by name
     catalog_url: str = ""
+    meta: Any = None           # tests.fakes.meta.FakeMeta, which campaigns publishes to
+    meta_account: Any = None   # its seeded ad account (SeededAccount: account_id, page_id, pixel_id, token)
+    creative_url: str = ""
+    campaigns_url: str = ""
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -350,6 +356,26 @@ def _drop_database(database_url: str) -> None:
     asyncio.run(drop())
 
 
+def _migrate_all(envs: dict[str, dict[str, str]], logs: Path) -> None:
+    """Every service's migrations at once (each its own schema), as `adly-dev run` does."""
+    import subprocess
+
+    runs: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for name, env in envs.items():
+            with open(logs / f"{name}.migrate.log", "wb") as log:
+                runs[name] = subprocess.Popen([*service_command(name), "migrate"], env=env, stdout=log,
+                                              stderr=subprocess.STDOUT)
+        failed = [name for name, run in runs.items() if not exited_cleanly(run, 180.0)]
+    finally:
+        for run in runs.values():
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    if failed:
+        raise RuntimeError("\n".join(f"adly-{n} migrate failed:\n{tail(logs / f'{n}.migrate.log', 40)}" for n in failed))
+
+
 def _migrate(name: str, env: dict[str, str], logs: Path) -> None:
     import subprocess
 
@@ -460,6 +486,47 @@ def start_platforms() -> dict[str, Any]:
     return platforms
 
 
+def start_meta() -> tuple[Any, Any]:
+    """A fake Meta with one ad account in SAR on Riyadh time, its page and its pixel."""
+    from tests.fakes.meta import FakeMeta
+
+    meta = FakeMeta()
+    account = meta.seed_account(name="E2E Oud House", currency="SAR", time_zone="Asia/Riyadh")
+    meta.start()
+    return meta, account
+
+
+def creative_env(base: dict[str, str], port: int, gateway_url: str, logs: Path) -> dict[str, str]:
+    """Offline providers, assets under the log dir (shared by every creative process of the
+    session: they share the schema, so any of them may have made an asset another serves),
+    public asset URLs on the gateway. Campaigns' ads get copy and images only: the offline
+    video and voice-over would cost the busy CI box seconds per campaign and prove nothing here."""
+    return base | {
+        "ADLY_HTTP_PORT": str(port),
+        "ADLY_ASSET_DIR": str(logs / "creative-assets"),
+        "ADLY_PUBLIC_BASE_URL": gateway_url,
+        "ADLY_JOB_POLL_SECONDS": "0.2",
+        "ADLY_PHOTO_ALLOW_LOOPBACK": "true",  # the fake stores' photos live on 127.0.0.1
+        "ADLY_CAMPAIGN_VIDEO": "false",
+        "ADLY_CAMPAIGN_VOICE_OVER": "false",
+    }
+
+
+def campaigns_env(base: dict[str, str], port: int, creative_url: str, meta: Any) -> dict[str, str]:
+    return base | {
+        "ADLY_HTTP_PORT": str(port),
+        "ADLY_META_APP_ID": meta.app_id,
+        "ADLY_META_APP_SECRET": meta.app_secret,
+        "ADLY_META_GRAPH_URL": meta.graph_url,
+        "ADLY_META_DIALOG_URL": meta.dialog_url,
+        "ADLY_CREATIVE_URL": creative_url,
+        "ADLY_PUBLIC_APP_URL": "https://app.e2e.adly.test",
+        "ADLY_PLATFORM_TIMEOUT_SECONDS": "10",
+        "ADLY_PUBLISH_POLL_SECONDS": "0.2",
+        "ADLY_REVIEW_POLL_SECONDS": "0.5",
+    }
+
+
 def gateway_env(base: dict[str, str], port: int, auth_url: str, catalog_url: str | None = None,
                 **overrides: str) -> dict[str, str]:
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there: those services are not under test
@@ -489,30 +556,43 @@ def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
     smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     processes: list[ManagedProcess] = []
-    platforms: dict[str, Any] = {}
+    fakes: list[Any] = []
     stack: Stack | None = None
     try:
         platforms = start_platforms()
+        fakes += platforms.values()
+        meta, meta_account = start_meta()
+        fakes.append(meta)
         base = service_env(database_url, kafka)
-        auth_port, catalog_port, gateway_port = free_port(), free_port(), free_port()
-        auth_url, gateway_url = f"http://127.0.0.1:{auth_port}", f"http://127.0.0.1:{gateway_port}"
-        catalog_url = f"http://127.0.0.1:{catalog_port}"
-        a_env, g_env = auth_env(base, auth_port, smtp_port), gateway_env(base, gateway_port, auth_url, catalog_url)
-        c_env = catalog_env(base, catalog_port, gateway_url, platforms)
-        for name, env in (("auth", a_env), ("catalog", c_env), ("gateway", g_env)):
-            _migrate(name, env, logs)
-        for name, url, env in (("auth", auth_url, a_env), ("catalog", catalog_url, c_env), ("gateway", gateway_url, g_env)):
-            process = _serve(name, env, logs)
-            processes.append(process)
-            _wait_ready(name, url, process)  # auth first, so the gateway finds its JWKS and OpenAPI
-        stack = Stack(gateway_url, auth_url, inbox, logs, database_url, kafka, base, platforms, catalog_url)
+        ports = {name: free_port() for name in ("auth", "catalog", "creative", "campaigns", "gateway")}
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        envs = {
+            "auth": auth_env(base, ports["auth"], smtp_port),
+            "catalog": catalog_env(base, ports["catalog"], urls["gateway"], platforms),
+            "creative": creative_env(base, ports["creative"], urls["gateway"], logs),
+            "campaigns": campaigns_env(base, ports["campaigns"], urls["creative"], meta),
+            "gateway": gateway_env(base, ports["gateway"], urls["auth"], urls["catalog"],
+                                   ADLY_UPSTREAM_CAMPAIGNS=urls["campaigns"], ADLY_UPSTREAM_CREATIVE=urls["creative"]),
+        }
+        _migrate_all(envs, logs)
+        # The services need nothing of each other to start; the gateway needs them all ready,
+        # since it reads auth's JWKS and every upstream's OpenAPI document as it starts.
+        for name in ("auth", "catalog", "creative", "campaigns"):
+            processes.append(_serve(name, envs[name], logs))
+        for name, process in zip(("auth", "catalog", "creative", "campaigns"), processes, strict=True):
+            _wait_ready(name, urls[name], process)
+        gateway = _serve("gateway", envs["gateway"], logs)
+        processes.append(gateway)
+        _wait_ready("gateway", urls["gateway"], gateway)
+        stack = Stack(urls["gateway"], urls["auth"], inbox, logs, database_url, kafka, base, platforms, urls["catalog"],
+                      meta, meta_account, urls["creative"], urls["campaigns"])
         yield stack
     finally:
         if stack is not None:
             stack.close()
         for process in reversed(processes):
             process.stop()
-        for fake in platforms.values():
+        for fake in fakes:
             fake.stop()
         smtp.stop()
         _drop_database(database_url)
@@ -627,12 +707,7 @@ def creative_process(e2e: Stack, gateway_url: str) -> ServiceProcess:
     """A creative service (migrated, not started) with the offline providers and assets under the
     stack's log dir; its public asset URLs name `gateway_url`."""
     port = free_port()
-    env = e2e.env | {
-        "ADLY_HTTP_PORT": str(port),
-        "ADLY_ASSET_DIR": str(e2e.logs / "creative-assets"),
-        "ADLY_PUBLIC_BASE_URL": gateway_url,
-        "ADLY_JOB_POLL_SECONDS": "0.2",
-    }
+    env = creative_env(e2e.env, port, gateway_url, e2e.logs)
     _migrate("creative", env, e2e.logs)
     return ServiceProcess("creative", [*service_command("creative"), "serve"], env, port, e2e.logs)
 
@@ -687,3 +762,143 @@ def raw(client: httpx.Client, method: str, target: str, **kwargs: Any) -> httpx.
     """A request whose target goes out byte for byte as written: httpx would otherwise remove
     dot segments itself, and the test would never show what the gateway does with them."""
     return client.request(method, "/", extensions={"target": target.encode("latin-1")}, **kwargs)
+
+
+# ------------------------------------------------------------ campaigns and ad accounts
+
+
+class LiveEvents:
+    """A workspace's live socket (`/v1/workspaces/{id}/live`), opened as `who` and read by a
+    thread from the moment it says ready: `events` is everything it delivered, in order."""
+
+    def __init__(self, e2e: Stack, workspace_id: str, who: Person) -> None:
+        self.url = e2e.gateway_url.replace("http://", "ws://") + f"/v1/workspaces/{workspace_id}/live"
+        self.token = who.access_token
+        self.events: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def __enter__(self) -> LiveEvents:
+        import websockets.sync.client as ws_client
+
+        self.socket = ws_client.connect(self.url, open_timeout=10)
+        self.socket.send(json.dumps({"type": "auth", "token": self.token}))
+        ready = json.loads(self.socket.recv(timeout=15))
+        assert ready["type"] == "ready", ready
+        self._thread.start()
+        return self
+
+    def _read(self) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        while not self._stop.is_set():
+            try:
+                frame = self.socket.recv(timeout=0.2)
+            except TimeoutError:
+                continue
+            except ConnectionClosed:
+                return
+            with self._lock:
+                self.events.append(json.loads(frame))
+
+    def types(self, aggregate_id: str) -> list[str]:
+        with self._lock:
+            return [e["event_type"] for e in self.events if e.get("aggregate_id") == aggregate_id]
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.socket.close()
+
+
+def connect_woocommerce(e2e: Stack, who: Person, workspace_id: str, fake: Any) -> str:
+    """Connect a fake WooCommerce store by REST keys (2FA) and wait for its first sync: the store id."""
+    key, secret = fake.add_key()
+    base = f"/v1/workspaces/{workspace_id}/stores"
+    created = e2e.request("POST", base, who=who, proof=e2e.two_factor_token(who), json={
+        "platform": "woocommerce", "site_url": fake.site_url, "consumer_key": key, "consumer_secret": secret})
+    assert created.status_code == 201, created.text
+    store_id = created.json()["id"]
+    done = eventually(lambda: next((s for s in e2e.request("GET", f"{base}/{store_id}/syncs", who=who).json()
+                                    if s["state"] not in ("queued", "running")), None), timeout=60, interval=0.2)
+    assert done and done["state"] == "completed", done
+    return store_id
+
+
+def meta_login(e2e: Stack, who: Person, workspace_id: str) -> dict[str, Any]:
+    """Facebook Login as the app does it: start, follow `authorize_url` (the fake's dialog
+    approves at once and redirects to the app's callback page with `code` and `state`), post
+    both back. The answer: the login id and the ad accounts it reaches."""
+    from urllib.parse import parse_qs, urlsplit
+
+    base = f"/v1/workspaces/{workspace_id}/ad-accounts/logins"
+    started = e2e.request("POST", base, who=who, proof=e2e.two_factor_token(who), json={"platform": "meta"})
+    assert started.status_code == 201, started.text
+    dialog = httpx.get(started.json()["authorize_url"], follow_redirects=False, timeout=15)
+    assert dialog.status_code == 302, dialog.text
+    back = urlsplit(dialog.headers["location"])
+    assert f"{back.scheme}://{back.netloc}{back.path}" == "https://app.e2e.adly.test/ad-accounts/meta/callback"
+    query = {k: v[0] for k, v in parse_qs(back.query).items()}
+    finished = e2e.request("POST", f"{base}/code", who=who, proof=e2e.two_factor_token(who),
+                           json={"code": query["code"], "state": query["state"]})
+    assert finished.status_code == 200, finished.text
+    assert finished.json()["login_id"] == started.json()["login_id"]
+    return finished.json()
+
+
+def connect_meta(e2e: Stack, who: Person, workspace_id: str, account: Any, *, login_id: str | None = None
+                 ) -> dict[str, Any]:
+    """Connect a seeded fake Meta ad account with its page and pixel, by a finished login or
+    else by its token pasted as a system user's."""
+    credential = {"login_id": login_id} if login_id else {"access_token": account.token}
+    connected = e2e.request("POST", f"/v1/workspaces/{workspace_id}/ad-accounts", who=who,
+                            proof=e2e.two_factor_token(who), json={
+                                "platform": "meta", "platform_account_id": account.account_id,
+                                "page_id": account.page_id, "pixel_id": account.pixel_id, **credential})
+    assert connected.status_code == 201, connected.text
+    return connected.json()
+
+
+def plan_of(e2e: Stack, who: Person | ApiKey, workspace_id: str, brief: str, *, products: int = 1,
+            timeout: float = 60.0) -> dict[str, Any]:
+    """The plan of a brief once campaigns knows the `products` it names (it learns the
+    catalog's products from its events, after the store's sync)."""
+    def read() -> dict[str, Any] | None:
+        answer = e2e.request("POST", f"/v1/workspaces/{workspace_id}/campaigns/plans", who=who,
+                             json={"brief": brief, "time_zone": "Asia/Riyadh"})
+        assert answer.status_code == 200, answer.text
+        plan = answer.json()["plan"]
+        return answer.json() if plan and len(plan["product_ids"]) >= products else None
+
+    found = eventually(read, timeout=timeout, interval=0.2)
+    assert found, f"campaigns never found {products} product(s) in {brief!r}"
+    return found
+
+
+def campaign_after(e2e: Stack, who: Person | ApiKey, workspace_id: str, campaign_id: str, passing: set[str], *,
+                   timeout: float = 90.0) -> dict[str, Any]:
+    """The campaign once its state is none of `passing` (the states it moves through on its own)."""
+    path = f"/v1/workspaces/{workspace_id}/campaigns/{campaign_id}"
+
+    def read() -> dict[str, Any] | None:
+        answer = e2e.request("GET", path, who=who)
+        assert answer.status_code == 200, answer.text
+        return answer.json() if answer.json()["state"] not in passing else None
+
+    campaign = eventually(read, timeout=timeout, interval=0.1)
+    assert campaign, f"campaign {campaign_id} still in {sorted(passing)} after {timeout:.0f}s"
+    return campaign
+
+
+def campaign_in_review(e2e: Stack, who: Person | ApiKey, workspace_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Draft `body`, ask creative for its ads and wait for them: the campaign in review."""
+    base = f"/v1/workspaces/{workspace_id}/campaigns"
+    drafted = e2e.request("POST", base, who=who, json=body)
+    assert drafted.status_code == 201, drafted.text
+    campaign_id = drafted.json()["id"]
+    requested = e2e.request("POST", f"{base}/{campaign_id}/creatives", who=who)
+    assert requested.status_code == 202, requested.text
+    campaign = campaign_after(e2e, who, workspace_id, campaign_id, {"creatives_requested"})
+    assert campaign["state"] == "in_review" and campaign["ads"], campaign
+    return campaign

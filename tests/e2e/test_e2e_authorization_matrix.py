@@ -17,20 +17,33 @@ acts on a workspace's data but not on its people or credentials (rename, invite,
 role, remove, transfer, create keys), since auth records those as done by a person; auth
 answers a key 403 there. docs/identity.md does not say so yet.
 
-Every refused case is followed by a snapshot check: the workspace, its members and its API
-keys are exactly as before (zero effects, not only the right status). Destructive routes
-(delete the workspace, remove a member, transfer ownership) run every case on a fresh
-workspace.
+Every refused case is followed by a snapshot check: the workspace, its members, its API
+keys, its stores, its campaigns and campaign policies, its ad accounts, its creative
+settings, brand kit and jobs, and the campaign or job the route names, are exactly as
+before (zero effects, not only the right status). Destructive routes (delete the
+workspace, remove a member, transfer ownership) run every case on a fresh workspace.
+
+Campaign routes act on a campaign in the state the route needs (`Route.campaign`): the
+world keeps one per state and, before each case, steers it back there (resume a paused
+one, re-choose the ads of an approved one) or makes a new one when a success used it up
+(an archived draft, a published campaign). Campaigns past review get their ads from the
+session's creative service; a pool is asked for at once when the world is made.
+A route whose permission in the table is not the one the gateway checks names the stricter
+one the service adds (`PUT …/campaigns/settings` and `…/creatives/settings`: also
+`workspace.update`; listing a login's pages and pixels: `ad_accounts.connect`).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -39,7 +52,17 @@ from websockets.exceptions import ConnectionClosed
 
 from adly_kit.permissions import PERMISSIONS, Role
 
-from .conftest import ApiKey, People, Person, Stack, eventually, is_two_factor_required
+from .conftest import (
+    ApiKey,
+    People,
+    Person,
+    Stack,
+    campaign_after,
+    connect_meta,
+    eventually,
+    is_two_factor_required,
+    meta_login,
+)
 
 # ----------------------------------------------------------------------------- routes
 
@@ -52,6 +75,8 @@ class Route:
     destructive: bool = False  # each case on a fresh workspace
     people_only: bool = False  # auth refuses API keys: the action is recorded as done by a person
     body: Any = None
+    campaign: str | None = None  # the state `{campaign}` must be in
+    prepare: str | None = None  # what the world readies before each case (a key to delete)
 
     @property
     def label(self) -> str:
@@ -91,7 +116,70 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/workspaces/{ws}/stores/{store}/orders/{item}", "stores.read"),
     # Last of the store routes: disconnecting is idempotent, so later cases answer 204 too.
     Route("DELETE", "/v1/workspaces/{ws}/stores/{store}", "stores.disconnect"),
+    # ad accounts: the world's Meta account ({account}; a spare one to disconnect), a finished login ({login})
+    Route("GET", "/v1/workspaces/{ws}/ad-accounts", "campaigns.read"),
+    Route("GET", "/v1/workspaces/{ws}/ad-accounts/{account}", "campaigns.read"),
+    Route("POST", "/v1/workspaces/{ws}/ad-accounts/logins", "ad_accounts.connect", body={"platform": "meta"}),
+    Route("POST", "/v1/workspaces/{ws}/ad-accounts/logins/code", "ad_accounts.connect",
+          body={"code": "{code}", "state": "{state}"}),  # a login of its own per case, through the fake's dialog
+    Route("GET", "/v1/workspaces/{ws}/ad-accounts/logins/{login}/accounts/{act}", "ad_accounts.connect"),
+    Route("POST", "/v1/workspaces/{ws}/ad-accounts", "ad_accounts.connect", body={  # reconnecting: the same row
+        "platform": "meta", "platform_account_id": "{act}", "access_token": "{token}", "page_id": "{page}",
+        "pixel_id": "{pixel}"}),
+    Route("PATCH", "/v1/workspaces/{ws}/ad-accounts/{account}", "ad_accounts.connect",
+          body={"page_id": "{page}", "pixel_id": "{pixel}"}),
+    Route("DELETE", "/v1/workspaces/{ws}/ad-accounts/{account}", "ad_accounts.disconnect"),  # idempotent
+    # campaigns
+    Route("POST", "/v1/workspaces/{ws}/campaigns/plans", "campaigns.write",
+          body={"brief": "Matrix dresses on Instagram in Riyadh, 150 SAR a day", "time_zone": "Asia/Riyadh"}),
+    Route("GET", "/v1/workspaces/{ws}/campaigns/settings", "campaigns.read"),
+    Route("PUT", "/v1/workspaces/{ws}/campaigns/settings", "workspace.update", body={  # the defaults: no effect
+        "approval_required": False, "approver_role": "admin", "approver_not_author": False, "budget_thresholds": {}}),
+    Route("POST", "/v1/workspaces/{ws}/campaigns", "campaigns.write", body={"name": "matrix", "plan": "{plan}"}),
+    Route("GET", "/v1/workspaces/{ws}/campaigns", "campaigns.read"),
+    Route("GET", "/v1/workspaces/{ws}/campaigns/{campaign}", "campaigns.read", campaign="draft"),
+    Route("PATCH", "/v1/workspaces/{ws}/campaigns/{campaign}", "campaigns.write", campaign="draft",
+          body={"name": "matrix draft"}),
+    Route("POST", "/v1/workspaces/{ws}/campaigns/{campaign}/duplicate", "campaigns.write", campaign="draft"),
+    Route("PUT", "/v1/workspaces/{ws}/campaigns/{campaign}/budgets/{platform}", "campaigns.write", campaign="draft",
+          body={"budget": {"kind": "daily", "amount": {"amount": "120", "currency": "SAR"}}}),  # a decrease
+    Route("PUT", "/v1/workspaces/{ws}/campaigns/{campaign}/schedule", "campaigns.write", campaign="draft",
+          body={"schedule": {"ends_on": "{ends_on}", "time_zone": "Asia/Riyadh"}}),
+    Route("POST", "/v1/workspaces/{ws}/campaigns/{campaign}/archive", "campaigns.write", campaign="draft"),
+    Route("POST", "/v1/workspaces/{ws}/campaigns/{campaign}/creatives", "campaigns.write", campaign="draft"),
+    Route("GET", "/v1/workspaces/{ws}/campaigns/{campaign}/creatives", "campaigns.read", campaign="in_review"),
+    Route("PUT", "/v1/workspaces/{ws}/campaigns/{campaign}/ads", "campaigns.write", campaign="in_review",
+          body={"ads": "{ads}"}),
+    Route("POST", "/v1/workspaces/{ws}/campaigns/{campaign}/rejection", "campaigns.write", campaign="in_review",
+          body={"reason": "matrix"}),
+    Route("POST", "/v1/workspaces/{ws}/campaigns/{campaign}/approval", "campaigns.write", campaign="in_review",
+          body={}),
+    Route("POST", "/v1/workspaces/{ws}/campaigns/{campaign}/publication", "campaigns.write", campaign="approved",
+          body={"ad_accounts": {"meta": "{account}"}}),
+    Route("GET", "/v1/workspaces/{ws}/campaigns/{campaign}/performance", "campaigns.read", campaign="live"),
+    Route("POST", "/v1/workspaces/{ws}/campaigns/{campaign}/pause", "campaigns.write", campaign="live"),
+    Route("POST", "/v1/workspaces/{ws}/campaigns/{campaign}/resume", "campaigns.write", campaign="paused"),
+    Route("POST", "/v1/workspaces/{ws}/campaigns/{campaign}/end", "campaigns.write", campaign="live", body={}),
+    # creative: the world's brand kit, settings and jobs ({job}: a finished one; to cancel, an open one)
+    Route("GET", "/v1/workspaces/{ws}/brand-kit", "creatives.read"),
+    Route("PUT", "/v1/workspaces/{ws}/brand-kit", "creatives.generate", body={"name": "Matrix"}),
+    Route("GET", "/v1/workspaces/{ws}/creatives/settings", "creatives.read"),
+    Route("PUT", "/v1/workspaces/{ws}/creatives/settings", "workspace.update", body={"campaign_outputs": "{outputs}"}),
+    Route("PUT", "/v1/workspaces/{ws}/creatives/provider-keys/{provider}", "workspace.update",
+          body={"api_key": "matrix-provider-key"}),
+    Route("DELETE", "/v1/workspaces/{ws}/creatives/provider-keys/{provider}", "workspace.update",
+          prepare="provider_key"),
+    Route("POST", "/v1/workspaces/{ws}/creatives/jobs", "creatives.generate", body={
+        "product_ids": ["{product}"], "platforms": ["meta"], "language": "en", "variants": 1,
+        "modalities": {"copy": True, "images": []}}),
+    Route("GET", "/v1/workspaces/{ws}/creatives/jobs", "creatives.read"),
+    Route("GET", "/v1/workspaces/{ws}/creatives/jobs/{job}", "creatives.read"),
+    Route("POST", "/v1/workspaces/{ws}/creatives/jobs/{job}/cancel", "creatives.generate"),
+    Route("GET", "/v1/workspaces/{ws}/creatives/usage", "creatives.read"),
 )
+# The world's campaigns make only a copy and the 1:1 image: enough for Meta, quick on a busy box.
+OUTPUTS = {"copy": True, "images": ["1:1"], "voice_over": False, "video": False}
+PROVIDER = "elevenlabs"  # its key is never used here: campaigns ask for no voice-over
 
 PRINCIPALS = ("anonymous", "outsider", "outsider_key", "owner", "admin", "marketer", "analyst", "api_key")
 API_KEY_ROLE = Role.ADMIN  # the most an API key can be (never owner)
@@ -143,6 +231,7 @@ class World:
     target: Person | None = None
     api_key: ApiKey | None = None
     store: Store | None = None
+    ads: Ads | None = None
 
 
 @dataclass
@@ -176,6 +265,195 @@ def connect_store(e2e: Stack, owner: Person, workspace_id: str, fake) -> Store:
     return Store(fake.site_url, key, secret, store_id, sync["id"], first("products"), first("orders"))
 
 
+# ------------------------------------------------------------------ the world's advertising
+
+
+class PhotoStall:
+    """A store's photo host that answers nothing until released: a creative job fetching a
+    photo from it stays open (running) meanwhile, up to creative's own photo timeout."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        released = self.released = threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
+                released.wait(60)
+                self.send_response(404)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/photos/stalled.jpg"
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# How the owner brings a campaign back to the state a route needs, when one step does it.
+STEER = {("paused", "live"): "resume", ("live", "paused"): "pause", ("approved", "in_review"): "ads"}
+
+
+@dataclass
+class Ads:
+    """The world's Meta ad accounts, a finished login, creative jobs, and a campaign per state."""
+
+    e2e: Stack
+    owner: Person
+    workspace: str
+    plan: dict[str, Any]
+    product: str                # a product campaigns and creative know
+    stalled: str                # a product whose photo never comes
+    account: Any                # the fake's SeededAccount, connected
+    account_id: str
+    spare_id: str               # another connected account, for the disconnect route
+    login: str                  # a finished Facebook Login, never used to connect
+    job: str                    # a creative job
+    campaigns: dict[str, str] = field(default_factory=dict)  # state -> the campaign kept in it
+    reviewed: list[str] = field(default_factory=list)  # asked for creatives at once when the world was made
+    published: list[str] = field(default_factory=list)  # used up by a publication case: live soon
+    open_job: str | None = None
+
+    def call(self, method: str, tail: str, status: int = 200, **kwargs: Any) -> dict[str, Any]:
+        """As the owner; the answer must be `status`."""
+        proof = self.e2e.two_factor_token(self.owner) if kwargs.pop("proof", False) else None
+        answer = self.e2e.request(method, f"/v1/workspaces/{self.workspace}{tail}", who=self.owner, proof=proof,
+                                  **kwargs)
+        assert answer.status_code == status, show(answer)
+        return answer.json() if answer.content else {}
+
+    # -- campaigns
+
+    def campaign(self, wanted: str) -> str:
+        """The world's campaign in state `wanted`: the one kept, steered back, or a new one."""
+        campaign_id = self.campaigns.get(wanted)
+        state = self.call("GET", f"/campaigns/{campaign_id}")["state"] if campaign_id else None
+        if campaign_id and state != wanted and (state, wanted) in STEER:
+            self._steer(campaign_id, STEER[(state, wanted)])
+            state = self.call("GET", f"/campaigns/{campaign_id}")["state"]
+        if state != wanted:
+            if campaign_id and wanted == "approved":
+                self.published.append(campaign_id)
+            campaign_id = self.campaigns[wanted] = self._make(wanted)
+        return campaign_id
+
+    def _steer(self, campaign_id: str, action: str) -> None:
+        if action == "ads":
+            ads = self.call("GET", f"/campaigns/{campaign_id}")["ads"]
+            self.call("PUT", f"/campaigns/{campaign_id}/ads", json={"ads": ads})
+        else:
+            self.call("POST", f"/campaigns/{campaign_id}/{action}")
+
+    def draft(self) -> str:
+        return self.call("POST", "/campaigns", 201, json={"name": "matrix", "plan": self.plan})["id"]
+
+    def ask_for_reviews(self, count: int) -> None:
+        for _ in range(count):
+            campaign_id = self.draft()
+            self.call("POST", f"/campaigns/{campaign_id}/creatives", 202)
+            self.reviewed.append(campaign_id)
+
+    def _make(self, wanted: str) -> str:
+        if wanted == "draft":
+            return self.draft()
+        if wanted == "in_review":
+            if not self.reviewed:
+                self.ask_for_reviews(1)
+            campaign_id = self.reviewed.pop(0)
+            reviewed = campaign_after(self.e2e, self.owner, self.workspace, campaign_id, {"creatives_requested"})
+            assert reviewed["state"] == "in_review", reviewed
+            return campaign_id
+        if wanted == "approved":
+            campaign_id = self._make("in_review")
+            self.call("POST", f"/campaigns/{campaign_id}/approval", json={})
+            return campaign_id
+        if wanted == "live":
+            campaign_id = self.published.pop(0) if self.published else self._publish(self._make("approved"))
+            return self._settled(campaign_id)
+        assert wanted == "paused", wanted
+        campaign_id = self._make("live")
+        self.call("POST", f"/campaigns/{campaign_id}/pause")
+        return campaign_id
+
+    def _publish(self, campaign_id: str) -> str:
+        self.call("POST", f"/campaigns/{campaign_id}/publication", 202, json={"ad_accounts": {"meta": self.account_id}})
+        return campaign_id
+
+    def _settled(self, campaign_id: str) -> str:
+        """Live, with Meta's first review of every ad read back: nothing changes it on its own any more."""
+        live = campaign_after(self.e2e, self.owner, self.workspace, campaign_id, {"approved", "publishing"})
+        assert live["state"] == "live", live
+        reviewed = eventually(lambda: len(self.call("GET", f"/campaigns/{campaign_id}")["reviews"]) == len(live["ads"]),
+                              timeout=30, interval=0.1)
+        assert reviewed, self.call("GET", f"/campaigns/{campaign_id}")
+        return campaign_id
+
+    # -- logins, creative
+
+    def fresh_code(self) -> tuple[str, str]:
+        """A login started by the owner and approved on the fake's dialog: its code and state."""
+        started = self.call("POST", "/ad-accounts/logins", 201, proof=True, json={"platform": "meta"})
+        dialog = httpx.get(started["authorize_url"], follow_redirects=False, timeout=15)
+        query = {k: v[0] for k, v in parse_qs(urlsplit(dialog.headers["location"]).query).items()}
+        return query["code"], query["state"]
+
+    def job_to_cancel(self) -> str:
+        """An open creative job: one of the stalled product, whose photo never comes."""
+        if self.open_job and self.call("GET", f"/creatives/jobs/{self.open_job}")["status"] in ("queued", "running"):
+            return self.open_job
+        body = {"product_ids": [self.stalled], "platforms": ["meta"], "language": "en", "variants": 1,
+                "modalities": {"copy": True, "images": ["1:1"]}}
+        answer = eventually(lambda: (r := self.e2e.request(
+            "POST", f"/v1/workspaces/{self.workspace}/creatives/jobs", who=self.owner, json=body)).status_code != 422
+            and r, timeout=60, interval=0.2)  # creative learns the product from the catalog's events
+        assert answer and answer.status_code == 202, answer and show(answer)
+        self.open_job = answer.json()["id"]
+        return self.open_job
+
+
+def make_ads(e2e: Stack, owner: Person, workspace_id: str, store: Store, stalled_name: str) -> Ads:
+    meta = e2e.meta
+    account, spare = (meta.seed_account(name=f"Matrix {n}", currency="SAR", time_zone="Asia/Riyadh")
+                      for n in ("ads", "spare"))
+    account_id = connect_meta(e2e, owner, workspace_id, account)["id"]
+    spare_id = connect_meta(e2e, owner, workspace_id, spare)["id"]
+    login = meta_login(e2e, owner, workspace_id)["login_id"]
+    settings = e2e.request("PUT", f"/v1/workspaces/{workspace_id}/creatives/settings", who=owner,
+                           json={"campaign_outputs": OUTPUTS})
+    assert settings.status_code == 200, show(settings)
+    products = e2e.request("GET", f"/v1/workspaces/{workspace_id}/stores/{store.id}/products", who=owner,
+                           params={"limit": 100}).json()["items"]
+    stalled = next(p["id"] for p in products if p["data"]["name"] == stalled_name)
+    product = next(p["id"] for p in products if p["id"] not in (stalled,))
+    plan = {"objective": "sales", "platforms": ["meta"], "schedule": {"time_zone": "Asia/Riyadh"},
+            "budgets": [{"platform": "meta", "budget": {"kind": "daily", "amount": {"amount": "150", "currency": "SAR"}}}],
+            "audience": {"countries": ["SA"]}, "product_ids": [product], "creative_language": "en",
+            "variants_per_platform": 1}
+    first = eventually(lambda: (r := e2e.request("POST", f"/v1/workspaces/{workspace_id}/campaigns", who=owner, json={
+        "name": "matrix", "plan": plan})).status_code != 422 and r, timeout=60, interval=0.2)  # until campaigns knows it
+    assert first and first.status_code == 201, first and show(first)
+    job = e2e.request("POST", f"/v1/workspaces/{workspace_id}/creatives/jobs", who=owner, json={
+        "product_ids": [product], "platforms": ["meta"], "language": "en", "variants": 1,
+        "modalities": {"copy": True, "images": []}})
+    assert job.status_code == 202, show(job)
+    ads = Ads(e2e, owner, workspace_id, plan, product, stalled, account, account_id, spare_id, login, job.json()["id"])
+    ads.campaigns["draft"] = first.json()["id"]
+    # In review soon: the approval, publication, pause and end cases use them up one by one.
+    ads.ask_for_reviews(8)
+    return ads
+
+
 @pytest.fixture(scope="module")
 def shared(e2e: Stack, people: People):
     marketer, analyst, target = (e2e.signup(prefix=p) for p in ("marketer", "analyst", "target"))
@@ -188,11 +466,18 @@ def shared(e2e: Stack, people: People):
     world = World(workspace_id, people.owner, people.admin, marketer, analyst, target, key)
     from tests.fakes.woocommerce import FakeWooCommerce
 
-    with FakeWooCommerce() as woo:
-        woo.seed(products=3, orders=2)
-        store = connect_store(e2e, people.owner, workspace_id, woo)
-        world.store = store
-        yield Shared(world, other, people.outsider, outsider_key, people, marketer, analyst, target, store)
+    stall = PhotoStall()
+    try:
+        with FakeWooCommerce() as woo:
+            woo.seed(products=3, orders=2)
+            stalled = woo.add_product("Matrix stalled photo", images=0)
+            woo.update_product(stalled["id"], images=[{"id": 1, "src": stall.url, "name": "stalled", "alt": ""}])
+            store = connect_store(e2e, people.owner, workspace_id, woo)
+            world.store = store
+            world.ads = make_ads(e2e, people.owner, workspace_id, store, stalled["name"])
+            yield Shared(world, other, people.outsider, outsider_key, people, marketer, analyst, target, store)
+    finally:
+        stall.close()
 
 
 def fresh_world(e2e: Stack, shared: Shared, principal: str) -> World:
@@ -228,37 +513,23 @@ def caller(shared: Shared, world: World, principal: str) -> Person | ApiKey | No
     }[principal]
 
 
-def render(value: Any, names: dict[str, str]) -> Any:
+def render(value: Any, names: dict[str, Any]) -> Any:
+    """`value` with `{name}`s filled in; a string that is one `{name}` of a list or an object becomes it."""
     if isinstance(value, str):
-        return value.format(**names)
+        whole = names.get(value[1:-1]) if value.startswith("{") and value.endswith("}") else None
+        return whole if whole is not None and not isinstance(whole, str) else value.format(**names)
     if isinstance(value, dict):
         return {k: render(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, names) for v in value]
     return value
 
 
-def snapshot(e2e: Stack, world: World) -> dict[str, Any]:
-    """The workspace as its owner sees it: name, members and roles, API keys and revocations."""
-    owner = world.owner
-    base = f"/v1/workspaces/{world.workspace_id}"
-    workspace = e2e.request("GET", base, who=owner)
-    members = e2e.request("GET", f"{base}/members", who=owner)
-    keys = e2e.request("GET", f"{base}/api-keys", who=owner)
-    assert workspace.status_code == members.status_code == keys.status_code == 200, "the owner lost the workspace"
-    stores = e2e.request("GET", f"{base}/stores", who=owner)
-    assert stores.status_code == 200, "the owner lost the workspace's stores"
-    return {
-        "name": workspace.json()["name"],
-        "members": sorted((m["user_id"], m["role"]) for m in members.json()),
-        "keys": sorted((k["id"], k["revoked_at"]) for k in keys.json()),
-        "stores": sorted((s["id"], s["status"]) for s in stores.json()),
-    }
-
-
-def send(e2e: Stack, route: Route, world: World, who: Person | ApiKey | None, *, proof: str | None = None,
-         workspace_id: str | None = None, key_id: str | None = None) -> httpx.Response:
-    store = world.store
-    names = {
-        "ws": workspace_id or world.workspace_id,
+def case_names(route: Route, world: World, key_id: str | None = None) -> dict[str, Any]:
+    """What the route's placeholders stand for in this case; the world readies what it names."""
+    store, ads = world.store, world.ads
+    names: dict[str, Any] = {
+        "ws": world.workspace_id,
         "member": world.target.user_id,
         "key": key_id or "",
         "email": f"invitee-{secrets.token_hex(5)}@example.com",
@@ -269,6 +540,81 @@ def send(e2e: Stack, route: Route, world: World, who: Person | ApiKey | None, *,
         "woo_key": store.key if store else "",
         "woo_secret": store.secret if store else "",
     }
+    if ads is None:
+        return names
+    names |= {
+        "account": ads.spare_id if route.method == "DELETE" else ads.account_id, "act": ads.account.account_id,
+        "token": ads.account.token, "page": ads.account.page_id, "pixel": ads.account.pixel_id, "login": ads.login,
+        "plan": ads.plan, "platform": "meta", "ends_on": (date.today() + timedelta(days=40)).isoformat(),
+        "outputs": OUTPUTS, "provider": PROVIDER, "product": ads.product, "job": ads.job,
+    }
+    if route.campaign:
+        names["campaign"] = ads.campaign(route.campaign)
+        if "{ads}" in str(route.body):
+            names["ads"] = ads.call("GET", f"/campaigns/{names['campaign']}")["ads"]
+    if "/logins/code" in route.template:
+        names["code"], names["state"] = ads.fresh_code()
+    if route.template.endswith("/cancel"):
+        names["job"] = ads.job_to_cancel()
+    if route.prepare == "provider_key":
+        ads.call("PUT", f"/creatives/provider-keys/{PROVIDER}", 204, json={"api_key": "matrix-provider-key"})
+    return names
+
+
+def pages(e2e: Stack, who: Person, path: str, cursor: str) -> list[dict[str, Any]]:
+    """Every item of a paged list."""
+    items: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        answer = e2e.request("GET", path, who=who, params=params)
+        assert answer.status_code == 200, show(answer)
+        items += answer.json()["items"]
+        after = answer.json().get(cursor)
+        if not after:
+            return items
+        params["cursor" if cursor == "next_cursor" else "after"] = after
+
+
+def snapshot(e2e: Stack, world: World, names: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The workspace as its owner sees it: name, members and roles, API keys and revocations,
+    stores, campaigns and their policies, ad accounts, creative's brand kit, settings and jobs,
+    and the campaign or job the case names."""
+    owner = world.owner
+    base = f"/v1/workspaces/{world.workspace_id}"
+    got: dict[str, Any] = {}
+    for name, tail in (("workspace", ""), ("members", "/members"), ("keys", "/api-keys"), ("stores", "/stores"),
+                       ("policies", "/campaigns/settings"), ("accounts", "/ad-accounts"), ("brand", "/brand-kit"),
+                       ("creative", "/creatives/settings")):
+        answer = e2e.request("GET", f"{base}{tail}", who=owner)
+        assert answer.status_code == 200, f"the owner lost {name}: {show(answer)}"
+        got[name] = answer.json()
+    # Campaign jobs come and go on their own (creative answers campaigns): only the merchant's own count here.
+    jobs = [j["id"] for j in pages(e2e, owner, f"{base}/creatives/jobs", "next") if j["campaign_id"] is None]
+    state: dict[str, Any] = {
+        "name": got["workspace"]["name"],
+        "members": sorted((m["user_id"], m["role"]) for m in got["members"]),
+        "keys": sorted((k["id"], k["revoked_at"]) for k in got["keys"]),
+        "stores": sorted((s["id"], s["status"]) for s in got["stores"]),
+        "campaigns": sorted(c["id"] for c in pages(e2e, owner, f"{base}/campaigns", "next_cursor")),
+        "policies": got["policies"],
+        "ad_accounts": sorted((a["id"], a["status"], a["page_id"], a["pixel_id"]) for a in got["accounts"]),
+        "brand": (got["brand"]["name"], got["brand"]["tone"]),
+        "creative": (sorted((k["provider"], k["source"]) for k in got["creative"]["provider_keys"]),
+                     got["creative"]["campaign_outputs"], got["creative"]["monthly_job_quota"]),
+        "jobs": sorted(jobs),
+    }
+    if names and names.get("campaign"):
+        campaign = e2e.request("GET", f"{base}/campaigns/{names['campaign']}", who=owner).json()
+        state["campaign"] = (campaign["state"], campaign["version"], campaign["name"], campaign["plan"])
+    if names and names.get("job") and "{job}" in names.get("_template", ""):
+        state["job cancelled"] = e2e.request("GET", f"{base}/creatives/jobs/{names['job']}",
+                                             who=owner).json()["status"] == "cancelled"
+    return state
+
+
+def send(e2e: Stack, route: Route, names: dict[str, Any], who: Person | ApiKey | None, *, proof: str | None = None,
+         workspace_id: str | None = None) -> httpx.Response:
+    names = names | ({"ws": workspace_id} if workspace_id else {})
     body = render(route.body, names)
     return e2e.request(route.method, render(route.template, names), who=who, proof=proof,
                        json=body if body is not None else None)
@@ -291,20 +637,21 @@ def test_observed_status_equals_the_permission_table(e2e: Stack, shared: Shared,
     key_id = None
     if "{key}" in route.template:  # a key of its own to revoke, never the caller's
         key_id = e2e.create_api_key(world.workspace_id, world.owner, "analyst", wait=False).key_id
+    names = case_names(route, world, key_id) | {"_template": route.template}
     want = expected(route, principal)
     proof = e2e.two_factor_token(who) if isinstance(who, Person) and who.totp_secret else None
-    before = snapshot(e2e, world)
+    before = snapshot(e2e, world, names)
 
     if want == "2xx":
-        response = send(e2e, route, world, who, key_id=key_id)
+        response = send(e2e, route, names, who)
         assert response.is_success, show(response)
         return
 
     if want == "2fa-then-2xx":
-        without = send(e2e, route, world, who, key_id=key_id)
+        without = send(e2e, route, names, who)
         assert is_two_factor_required(without), show(without)
-        assert snapshot(e2e, world) == before
-        response = send(e2e, route, world, who, proof=proof, key_id=key_id)
+        assert snapshot(e2e, world, names) == before
+        response = send(e2e, route, names, who, proof=proof)
         assert response.is_success, show(response)
         if route.method == "DELETE" and route.template == "/v1/workspaces/{ws}":
             gone = eventually(lambda: e2e.request("GET", f"/v1/workspaces/{world.workspace_id}", who=world.owner)
@@ -312,22 +659,22 @@ def test_observed_status_equals_the_permission_table(e2e: Stack, shared: Shared,
             assert gone, "the deleted workspace still answers its owner at the gateway"
         return
 
-    attempts = [send(e2e, route, world, who, key_id=key_id)]
+    attempts = [send(e2e, route, names, who)]
     if proof is not None:  # a 2FA proof unlocks nothing the role or membership does not allow
-        attempts.append(send(e2e, route, world, who, proof=proof, key_id=key_id))
+        attempts.append(send(e2e, route, names, who, proof=proof))
     for response in attempts:
         if want == "401":
             assert response.status_code == 401, show(response)
         elif want == "404":
             assert response.status_code == 404, show(response)
-            unknown = send(e2e, route, world, who, workspace_id=str(uuid.uuid4()), key_id=key_id)
+            unknown = send(e2e, route, names, who, workspace_id=str(uuid.uuid4()))
             assert unknown.status_code == 404 and response.content == unknown.content, (show(response), show(unknown))
             assert world.workspace_id not in response.text
         elif want == "403-2fa":
             assert is_two_factor_required(response), show(response)
         else:
             assert response.status_code == 403 and not is_two_factor_required(response), show(response)
-    assert snapshot(e2e, world) == before, f"a refused {route.label} by {principal} changed the workspace"
+    assert snapshot(e2e, world, names) == before, f"a refused {route.label} by {principal} changed the workspace"
 
 
 def test_the_matrix_covers_every_workspace_route_of_the_openapi_document(e2e: Stack):
@@ -335,7 +682,9 @@ def test_the_matrix_covers_every_workspace_route_of_the_openapi_document(e2e: St
     document = e2e.http.get("/openapi.json").json()
     published = {
         (method.upper(), path.replace("{workspace_id}", "{ws}").replace("{user_id}", "{member}").replace("{key_id}", "{key}")
-         .replace("{store_id}", "{store}").replace("{sync_id}", "{sync}").replace("{item_id}", "{item}"))
+         .replace("{store_id}", "{store}").replace("{sync_id}", "{sync}").replace("{item_id}", "{item}")
+         .replace("{campaign_id}", "{campaign}").replace("{account_id}", "{account}").replace("{login_id}", "{login}")
+         .replace("{platform_account_id}", "{act}").replace("{job_id}", "{job}"))
         for path, item in document["paths"].items() if path.startswith("/v1/workspaces/")
         for method in item if method in ("get", "post", "put", "patch", "delete")
     }

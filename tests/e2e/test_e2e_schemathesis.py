@@ -1,9 +1,10 @@
 """Schemathesis against the gateway's merged OpenAPI document, over real HTTP (RELIABILITY L1).
 
-The document is the one the gateway serves at /openapi.json (its own routes plus auth's
-public ones). Every operation gets up to MAX_EXAMPLES generated requests, positive and
-negative (schema-violating) data mixed, and on workspace routes half of them name the
-caller's real workspace rather than a random id, so they reach auth and not only the
+The document is the one the gateway serves at /openapi.json (its own routes plus the
+public ones of auth, the catalog, creative and campaigns). Every operation gets up to
+MAX_EXAMPLES generated requests, positive and negative (schema-violating) data mixed, and on
+workspace routes half of them name the caller's real workspace (and its real draft campaign
+and Meta ad account, on their routes) rather than a random id, so they reach the service and not only the
 gateway's 404. Two callers: an owner with a bearer token (no 2FA proof: the sensitive
 routes answer 403 and nothing is deleted), and nobody (anonymous).
 
@@ -39,7 +40,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from .conftest import Person, Stack, report
+from .conftest import Person, Stack, connect_meta, report
 
 MAX_EXAMPLES = 20
 BUDGET_SECONDS = 120.0  # per caller; the two runs stay under four minutes together
@@ -82,7 +83,7 @@ class Outcome:
     statuses: dict[int, int] = field(default_factory=dict)
 
 
-def fuzz(e2e: Stack, headers: dict[str, str], workspace_id: str | None, excluded: tuple[str, ...]) -> Outcome:
+def fuzz(e2e: Stack, headers: dict[str, str], known: dict[str, str], excluded: tuple[str, ...]) -> Outcome:
     schema = schemathesis.openapi.from_url(f"{e2e.gateway_url}/openapi.json")
     outcome = Outcome()
     deadline = time.monotonic() + BUDGET_SECONDS
@@ -93,8 +94,9 @@ def fuzz(e2e: Stack, headers: dict[str, str], workspace_id: str | None, excluded
         assert time.monotonic() < deadline, f"over the {BUDGET_SECONDS:.0f} s budget at {operation.label}"
         outcome.operations += 1
         strategies = [operation.as_strategy(GenerationMode.POSITIVE)]
-        if workspace_id and "{workspace_id}" in operation.path:
-            strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters={"workspace_id": workspace_id}))
+        real = {name: value for name, value in known.items() if f"{{{name}}}" in operation.path}
+        if "workspace_id" in real:
+            strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real))
         try:
             strategies.append(operation.as_strategy(GenerationMode.NEGATIVE))
         except Exception:  # noqa: BLE001 - an operation with nothing to negate
@@ -123,15 +125,24 @@ def describe(who: str, outcome: Outcome) -> str:
 
 
 @pytest.fixture(scope="module")
-def fuzzer(e2e: Stack) -> tuple[Person, str]:
-    """A signed-up owner of a workspace, used by this run alone (it may rename it, invite, enrol 2FA)."""
-    person = e2e.signup(prefix="fuzzer")
-    return person, e2e.create_workspace(person, "fuzzed")
+def fuzzer(e2e: Stack) -> tuple[Person, str, str, str]:
+    """A signed-up owner (2FA on) of a workspace with a Meta ad account and a draft campaign,
+    used by this run alone (it may rename the workspace, invite, edit and archive the campaign)."""
+    person = e2e.enable_two_factor(e2e.signup(prefix="fuzzer"))
+    workspace_id = e2e.create_workspace(person, "fuzzed")
+    account = connect_meta(e2e, person, workspace_id, e2e.meta.seed_account(name="Fuzzed", currency="SAR"))
+    plan = {"objective": "traffic", "platforms": ["meta"], "audience": {"countries": ["SA"]},
+            "budgets": [{"platform": "meta", "budget": {"kind": "daily", "amount": {"amount": "100", "currency": "SAR"}}}]}
+    drafted = e2e.request("POST", f"/v1/workspaces/{workspace_id}/campaigns", who=person,
+                          json={"name": "fuzzed", "plan": plan})
+    assert drafted.status_code == 201, drafted.text
+    return person, workspace_id, drafted.json()["id"], account["id"]
 
 
 def test_the_gateway_api_holds_its_schema_for_a_signed_in_owner(e2e: Stack, fuzzer):
-    person, workspace_id = fuzzer
-    outcome = fuzz(e2e, person.bearer, workspace_id, NOT_WHILE_SIGNED_IN)
+    person, workspace_id, campaign_id, account_id = fuzzer
+    known = {"workspace_id": workspace_id, "campaign_id": campaign_id, "account_id": account_id}
+    outcome = fuzz(e2e, person.bearer, known, NOT_WHILE_SIGNED_IN)
     report(describe("a signed-in owner", outcome))
     assert outcome.operations >= 25 and outcome.requests > 0
     assert not outcome.failures, "\n\n".join(f"== {op}\n{text}" for op, text in outcome.failures.items())
@@ -139,7 +150,7 @@ def test_the_gateway_api_holds_its_schema_for_a_signed_in_owner(e2e: Stack, fuzz
 
 
 def test_the_gateway_api_holds_its_schema_for_anonymous_callers(e2e: Stack):
-    outcome = fuzz(e2e, {}, None, ())
+    outcome = fuzz(e2e, {}, {}, ())
     report(describe("anonymous", outcome))
     assert outcome.operations >= 25 and outcome.requests > 0
     assert not outcome.failures, "\n\n".join(f"== {op}\n{text}" for op, text in outcome.failures.items())
@@ -149,7 +160,7 @@ def test_the_gateway_api_holds_its_schema_for_anonymous_callers(e2e: Stack):
 
 
 def test_an_encoded_control_character_in_a_path_is_a_client_error(e2e: Stack, fuzzer):
-    person, _ = fuzzer
+    person, *_ = fuzzer
     for method, path, who in (("GET", "/v1/auth/oidc/%1C/start", None),
                               ("POST", "/v1/invitations/%1C/accept", person)):
         response = e2e.request(method, path, who=who)
@@ -157,7 +168,7 @@ def test_an_encoded_control_character_in_a_path_is_a_client_error(e2e: Stack, fu
 
 
 def test_validation_errors_are_sent_as_documented(e2e: Stack, fuzzer):
-    person, workspace_id = fuzzer
+    person, workspace_id, *_ = fuzzer
     document = e2e.http.get("/openapi.json").json()
     for method, path, template, kwargs in (
         ("POST", "/v1/workspaces", "/v1/workspaces", {"json": {"name": ""}}),
@@ -171,7 +182,7 @@ def test_validation_errors_are_sent_as_documented(e2e: Stack, fuzzer):
 
 
 def test_accepted_answers_carry_what_they_document(e2e: Stack, fuzzer):
-    person, _ = fuzzer
+    person, *_ = fuzzer
     document = e2e.http.get("/openapi.json").json()
     for path, who, body in (("/v1/auth/password/forgot", None, {"email": person.email}),):
         response = e2e.request("POST", path, who=who, json=body)

@@ -1,9 +1,11 @@
-"""The sandbox's stores: the platform fakes run as one process for `adly-dev run --sandbox`.
+"""The sandbox's stores and ad account: the platform fakes run as one process for `adly-dev run --sandbox`.
 
 Test equipment turned into a developer's playground (docs/sandbox.md): the Shopify,
 WooCommerce, Salla and Zid fakes, each on its own loopback port, with a small seeded
-catalogue whose product photos this process serves itself, and a home server that says
-what the sandbox holds (`GET /`: the stores, how to connect each, the WooCommerce keys).
+catalogue whose product photos this process serves itself; the Meta fake with one ad
+account (its page, its pixel, a system-user token that never expires; every ad approved at
+once); and a home server that says what the sandbox holds (`GET /`: the stores and the ad
+accounts, how to connect each, the WooCommerce keys, the Meta token).
 
 Every name says sandbox (the shop's domain, each store's name, the photos), every answer
 of the home server carries `X-Adly-Sandbox: true`, and everything listens on 127.0.0.1
@@ -14,8 +16,9 @@ test code.
 Run: `python -m tests.fakes.sandbox --plan PLAN.json` from the repository root; prints
 `ready <home url>` once every server listens; SIGTERM (or Ctrl-C) stops them.
 
-Adding a kind of sandbox thing (ad accounts, later): a builder in `BUILDERS` under the
-component's `kind`, and the component in the devstack's plan.
+Adding a kind of sandbox thing: a builder in `BUILDERS` under the component's `kind`, and
+the component in the devstack's plan (an ad platform's kind in its `AD_PLATFORMS` too, so
+the home lists it under `ad_accounts`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.meta import build_meta
 from tests.fakes.salla import FakeSalla
 from tests.fakes.server import FakeServer
 from tests.fakes.shopify import PRODUCT_BASE, ShopifyFake, iso
@@ -74,7 +78,7 @@ class SandboxHome(FakeServer):
 
     def __init__(self, port: int) -> None:
         super().__init__(port)
-        self.description: dict[str, Any] = {"sandbox": True, "stores": []}
+        self.description: dict[str, Any] = {"sandbox": True, "stores": [], "ad_accounts": []}
         self.app = Starlette(routes=[
             Route("/", self._index), Route("/ready", self._ready),
             Route("/photos/{platform}/{product:int}-{index:int}.jpg", self._photo, methods=["GET", "HEAD"]),
@@ -91,7 +95,7 @@ class SandboxHome(FakeServer):
 
     async def _photo(self, request: Request) -> Response:
         params = request.path_params
-        if params["platform"] not in BUILDERS or not 0 <= params["index"] < PHOTOS_PER_PRODUCT:
+        if params["platform"] not in BUILDERS.keys() - AD_PLATFORMS or not 0 <= params["index"] < PHOTOS_PER_PRODUCT:
             return Response(status_code=404, headers={SANDBOX_HEADER: "true"})
         return Response(photo(params["platform"], params["product"], params["index"]), media_type="image/jpeg",
                         headers={SANDBOX_HEADER: "true", "Cache-Control": "public, max-age=86400"})
@@ -170,12 +174,23 @@ def build_zid(plan: dict[str, Any], home: SandboxHome) -> tuple[FakeServer, dict
     return fake, {"connect": {"platform": "zid"}, "flow": "oauth"}
 
 
+def build_meta_account(plan: dict[str, Any], home: SandboxHome) -> tuple[FakeServer, dict[str, Any]]:
+    """The fake Meta with the plan's ad account; `GET /` also gives its token, which the
+    merchant pastes as a system user's (`POST /ad-accounts` with `access_token`)."""
+    fake, about = build_meta(plan, home)
+    about["connect"] |= {"access_token": plan["token"], "currency": plan.get("currency", "SAR"),
+                         "time_zone": plan.get("time_zone", "Asia/Riyadh")}
+    return fake, about
+
+
 BUILDERS: dict[str, Builder] = {
     "shopify": build_shopify,
     "woocommerce": build_woocommerce,
     "salla": build_salla,
     "zid": build_zid,
+    "meta": build_meta_account,
 }
+AD_PLATFORMS = frozenset({"meta"})  # listed under `ad_accounts` on the home page
 
 
 class Sandbox:
@@ -190,7 +205,8 @@ class Sandbox:
                 raise SystemExit(f"sandbox: no builder for {component['kind']!r}; known: {', '.join(BUILDERS)}")
             fake, about = builder(component, self.home)
             self.servers.append(fake)
-            self.home.description["stores"].append(
+            listed = "ad_accounts" if component["kind"] in AD_PLATFORMS else "stores"
+            self.home.description[listed].append(
                 {"platform": component["kind"], "name": component["name"], "url": fake.url} | about)
 
     def start(self) -> Sandbox:
@@ -215,9 +231,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with open(args.plan, encoding="utf-8") as plan:
         sandbox = Sandbox(json.load(plan)).start()
-    print("*** ADLY SANDBOX: fake stores for development, not real platforms ***", flush=True)
-    for store in sandbox.home.description["stores"]:
-        print(f"sandbox {store['platform']}: {store['name']} on {store['url']}", flush=True)
+    print("*** ADLY SANDBOX: fake stores and ad accounts for development, not real platforms ***", flush=True)
+    for thing in sandbox.home.description["stores"] + sandbox.home.description["ad_accounts"]:
+        print(f"sandbox {thing['platform']}: {thing['name']} on {thing['url']}", flush=True)
     print(f"ready {sandbox.home.url}", flush=True)
     try:
         stop.wait()

@@ -1,22 +1,24 @@
-"""The sandbox of `adly-dev run --sandbox` (docs/sandbox.md): local fake stores to connect.
+"""The sandbox of `adly-dev run --sandbox` (docs/sandbox.md): local fake stores and a fake
+Meta ad account to connect.
 
 Stripe has test mode; ADLY has this. The platform fakes of `tests/fakes/` run as one
-process (`python -m tests.fakes.sandbox`) on loopback, each with a small seeded
+process (`python -m tests.fakes.sandbox`) on loopback, each store with a small seeded
 catalogue whose photos that process serves, and the services are configured to reach
 them: the catalog's platform URLs and app credentials, private store URLs allowed (the
 WooCommerce store is on 127.0.0.1), the creative service allowed to fetch photos from
-loopback, and `ADLY_SANDBOX=true` everywhere. Production refuses every one of those
-(`CatalogSettings`, `CreativeSettings`), and `adly-dev` refuses `--sandbox` when
+loopback, the campaigns service's Meta app and Graph / Login URLs on the fake Meta, and
+`ADLY_SANDBOX=true` everywhere. Production refuses every one of those (`CatalogSettings`,
+`CreativeSettings`, `CampaignsSettings`), and `adly-dev` refuses `--sandbox` when
 `ADLY_ENVIRONMENT=production`.
 
 This module owns the plan (ports, names, credentials, the services' settings) so the
 devstack and the fakes agree without the devstack importing test code; `Journey` walks
 a newcomer's path through the gateway (`adly-dev run --check` runs it).
 
-Extension point: a `Component` is one sandbox thing (a store today; an ad account when
-the campaigns service gets its fakes). A new kind needs an entry in `COMPONENT_ENV` (which
-services' settings point at it) and a builder of the same name in `tests/fakes/sandbox.py`
-(`BUILDERS`), then a `Component` in `SandboxPlan.for_port`.
+Extension point: a `Component` is one sandbox thing (a store, or an ad account). A new kind
+needs an entry in `COMPONENT_ENV` (which services' settings point at it) and a builder of
+the same name in `tests/fakes/sandbox.py` (`BUILDERS`), then a `Component` in
+`SandboxPlan.for_port`; an ad platform's kind also goes in `AD_PLATFORMS`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ TOTP_STEP = 30
 SHOPIFY_SHOP = "adly-sandbox.myshopify.com"
 WOOCOMMERCE_KEY = "ck_adlysandboxwoocommercekey"
 WOOCOMMERCE_SECRET = "cs_adlysandboxwoocommercesecret"
+# The sandbox Meta ad account, and a token that never expires, as a system user's would not.
+META_ACCOUNT_ID = "990000000000001"
+META_TOKEN = "EAAadlysandboxsystemusertoken"
+AD_PLATFORMS = frozenset({"meta"})  # kinds that are ad accounts, not stores
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,12 @@ def _zid_env(c: Component) -> dict[str, dict[str, str]]:
                         "ADLY_ZID_CLIENT_ID": c.settings["client_id"], "ADLY_ZID_CLIENT_SECRET": c.settings["client_secret"]}}
 
 
+def _meta_env(c: Component) -> dict[str, dict[str, str]]:
+    # Facebook Login's dialog and the Graph API are one server in the fake.
+    return {"campaigns": {"ADLY_META_APP_ID": c.settings["app_id"], "ADLY_META_APP_SECRET": c.settings["app_secret"],
+                          "ADLY_META_GRAPH_URL": c.url, "ADLY_META_DIALOG_URL": c.url}}
+
+
 # Which services' settings point at each kind of component (the merchant gives the
 # WooCommerce store's URL, so the catalog needs nothing for it beyond private URLs).
 COMPONENT_ENV: dict[str, Callable[[Component], dict[str, dict[str, str]]]] = {
@@ -91,6 +103,7 @@ COMPONENT_ENV: dict[str, Callable[[Component], dict[str, dict[str, str]]]] = {
     "woocommerce": lambda c: {},
     "salla": _salla_env,
     "zid": _zid_env,
+    "meta": _meta_env,
 }
 
 # What the sandbox changes in every service, and in some: each refused in production.
@@ -108,7 +121,7 @@ class SandboxPlan:
 
     @classmethod
     def for_port(cls, home_port: int) -> SandboxPlan:
-        """The home server on `home_port`, the stores on the ports after it."""
+        """The home server on `home_port`, the stores on the ports after it, then the ad account."""
         stores = (
             Component("shopify", "ADLY Sandbox (Shopify)", home_port + 1, {
                 "shop": SHOPIFY_SHOP, "client_id": "adly-sandbox-shopify-app",
@@ -122,6 +135,9 @@ class SandboxPlan:
             Component("zid", "ADLY Sandbox (Zid) متجر تجريبي", home_port + 4, {
                 "client_id": "adly-sandbox-zid-app", "client_secret": "adly-sandbox-zid-app-secret",
                 "store_id": 990001, "store_url": "https://adly-sandbox.zid.store", "products": 6, "orders": 4}),
+            Component("meta", "ADLY Sandbox ad account (Meta)", home_port + 5, {
+                "app_id": "adly-sandbox-meta-app", "app_secret": "adly-sandbox-meta-app-secret",
+                "account_id": META_ACCOUNT_ID, "token": META_TOKEN, "currency": "SAR", "time_zone": "Asia/Riyadh"}),
         )
         return cls(home_port, stores)
 
@@ -146,6 +162,14 @@ class SandboxPlan:
 
     def component(self, kind: str) -> Component:
         return next(c for c in self.components if c.kind == kind)
+
+    @property
+    def stores(self) -> tuple[Component, ...]:
+        return tuple(c for c in self.components if c.kind not in AD_PLATFORMS)
+
+    @property
+    def ad_accounts(self) -> tuple[Component, ...]:
+        return tuple(c for c in self.components if c.kind in AD_PLATFORMS)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -279,15 +303,19 @@ class JourneyFailed(Exception):
 class Journey:
     """A newcomer's path through the gateway, as the README walks it: sign up, create a
     workspace, turn on 2FA, connect every sandbox store, wait for its first sync, read its
-    products and orders, generate creatives for a product, fetch one, and disconnect the
-    stores again (a sandbox store belongs to one workspace at a time).
+    products and orders, generate creatives for a product, fetch one; then (with
+    `campaigns`) connect the sandbox Meta ad account with its system-user token, draft a
+    campaign for that product from a brief, let creative make its ads, approve, publish and
+    see it live; and disconnect the stores and the ad account again (a sandbox store
+    belongs to one workspace at a time).
 
     Bounded: every wait has its own deadline (only a hang reaches one)."""
 
     def __init__(self, gateway_url: str, plan: SandboxPlan, say: Callable[[str], None], mailbox: Mailbox, *,
-                 sync_timeout: float = 90.0, creative_timeout: float = 120.0) -> None:
+                 sync_timeout: float = 90.0, creative_timeout: float = 120.0, campaigns: bool = True) -> None:
         self.gateway_url, self.plan, self.say, self.mailbox = gateway_url.rstrip("/"), plan, say, mailbox
         self.sync_timeout, self.creative_timeout = sync_timeout, creative_timeout
+        self.campaigns = campaigns and bool(plan.ad_accounts)
         self.http = httpx.Client(base_url=self.gateway_url, timeout=20.0, trust_env=False)
         self.bearer: dict[str, str] = {}
         self.workspace = ""
@@ -295,15 +323,18 @@ class Journey:
         self.last_step = 0
         self.proof = ""
         self.stores: dict[str, str] = {}  # platform -> store id
+        self.ad_account = ""
 
     def run(self) -> bool:
         try:
             self._account()
-            for component in self.plan.components:
+            for component in self.plan.stores:
                 self._store(component)
-            self._creatives(self.stores[self.plan.components[0].kind])
+            product = self._creatives(self.stores[self.plan.stores[0].kind])
+            if self.campaigns:
+                self._campaign(product)
             return True
-        except (JourneyFailed, httpx.HTTPError, KeyError, IndexError, ValueError) as error:
+        except (JourneyFailed, httpx.HTTPError, KeyError, IndexError, ValueError, StopIteration) as error:
             self.say(f"sandbox journey failed: {error!r}" if not isinstance(error, JourneyFailed)
                      else f"sandbox journey failed: {error}")
             return False
@@ -414,7 +445,7 @@ class Journey:
 
     # -- creatives
 
-    def _creatives(self, store_id: str) -> None:
+    def _creatives(self, store_id: str) -> dict[str, Any]:
         products = self._items(f"/v1/workspaces/{self.workspace}/stores/{store_id}/products")
         product = next((p for p in products if p["data"].get("images")), products[0])
         body = {"product_ids": [product["id"]], "platforms": ["meta"], "language": "en", "variants": 1,
@@ -443,32 +474,89 @@ class Journey:
             raise JourneyFailed(f"the product's sandbox photos were not used: {refused}")
         self.say(f"sandbox journey: creative job {done['id']} made {len(done['copies'])} copies and "
                  f"{len(images)} images for {product['data'].get('name')!r} ({len(asset.content)} bytes fetched)")
+        return product
 
     def _finished_job(self, job_id: str) -> dict[str, Any] | None:
         job = self._expect(self._call("GET", f"/v1/workspaces/{self.workspace}/creatives/jobs/{job_id}"), 200,
                            "read the creative job").json()
         return job if job["status"] in ("succeeded", "failed", "cancelled") else None
 
+    # -- a campaign on the sandbox ad account
+
+    def _campaign(self, product: dict[str, Any]) -> None:
+        meta = self.plan.ad_accounts[0]
+        base = f"/v1/workspaces/{self.workspace}"
+        home = httpx.get(f"{self.plan.home_url}/", timeout=20.0, trust_env=False).json()
+        about = next(a for a in home["ad_accounts"] if a["platform"] == meta.kind)["connect"]
+        account = self._expect(self._proved("POST", f"{base}/ad-accounts", json={
+            "platform": meta.kind, "platform_account_id": about["account_id"], "access_token": meta.settings["token"],
+            "page_id": about["page_id"], "pixel_id": about["pixel_id"]}), 201, f"connect {meta.name}").json()
+        self.ad_account = account["id"]
+        name = " ".join(str(product["data"].get("name") or "our bestseller").split())
+        brief = f"Sell {name} on Instagram in Saudi Arabia, 150 SAR a day for a week"
+        read = self._expect(self._call("POST", f"{base}/campaigns/plans", json={
+            "brief": brief, "time_zone": meta.settings["time_zone"]}), 200, "read the brief").json()
+        if read["plan"] is None:
+            raise JourneyFailed(f"the brief {brief!r} left questions: {read['questions']}")
+        body = {"name": f"Sandbox check: {name}"[:200], "brief": brief,
+                "plan": read["plan"] | {"product_ids": [product["id"]]}}
+
+        def drafted() -> httpx.Response | None:
+            # Campaigns learns the products from the catalog's events: until then, 422 on product_ids.
+            answer = self._call("POST", f"{base}/campaigns", json=body)
+            waiting = answer.status_code == 422 and "product_ids" in answer.text
+            return None if waiting else answer
+
+        campaign = self._expect(self._until(drafted, self.creative_timeout, "campaigns to know the product"), 201,
+                                "draft the campaign").json()
+        path = f"{base}/campaigns/{campaign['id']}"
+        self._expect(self._call("POST", f"{path}/creatives"), 202, "request the campaign's creatives")
+        reviewed = self._until(lambda: self._campaign_in(path, "in_review", "creatives_requested"), self.creative_timeout,
+                               "the campaign's creatives")
+        self._expect(self._call("POST", f"{path}/approval", json={}), 200, "approve the campaign")
+        self._expect(self._call("POST", f"{path}/publication", json={}), 202, "publish the campaign")
+        live = self._until(lambda: self._campaign_in(path, "live", "approved", "publishing"), self.creative_timeout,
+                           "the campaign to go live")
+        self.say(f"sandbox journey: campaign {campaign['id']} live on {meta.name}: Meta campaign "
+                 f"{live['platforms']['meta']['platform_campaign_id']}, {len(reviewed['ads'])} ads")
+
+    def _campaign_in(self, path: str, wanted: str, *passing: str) -> dict[str, Any] | None:
+        campaign: dict[str, Any] = self._expect(self._call("GET", path), 200, "read the campaign").json()
+        if campaign["state"] == wanted:
+            return campaign
+        if campaign["state"] not in passing:
+            reasons = [run.get("reason") for run in campaign["platforms"].values() if run.get("reason")]
+            raise JourneyFailed(f"the campaign is {campaign['state']}, not {wanted}: {reasons or campaign['last_rejection']}")
+        return None
+
     # -- the end
 
     def _disconnect_all(self) -> None:
         """Best effort: the stores go back to the sandbox for the developer's own workspace."""
-        for platform, store_id in list(self.stores.items()):
+        gone_paths = [(f"the {platform} store", f"/stores/{store_id}") for platform, store_id in self.stores.items()]
+        if self.ad_account:
+            gone_paths.append(("the ad account", f"/ad-accounts/{self.ad_account}"))
+        for what, tail in gone_paths:
             try:
-                gone = self._call("DELETE", f"/v1/workspaces/{self.workspace}/stores/{store_id}", proof=True)
-                if gone.status_code == 403:  # the proof outlived its 5 minutes
-                    self._prove()
-                    gone = self._call("DELETE", f"/v1/workspaces/{self.workspace}/stores/{store_id}", proof=True)
+                gone = self._proved("DELETE", f"/v1/workspaces/{self.workspace}{tail}")
                 if gone.status_code != 204:
-                    self.say(f"sandbox journey: could not disconnect the {platform} store ({gone.status_code})")
+                    self.say(f"sandbox journey: could not disconnect {what} ({gone.status_code})")
             except (httpx.HTTPError, JourneyFailed) as error:
-                self.say(f"sandbox journey: could not disconnect the {platform} store: {error}")
+                self.say(f"sandbox journey: could not disconnect {what}: {error}")
 
     # -- helpers
 
     def _call(self, method: str, path: str, *, proof: bool = False, **kwargs: Any) -> httpx.Response:
         headers = dict(self.bearer) | ({"X-2FA-Token": self.proof} if proof else {})
         return self.http.request(method, path, headers=headers, **kwargs)
+
+    def _proved(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """With the 2FA proof, proving again once if it outlived its 5 minutes."""
+        answer = self._call(method, path, proof=True, **kwargs)
+        if answer.status_code == 403 and "two-factor" in answer.text:
+            self._prove()
+            answer = self._call(method, path, proof=True, **kwargs)
+        return answer
 
     @staticmethod
     def _expect(response: httpx.Response, status: int, what: str) -> httpx.Response:
@@ -484,8 +572,8 @@ class Journey:
 
 def describe(plan: SandboxPlan) -> Iterator[str]:
     """What `adly-dev run --sandbox` prints about the sandbox."""
-    banner = ("SANDBOX: fake Shopify, WooCommerce, Salla and Zid stores on this machine.",
-              "Nothing here reaches a real platform. Never in production.")
+    banner = ("SANDBOX: fake Shopify, WooCommerce, Salla and Zid stores and a fake Meta ad account",
+              "on this machine. Nothing here reaches a real platform. Never in production.")
     width = max(len(line) for line in banner)
     yield "*" * (width + 6)
     for line in banner:
@@ -494,6 +582,8 @@ def describe(plan: SandboxPlan) -> Iterator[str]:
     for c in plan.components:
         how = {"shopify": f'{{"platform":"shopify","shop":"{SHOPIFY_SHOP}"}}',
                "woocommerce": f"keys {WOOCOMMERCE_KEY} / {WOOCOMMERCE_SECRET}, site {c.url}{c.settings.get('base_path', '')}",
+               "meta": f'POST /ad-accounts {{"platform":"meta","platform_account_id":"{META_ACCOUNT_ID}",'
+                       f'"access_token":"{META_TOKEN}"}} (page and pixel: curl {plan.home_url}/)',
                }.get(c.kind, f'{{"platform":"{c.kind}"}}')
         yield f"  {c.name:<36} {c.url}   connect: {how}"
     yield f"  what the sandbox holds: curl {plan.home_url}/   walk-through: README.md, 'Sandbox'"
