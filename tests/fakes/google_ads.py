@@ -428,6 +428,7 @@ class FakeGoogleAds(FakeServer):
         self.codes: dict[str, tuple[str, Grant]] = {}
         self.pages: dict[str, Page] = {}
         self.restated: dict[tuple[str, date], float] = {}
+        self._figured: dict[tuple[Any, ...], tuple[int, int, int, float, float]] = {}   # _figures, remembered
         self.requests: list[Seen] = []
         self.offset = 0.0
         self.frozen: float | None = None
@@ -868,11 +869,17 @@ class FakeGoogleAds(FakeServer):
         zone = ZoneInfo(customer.time_zone)
         now = datetime.fromtimestamp(self.now(), zone)
         ads = [o for o in self.objects.values() if o["_kind"] == "ad_group_ad" and o["_customer"] == customer.customer_id]
+        # the customer's ads by their ad group's and their campaign's resource name (each list in the order of
+        # `ads`, so totals add up in the same order as a scan would)
+        under: dict[Any, list[dict[str, Any]]] = {}
+        for ad in ads:
+            under.setdefault(ad["adGroup"], []).append(ad)
+            under.setdefault(self.objects.get(ad["adGroup"], {}).get("campaign"), []).append(ad)
+        itself = {id(ad) for ad in ads}
         found = []
         for context in contexts:
             entity = context[query.resource]
-            mine = [ad for ad in ads if ad is entity or ad["adGroup"] == entity.get("resourceName")
-                    or self.objects.get(ad["adGroup"], {}).get("campaign") == entity.get("resourceName")]
+            mine = [entity] if id(entity) in itself else under.get(entity.get("resourceName"), [])
             for day in days:
                 for hour in (range(24) if hourly else [None]):
                     totals = [0, 0, 0, 0.0, 0.0]
@@ -911,10 +918,21 @@ class FakeGoogleAds(FakeServer):
         start = ad["_created"].astimezone(now.tzinfo).date() - timedelta(days=self.history_days)
         if day < start or day > now.date():
             return 0, 0, 0, 0.0, 0.0
-        digest = hashlib.sha256(f"{ad['resourceName']}/{day}".encode()).digest()
         factor = self.restated.get((ad["resourceName"].rsplit("/", 1)[-1], day), self.restated.get(("*", day), 1.0))
-        full = (400 + digest[0] * 8 + digest[1]) * factor
         upto = now.hour + 1 if day == now.date() else 24
+        key = (ad["resourceName"], day, hour, factor, upto)   # everything the figures depend on
+        known = self._figured.get(key)
+        if known is None:
+            if len(self._figured) > 1_000_000:
+                self._figured.clear()
+            known = self._figured[key] = self._figures_of(ad["resourceName"], day, hour, factor, upto)
+        return known
+
+    @staticmethod
+    def _figures_of(name: str, day: date, hour: int | None, factor: float,
+                    upto: int) -> tuple[int, int, int, float, float]:
+        digest = hashlib.sha256(f"{name}/{day}".encode()).digest()
+        full = (400 + digest[0] * 8 + digest[1]) * factor
 
         def share(total: float, end: int) -> float:
             return total * min(end, upto) / 24

@@ -181,6 +181,10 @@ class FakeTikTok(FakeServer):
         self.objects: dict[str, dict[str, Any]] = {}
         self.request_ids: set[tuple[str, str]] = set()
         self.restated: dict[tuple[date, str | None], Decimal] = {}
+        self._seeded: dict[tuple[str, date], tuple[int, int, int, int]] = {}   # per (ad, day), as seeded
+        self._whole: dict[tuple[str, date], dict[str, Decimal]] = {}           # whole past days, unrestated
+        self._reports: dict[Any, list[dict[str, Any]]] = {}                    # reports' rows, for later pages
+        self._deliveries = 0                                                   # deliver_from calls so far
         self.requests: list[Seen] = []
         self.stalled = threading.Event()
         self._released = threading.Event()
@@ -237,6 +241,7 @@ class FakeTikTok(FakeServer):
     def deliver_from(self, ad_id: str, day: date) -> None:
         with self._lock:
             self.objects[ad_id]["_from"] = day
+            self._deliveries += 1
 
     def restate(self, day: date, factor: Decimal | str, ad_id: str | None = None) -> None:
         """TikTok corrects a past day: that day's figures (one ad's, or every ad's) times `factor`."""
@@ -690,25 +695,51 @@ class FakeTikTok(FakeServer):
 
     # --- reports ----------------------------------------------------------------------------
 
-    def figures(self, ad: dict[str, Any], day: date, account: Advertiser) -> dict[str, Decimal] | None:
-        """One ad's figures for one day of its account: None before it delivers or after today."""
-        zone = ZoneInfo(account.time_zone)
-        now = datetime.fromtimestamp(self.now(), zone)
-        first = ad.get("_from") or ad["_created"].astimezone(zone).date()
-        if day < first or day > now.date():
+    def figures(self, ad: dict[str, Any], day: date, account: Advertiser,
+                now: datetime | None = None) -> dict[str, Decimal] | None:
+        """One ad's figures for one day of its account: None before it delivers or after today.
+        `now` (the fake's clock in the account's zone) may be given once per report."""
+        if now is None:
+            now = datetime.fromtimestamp(self.now(), ZoneInfo(account.time_zone))
+        today = now.date()
+        first = ad.get("_from") or ad["_created"].astimezone(now.tzinfo).date()
+        if day < first or day > today:
             return None
-        digest = hashlib.sha256(f"{ad['ad_id']}/{day.isoformat()}".encode()).digest()
-        impressions = Decimal(800 + int.from_bytes(digest[:2]) % 1200)
+        ad_id = ad["ad_id"]
+        factor = self.restated.get((day, ad_id), self.restated.get((day, None)))
+        if day != today and factor is None:  # a whole past day, as seeded: the same figures every time
+            whole = self._whole.get((ad_id, day))
+            if whole is None:
+                impressions, click_rate, cost, value = self._seeds(ad_id, day)
+                clicks = impressions * click_rate // 1000
+                purchases = clicks // 25
+                whole = self._whole[ad_id, day] = {
+                    "impressions": Decimal(impressions), "clicks": Decimal(clicks),
+                    "reach": Decimal(impressions * 8 // 10),
+                    "spend": Decimal(impressions * cost // 10).scaleb(-2),
+                    "complete_payment": Decimal(purchases), "total_complete_payment_rate": Decimal(purchases * value)}
+            return dict(whole)
+        seeded, click_rate, cost, value = self._seeds(ad_id, day)
+        impressions = Decimal(seeded)
         share = Decimal(1)
-        if day == now.date():  # today so far: the figures grow as the fake's clock moves
+        if day == today:  # today so far: the figures grow as the fake's clock moves
             share = Decimal(now.hour * 3600 + now.minute * 60 + now.second) / Decimal(86400)
-        share *= self.restated.get((day, ad["ad_id"]), self.restated.get((day, None), Decimal(1)))
+        share *= factor if factor is not None else Decimal(1)
         shown = (impressions * share).to_integral_value(ROUND_DOWN)
-        clicks = (shown * Decimal(10 + digest[2] % 20) / 1000).to_integral_value(ROUND_DOWN)
+        clicks = (shown * Decimal(click_rate) / 1000).to_integral_value(ROUND_DOWN)
         purchases = (clicks / 25).to_integral_value(ROUND_DOWN)
         return {"impressions": shown, "clicks": clicks, "reach": (shown * Decimal("0.8")).to_integral_value(ROUND_DOWN),
-                "spend": (shown * Decimal(8 + digest[3] % 7) / 1000).quantize(Decimal("0.01"), ROUND_DOWN),
-                "complete_payment": purchases, "total_complete_payment_rate": purchases * Decimal(149 + digest[4] % 50)}
+                "spend": (shown * Decimal(cost) / 1000).quantize(Decimal("0.01"), ROUND_DOWN),
+                "complete_payment": purchases, "total_complete_payment_rate": purchases * Decimal(value)}
+
+    def _seeds(self, ad_id: str, day: date) -> tuple[int, int, int, int]:
+        """An ad's day as seeded (impressions, clicks per mille, cost per mille, purchase value), cached."""
+        seeds = self._seeded.get((ad_id, day))
+        if seeds is None:
+            digest = hashlib.sha256(f"{ad_id}/{day.isoformat()}".encode()).digest()
+            seeds = self._seeded[ad_id, day] = (800 + int.from_bytes(digest[:2]) % 1200, 10 + digest[2] % 20,
+                                                 8 + digest[3] % 7, 149 + digest[4] % 50)
+        return seeds
 
     def _report(self, params: dict[str, Any]) -> Any:
         account = self.accounts[str(params["advertiser_id"])]
@@ -732,29 +763,45 @@ class FakeTikTok(FakeServer):
             if rule.get("field_name") == "campaign_ids":
                 value = rule.get("filter_value")
                 wanted = set(map(str, json.loads(value) if isinstance(value, str) else value))
+        now = datetime.fromtimestamp(self.now(), ZoneInfo(account.time_zone))
+        # a report is built when its first page is asked for; its later pages are read from that snapshot
+        # (as long as nothing it depends on changed: the request, the objects, restatements), so pages of
+        # one report are consistent with each other even when the clock moves between them
+        key_of = (json.dumps({k: v for k, v in params.items() if k not in ("page", "page_size")}, sort_keys=True,
+                             default=str), len(self.objects), self._deliveries, frozenset(self.restated.items()))
+        rows = None if int(params.get("page", 1)) <= 1 else self._reports.get(key_of)
+        if rows is None:
+            if len(self._reports) >= 32:
+                self._reports.clear()
+            rows = self._reports[key_of] = self._report_rows(account, key, time_key, metrics, first, last, wanted, now)
+        return self._page(rows, params, "list", max_size=1000)
+
+    def _report_rows(self, account: Advertiser, key: str, time_key: str, metrics: list[str], first: date, last: date,
+                     wanted: set[str] | None, now: datetime) -> list[dict[str, Any]]:
         totals: dict[tuple[str, str], dict[str, Decimal]] = {}
         campaigns: dict[str, str] = {}
         ads = [o for o in self.objects.values() if o["_kind"] == "ad" and o["_account"] == account.advertiser_id
                and (wanted is None or o["campaign_id"] in wanted)]
         day = first
         while day <= last:
+            hour_now = self._hour_now(account, day, now)
             for ad in ads:
-                figures = self.figures(ad, day, account)
+                figures = self.figures(ad, day, account, now)
                 if figures is None or not figures["impressions"]:
                     continue
-                for moment, part in self._moments(day, time_key, figures, self._hour_now(account, day)):
+                for moment, part in self._moments(day, time_key, figures, hour_now):
                     bucket = totals.setdefault((ad[key], moment), {})
                     campaigns[ad[key]] = ad["campaign_id"]
                     for name, value in part.items():
                         bucket[name] = bucket.get(name, Decimal(0)) + value
             day += timedelta(days=1)
-        rows = [{"dimensions": {key: object_id, time_key: moment},
+        return [{"dimensions": {key: object_id, time_key: moment},
                  "metrics": self._metrics(metrics, figures, campaigns[object_id])}
                 for (object_id, moment), figures in sorted(totals.items())]
-        return self._page(rows, params, "list", max_size=1000)
 
-    def _hour_now(self, account: Advertiser, day: date) -> int:
-        now = datetime.fromtimestamp(self.now(), ZoneInfo(account.time_zone))
+    def _hour_now(self, account: Advertiser, day: date, now: datetime | None = None) -> int:
+        if now is None:
+            now = datetime.fromtimestamp(self.now(), ZoneInfo(account.time_zone))
         return now.hour if now.date() == day else 23
 
     def _moments(self, day: date, time_key: str, figures: dict[str, Decimal],

@@ -76,7 +76,6 @@ from adly_campaigns.adapters.meta.insights import (
     METRICS,
     PURCHASE_TYPES,
     InsightsGovernor,
-    collector_paused,
     percent,
     purchase,
     rows_of,
@@ -254,7 +253,7 @@ class MetaReports:
                     page: tuple[str, bool, list[PerformanceRow]] | None = None) -> dict[str, Any]:
         """One call, retried while throttled or intermittent within the bounds; Meta's "too much
         data" and timeouts leave as `TooMuchData` for the caller to go async or split. A `page`
-        (level, hourly, rows) is read and parsed into `rows` with the collector paused."""
+        (level, hourly, rows) is read and parsed into `rows`."""
         backoff = self.tuning.backoff
         for attempt in range(1, self.tuning.attempts + 1):
             try:
@@ -263,11 +262,9 @@ class MetaReports:
                 elif page is None:
                     body = await self.graph.get(path, account.token, params, account=account.platform_account_id)
                 else:
-                    await self.graph.governor.before(account.platform_account_id)  # any wait, before the pause
-                    with collector_paused:
-                        body = await self.graph.get(path, account.token, params, account=account.platform_account_id)
-                        data = body.get("data") if isinstance(body, dict) else None
-                        page[2].extend(rows_of(data if isinstance(data, list) else [], page[0], page[1]))
+                    body = await self.graph.get(path, account.token, params, account=account.platform_account_id)
+                    data = body.get("data") if isinstance(body, dict) else None
+                    page[2].extend(rows_of(data if isinstance(data, list) else [], page[0], page[1]))
             except PlatformError as error:
                 if _is_too_much(error):
                     raise TooMuchData from None
