@@ -435,7 +435,9 @@ async def test_search_pages_and_search_stream_read_the_same_rows(fake, publisher
 
 
 async def test_a_documented_search_stream_answer_is_read_in_exact_units(fake, reports, account):
-    fake.fail_next_error(200, example("search_stream.json"), path="googleAds:search")
+    # Every level's query gets the documented answer: the reader asks them concurrently, so which
+    # one would reach the fake first is the machine's choice; the rows come back in level order.
+    fake.fail_next_error(200, example("search_stream.json"), path="googleAds:search", times=3)
     fake_settings = reports.api.settings
     api = GoogleAdsApi(settings_for(fake, stream_reports=True))
     try:
