@@ -64,10 +64,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -128,6 +130,7 @@ RELATED = {"campaign": ["campaign_budget"], "ad_group": ["campaign", "campaign_b
 METRICS = ("impressions", "clicks", "cost_micros", "conversions", "conversions_value")
 
 
+@lru_cache(maxsize=4096)
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.capitalize() for part in rest)
@@ -330,24 +333,42 @@ def lookup(context: dict[str, Any], path: str) -> Any:
     return value
 
 
+@lru_cache(maxsize=256)
+def _rendering(fields: tuple[str, ...]) -> tuple[tuple[str, str, bool, bool, tuple[str, ...], tuple[str, ...]], ...]:
+    """Per selected field, worked out once per query text rather than per row: its resource (and
+    camelCase), whether its resource's name goes along, whether it is left out (a resource name),
+    whether an int goes as a string (int64), its path below the resource and its row path."""
+    plan = []
+    for path in fields:
+        resource, _, rest = path.partition(".")
+        parts = path.split(".")
+        plan.append((resource, camel(resource), resource not in ("metrics", "segments"),
+                     path not in INT32,
+                     tuple(camel(p) for p in rest.split(".")), tuple(camel(p) for p in parts)))
+    return tuple(plan)
+
+
 def render(context: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     """A result row as Google writes it: camelCase, int64 as strings, zero values left out."""
     row: dict[str, Any] = {}
-    for path in fields:
-        value = lookup(context, path)
-        resource = path.split(".", 1)[0]
-        entity = context.get(resource)
-        if isinstance(entity, dict) and entity.get("resourceName") and resource not in ("metrics", "segments"):
-            row.setdefault(camel(resource), {})["resourceName"] = entity["resourceName"]
+    for (resource, resource_key, named, int64, below, parts), path in zip(_rendering(tuple(fields)), fields,
+                                                                         strict=True):
+        entity = value = context.get(resource)
+        for part in below:
+            if not isinstance(value, dict):
+                value = None
+                break
+            value = value.get(part)
+        if named and isinstance(entity, dict) and entity.get("resourceName"):
+            row.setdefault(resource_key, {})["resourceName"] = entity["resourceName"]
         if value in (None, 0, 0.0, "", False, [], {}) or path.endswith(".resource_name"):
             continue
-        if isinstance(value, int) and not isinstance(value, bool) and path not in INT32:
+        if int64 and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         target = row
-        parts = path.split(".")
         for part in parts[:-1]:
-            target = target.setdefault(camel(part), {})
-        target[camel(parts[-1])] = value
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
     return row
 
 
@@ -645,7 +666,11 @@ class FakeGoogleAds(FakeServer):
 
     @staticmethod
     def _json(body: Any, status: int) -> Response:
-        return Response(json.dumps(body, ensure_ascii=False), status_code=status, media_type="application/json")
+        try:   # orjson: a report answer is tens of thousands of rows
+            content = orjson.dumps(body)
+        except TypeError:
+            content = json.dumps(body, ensure_ascii=False).encode()
+        return Response(content, status_code=status, media_type="application/json")
 
     # --- OAuth ------------------------------------------------------------------------------
 

@@ -28,7 +28,8 @@ cope with (the client's docstring says what was verified and where):
 - Reviews: a new ad's `review_status` is `review_on_create` (PENDING); `set_review(ad_id,
   "APPROVED" | "REJECTED", reasons)`.
 - Stats: `GET /{campaigns|adsquads|ads}/{id}/stats?granularity=TOTAL|DAY|HOUR&start_time&
-  end_time&fields&breakdown=adsquad|ad`. DAY windows must start and end at the account's
+  end_time&fields&breakdown=adsquad|ad`, and `GET /adaccounts/{id}/stats` with
+  `breakdown=campaign|adsquad|ad` (every one of the account's, no filter). DAY windows must start and end at the account's
   local midnight with the right offset and span at most 31 days; HOUR at most 7 days.
   Figures are seeded per ad and day (`figures(ad_id, day)`, integers, money in micros),
   revealed hour by hour as the fake's clock passes them, from the hour the ad was created
@@ -227,6 +228,8 @@ class FakeSnapchat(FakeServer):
         self.refresh_tokens: dict[str, Grant] = {}
         self.codes: dict[str, str] = {}
         self.restated: dict[tuple[str | None, date], Decimal] = {}
+        self._days: dict[tuple[str, date], dict[str, int]] = {}   # whole restated days, until a restate
+        self._cells: dict[tuple[str, date, int | None], tuple[int, ...]] = {}   # past days/hours, likewise
         self.requests: list[Seen] = []
         self.stalled = threading.Event()
         self._released = threading.Event()
@@ -305,6 +308,8 @@ class FakeSnapchat(FakeServer):
         """Snap corrects a past day: every figure of that day (of one ad, or all) times `factor`."""
         with self._lock:
             self.restated[(ad_id, day)] = Decimal(str(factor))
+            self._days.clear()   # the whole days worked out before
+            self._cells.clear()
 
     def stall(self, at_request: int, when: str = "before") -> None:
         if when not in ("before", "after"):
@@ -509,6 +514,8 @@ class FakeSnapchat(FakeServer):
                 if obj["_polls"] >= self.video_polls:
                     obj["media_status"], obj["_processing"] = "READY", False
             return self._envelope(rest[0], COLLECTIONS[rest[0]], [self._render(obj)])
+        if len(rest) == 3 and rest[2] == "stats" and rest[0] == "adaccounts":
+            return self._account_stats(rest[1], params)
         if len(rest) == 3 and rest[2] == "stats" and rest[0] in STATS_TYPES:
             return self._stats(rest[0], rest[1], params)
         if len(rest) == 3 and rest[2] in COLLECTIONS:
@@ -788,32 +795,42 @@ class FakeSnapchat(FakeServer):
         factor = self.restated.get((ad_id, day), self.restated.get((None, day)))
         return values if factor is None else {k: int(Decimal(v) * factor) for k, v in values.items()}
 
+    def _whole_day(self, ad_id: str, day: date) -> dict[str, int]:
+        """The ad's whole day as restated: kept until the next `restate` (an account's report
+        asks every ad's days again and again)."""
+        values = self._days.get((ad_id, day))
+        if values is None:
+            values = self._days[(ad_id, day)] = self._restated(ad_id, day, self.figures(ad_id, day))
+        return values
+
     def _hour(self, ad_id: str, day: date, hour: int) -> dict[str, int]:
         """The ad's figures of one local hour: the day's split by HOUR_WEIGHTS, summing exactly to it."""
-        whole = self._restated(ad_id, day, self.figures(ad_id, day))
+        whole = self._whole_day(ad_id, day)
         total = sum(HOUR_WEIGHTS)
         before = sum(HOUR_WEIGHTS[:hour])
         return {k: v * (before + HOUR_WEIGHTS[hour]) // total - v * before // total for k, v in whole.items()}
 
-    def _delivered(self, ad_id: str, start: datetime, end: datetime, tz: ZoneInfo) -> dict[str, int]:
+    def _delivered(self, ad_id: str, start: datetime, end: datetime, tz: ZoneInfo,
+                   now: datetime | None = None) -> dict[str, int]:
         """What the ad delivered in [start, end) local: the hours since it exists (less
         `history_days`, from the start of that hour) that the fake's clock has passed."""
-        now = datetime.fromtimestamp(self.now(), tz)
+        now = now or datetime.fromtimestamp(self.now(), tz)
         since = datetime.fromtimestamp(self.objects[ad_id].get("_since", 0), tz).replace(minute=0, second=0,
                                                                                           microsecond=0)
         start = max(start, since)
         total = dict.fromkeys(FIELDS, 0)
         day = start.date()
-        while datetime.combine(day, datetime.min.time(), tz) < end:
-            day_start = datetime.combine(day, datetime.min.time(), tz)
-            if day_start + timedelta(days=1) <= now and start <= day_start and day_start + timedelta(days=1) <= end:
-                values = self._restated(ad_id, day, self.figures(ad_id, day))   # a whole past day
-            else:
+        hour = timedelta(hours=1)
+        while (day_start := datetime.combine(day, datetime.min.time(), tz)) < end:
+            day_end = day_start + timedelta(days=1)
+            if day_end <= now and start <= day_start and day_end <= end:
+                values = self._whole_day(ad_id, day)   # a whole past day
+            else:  # the whole hours of this day inside [start, min(end, now))
+                first = max(0, -((day_start - start) // hour))
+                last = min(24, (min(end, now) - day_start) // hour)
                 values = dict.fromkeys(FIELDS, 0)
-                for hour in range(24):
-                    hour_start = day_start + timedelta(hours=hour)
-                    if start <= hour_start and hour_start + timedelta(hours=1) <= min(end, now):
-                        values = {k: values[k] + v for k, v in self._hour(ad_id, day, hour).items()}
+                for h in range(first, last):
+                    values = {k: values[k] + v for k, v in self._hour(ad_id, day, h).items()}
             total = {k: total[k] + values[k] for k in FIELDS}
             day += timedelta(days=1)
         return total
@@ -824,10 +841,8 @@ class FakeSnapchat(FakeServer):
         link = "ad_squad_id" if kind == "adsquad" else "_campaign"
         return [o["id"] for o in self.objects.values() if o["_kind"] == "ad" and o.get(link) == object_id]
 
-    def _stats(self, plural: str, object_id: str, params: dict[str, Any]) -> Any:
-        kind = COLLECTIONS[plural]
-        obj = self._object(object_id, kind)
-        account = self.accounts[obj["_account"]]
+    def _stats_query(self, params: dict[str, Any], account: Account
+                     ) -> tuple[str, list[str], datetime, datetime, timedelta, ZoneInfo]:
         tz = ZoneInfo(account.time_zone)
         granularity = params.get("granularity", "TOTAL")
         if granularity not in ("TOTAL", "DAY", "HOUR"):
@@ -838,6 +853,13 @@ class FakeSnapchat(FakeServer):
         except (KeyError, ValueError):
             raise bad("start_time and end_time are required ISO 8601 times") from None
         step = self._check_window(granularity, start, end, tz, account.time_zone)
+        return granularity, fields, start, end, step, tz
+
+    def _stats(self, plural: str, object_id: str, params: dict[str, Any]) -> Any:
+        kind = COLLECTIONS[plural]
+        obj = self._object(object_id, kind)
+        account = self.accounts[obj["_account"]]
+        granularity, fields, start, end, step, tz = self._stats_query(params, account)
         breakdown = params.get("breakdown")
         if breakdown not in (None, "adsquad", "ad") or (breakdown == "adsquad" and kind != "campaign"):
             raise bad(f"breakdown {breakdown} is not supported here")
@@ -853,6 +875,80 @@ class FakeSnapchat(FakeServer):
                 {"id": part, "type": "AD" if breakdown == "ad" else "AD_SQUAD", "granularity": granularity,
                  "timeseries": self._series(self._ads_under(breakdown, part), start, end, step, tz, fields)}
                 for part in parts]}
+        key = "total_stats" if granularity == "TOTAL" else "timeseries_stats"
+        return {"request_status": "SUCCESS", "request_id": request_id(),
+                key: [{"sub_request_status": "SUCCESS", key[:-1]: stat}]}
+
+    def _points(self, ad: dict[str, Any], grid: list[tuple[datetime, datetime]], granularity: str, tz: ZoneInfo,
+                now: datetime) -> list[tuple[int, ...]]:
+        """An ad's figures at each point of the grid (in FIELDS' order): a whole past day or
+        hour straight from the day's figures, anything else as `_delivered` works it out."""
+        since = datetime.fromtimestamp(ad.get("_since", 0), tz).replace(minute=0, second=0, microsecond=0)
+        whole_day, hour = granularity == "DAY", granularity == "HOUR"
+        found = []
+        for first, following in grid:
+            if following <= now and since <= first and (whole_day or (hour and first.minute == 0)):
+                key = (ad["id"], first.date(), None if whole_day else first.hour)
+                cell = self._cells.get(key)
+                if cell is None:
+                    values = self._whole_day(ad["id"], first.date()) if whole_day else \
+                        self._hour(ad["id"], first.date(), first.hour)
+                    cell = self._cells[key] = tuple(values[k] for k in FIELDS)
+                found.append(cell)
+            else:
+                values = self._delivered(ad["id"], first, following, tz, now)
+                found.append(tuple(values[k] for k in FIELDS))
+        return found
+
+    def _account_stats(self, account_id: str, params: dict[str, Any]) -> Any:
+        """`GET /adaccounts/{id}/stats`: the account's own figures, or `breakdown=campaign|adsquad|ad`
+        (every one of the account's, each with its own timeseries, no filter by campaign). Each
+        ad's points are worked out once per query and summed into its ad squad or campaign."""
+        account = self._account(account_id)
+        granularity, fields, start, end, step, tz = self._stats_query(params, account)
+        breakdown = params.get("breakdown")
+        types = {"campaign": "CAMPAIGN", "adsquad": "AD_SQUAD", "ad": "AD"}
+        if breakdown not in (None, *types):
+            raise bad(f"breakdown {breakdown} is not supported here")
+        ads = [o for o in self.objects.values() if o["_kind"] == "ad" and o["_account"] == account_id]
+        grid, moment = [], start.astimezone(tz)
+        while moment < end:
+            following = (datetime.combine(moment.date() + timedelta(days=1), datetime.min.time(), tz)
+                         if step == timedelta(days=1) else min(moment + step, end.astimezone(tz)))
+            grid.append((moment, following))
+            moment = following
+        now = datetime.fromtimestamp(self.now(), tz)
+        if breakdown is None:
+            parts: dict[str, list[str]] = {account_id: [o["id"] for o in ads]}
+        else:
+            link = {"campaign": "_campaign", "adsquad": "ad_squad_id", "ad": "id"}[breakdown]
+            parts = {o["id"]: [] for o in self.objects.values()
+                     if o["_kind"] == breakdown and o["_account"] == account_id}
+            for ad in ads:
+                parts.setdefault(ad.get(link) or "", []).append(ad["id"])
+            parts.pop("", None)
+        per_ad = {o["id"]: self._points(o, grid, granularity, tz, now) for o in ads}
+        labels = [(snap_iso(first), snap_iso(following)) for first, following in grid]
+        wanted = [(i, k) for i, k in enumerate(FIELDS) if k in fields]
+        nothing = [tuple(0 for _ in FIELDS)] * len(grid)
+        rendered = []
+        for part, members in parts.items():
+            if len(members) == 1:
+                sums = per_ad[members[0]]
+            else:
+                sums = [tuple(map(sum, zip(*point, strict=True)))
+                        for point in zip(*(per_ad[m] for m in members), strict=True)] or nothing
+            points = [{"start_time": first, "end_time": following, "stats": {k: values[i] for i, k in wanted}}
+                      for (first, following), values in zip(labels, sums or nothing, strict=True)]
+            body = {"timeseries": points} if granularity != "TOTAL" else {"stats": points[0]["stats"]}
+            rendered.append({"id": part, "type": types.get(breakdown or "", "AD_ACCOUNT"), "granularity": granularity}
+                            | body)
+        stat: dict[str, Any] = {"id": account_id, "type": "AD_ACCOUNT", "granularity": granularity,
+                                "start_time": snap_iso(start.astimezone(tz)), "end_time": snap_iso(end.astimezone(tz))}
+        if breakdown is None:
+            stat |= {k: v for k, v in rendered[0].items() if k in ("timeseries", "stats")}
+        else:
+            stat["breakdown_stats"] = {breakdown: rendered}
         key = "total_stats" if granularity == "TOTAL" else "timeseries_stats"
         return {"request_status": "SUCCESS", "request_id": request_id(),
                 key: [{"sub_request_status": "SUCCESS", key[:-1]: stat}]}
@@ -882,13 +978,13 @@ class FakeSnapchat(FakeServer):
     def _series(self, ads: list[str], start: datetime, end: datetime, step: timedelta, tz: ZoneInfo,
                 fields: list[str]) -> list[dict[str, Any]]:
         points = []
-        moment = start.astimezone(tz)
+        moment, now = start.astimezone(tz), datetime.fromtimestamp(self.now(), tz)
         while moment < end:
             following = (datetime.combine(moment.date() + timedelta(days=1), datetime.min.time(), tz)
                          if step == timedelta(days=1) else min(moment + step, end.astimezone(tz)))
             totals = dict.fromkeys(FIELDS, 0)
             for ad_id in ads:
-                delivered = self._delivered(ad_id, moment, following, tz)
+                delivered = self._delivered(ad_id, moment, following, tz, now)
                 totals = {k: totals[k] + delivered[k] for k in FIELDS}
             points.append({"start_time": snap_iso(moment), "end_time": snap_iso(following),
                            "stats": {k: totals[k] for k in fields if k in totals}})

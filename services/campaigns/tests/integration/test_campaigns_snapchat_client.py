@@ -435,7 +435,12 @@ async def test_snaps_documented_answers_are_read(fake, seeded, publisher, link, 
     assert await publisher.upload_media(account, media(ObjectKind.VIDEO, VIDEO, "video/mp4", "v")) == \
         "a7bee653-1865-41cf-8cee-8ab85a205837"
 
-    fake.answer_next(200, example("stats_day.json"), path="campaigns/7057e31f", times=3)  # and both breakdowns
+    documented = example("stats_day.json")   # the campaign's own answer, as the account's breakdown by campaign
+    (entry,) = documented["timeseries_stats"]
+    documented["timeseries_stats"] = [{"sub_request_status": "success", "timeseries_stat": {
+        "id": seeded.account_id, "type": "AD_ACCOUNT", "granularity": "DAY",
+        "breakdown_stats": {"campaign": [entry["timeseries_stat"]]}}}]
+    fake.answer_next(200, documented, path=f"adaccounts/{seeded.account_id}/stats", times=3)  # and 2 breakdowns
     karachi = AccountAccess(seeded.account_id, seeded.token, "PKR", "Asia/Karachi")   # 22:00-07:00 is its midnight
     rows = await reports.performance(karachi, ["7057e31f-b908-4bc7-85dd-88169f53e08d"], date(2016, 8, 6),
                                      date(2016, 8, 7))
@@ -468,7 +473,9 @@ async def test_performance_arrives_per_day_and_level_in_exact_units(fake, publis
     assert sorted(set(windows)) == [
         (f"{since}T00:00:00.000+03:00", f"{since + timedelta(days=31)}T00:00:00.000+03:00"),
         (f"{since + timedelta(days=31)}T00:00:00.000+03:00", f"{today}T00:00:00.000+03:00")], "31 days at most"
-    assert {s.params.get("breakdown") for s in stats} == {None, "ad", "adsquad"}
+    assert {s.path for s in stats} == {f"/v1/adaccounts/{account.platform_account_id}/stats"}, "the account's, at once"
+    assert sorted(s.params["breakdown"] for s in stats) == ["ad", "ad", "adsquad", "adsquad", "campaign", "campaign",
+                                                            "campaign"], "2 windows of 3 breakdowns, and the hours"
 
     by = {(r.level, r.platform_object_id, r.day, r.hour): r for r in rows}
     for level, object_id, ads in ((PerformanceLevel.CAMPAIGN, ids["campaign"], [ids["ad"], second]),
@@ -485,6 +492,18 @@ async def test_performance_arrives_per_day_and_level_in_exact_units(fake, publis
     assert [r.hour for r in hours] == list(range(24)) and {r.day for r in hours} == {until}
     assert sum(r.impressions for r in hours) == by[(PerformanceLevel.CAMPAIGN, ids["campaign"], until, None)].impressions
     assert sum(r.spend for r in hours) == by[(PerformanceLevel.CAMPAIGN, ids["campaign"], until, None)].spend
+
+
+async def test_the_accounts_stats_are_kept_for_the_campaigns_asked_only(fake, publisher, reports, account):
+    ids = await published(publisher, account)
+    other = await publisher.create_campaign(account, CampaignSpec("another shop's season", Objective.SALES))
+    yesterday = local_today(fake) - timedelta(days=1)
+    rows = await reports.performance(account, [ids["campaign"]], yesterday, yesterday)
+    assert {(r.level, r.platform_object_id) for r in rows} == {
+        (PerformanceLevel.CAMPAIGN, ids["campaign"]), (PerformanceLevel.AD_SET, ids["ad_set"]),
+        (PerformanceLevel.AD, ids["ad"])}
+    assert {r.platform_campaign_id for r in rows} == {ids["campaign"]} != {other}
+    assert await reports.performance(account, [], yesterday, yesterday) == []
 
 
 async def test_today_moves_with_the_clock_and_a_restated_day_is_read_again(fake, publisher, reports, seeded):

@@ -1,18 +1,30 @@
 """Snapchat's side of `PerformanceReader`: campaign, ad squad and ad figures per day, and the
-campaign's per hour for one day, from the stats endpoints.
+campaign's per hour for one day, from the ad account's stats endpoint.
 
-Per campaign and window of at most `stats_days_per_query` days: the campaign's own DAY
-series, then the same query broken down by ad squad and by ad (`breakdown_stats`). DAY
-windows start and end at midnight of the ad account's time zone, sent with that day's UTC
+A pull reads the whole ad account in a few calls, not 4 per campaign (which Snap's 10
+requests/s per token held to ~2.5 campaigns a second): per window of at most
+`stats_days_per_query` days, `GET /adaccounts/{id}/stats?granularity=DAY&breakdown=campaign`,
+then `breakdown=adsquad` and `breakdown=ad`; for the hourly day, `granularity=HOUR&breakdown=
+campaign`. The account endpoint has no filter by campaign, so its rows are kept for the
+campaigns asked only: an ad squad row carries its own id, an ad row its own, so the account's
+ad squads (`campaign_id`) and ads (`ad_squad_id`) are listed once per pull to know their
+campaign. An ad or ad squad created between that listing and its stats is left to the next pull.
+
+Verified (search, docs corpus): developers.snap.com/api/marketing-api/Ads-API/measurement (the
+request/response pattern, `timeseries_stats[].timeseries_stat.timeseries[]`, DAY/HOUR/TOTAL);
+INTEGRATIONS.md §7 (`/adaccounts/{id}/stats`, `breakdown=campaign|adsquad|ad`); public connectors
+(code corpus) asking `adaccounts/{id}/stats?granularity=DAY&breakdown=campaign|ad` and reading
+`breakdown_stats`. UNVERIFIED: whether Snap pages an account's breakdown (the reader follows
+`paging.next_link` if it does) and that `breakdown_stats.<breakdown>[]` keys match the per-entity
+endpoints' (assumed, as the per-campaign breakdown answers).
+
+DAY windows start and end at midnight of the ad account's time zone, sent with that day's UTC
 offset (Snap refuses any other start); each point is dated by its own start, read in the
 account's zone. Money comes in micros of the account currency (spend and purchase value)
 and leaves as decimals in major units; `swipes` are the clicks; purchases may be
 fractional (attribution), so they stay decimals. Reach is not asked (Snap's uniques do not
-add up over days).
-
-Campaigns are read `CONCURRENT_CAMPAIGNS` at a time (each campaign's queries in order, rows in
-the order of the campaigns asked); the client's per-token pacing (Snap's documented average of
-10 requests/s per token) bounds the pull: 4 queries per campaign, so ~2.5 campaigns a second.
+add up over days). Rows come in the order of the campaigns asked (each: days, ad squads,
+ads, hours).
 """
 
 from __future__ import annotations
@@ -38,11 +50,8 @@ from adly_events.contracts.campaigns import PerformanceLevel
 from adly_events.contracts.common import AdPlatform
 
 FIELDS = "impressions,swipes,spend,conversion_purchases,conversion_purchases_value"
-BREAKDOWNS = (("adsquad", PerformanceLevel.AD_SET), ("ad", PerformanceLevel.AD))
+LEVELS = (("campaign", PerformanceLevel.CAMPAIGN), ("adsquad", PerformanceLevel.AD_SET), ("ad", PerformanceLevel.AD))
 MICRO_QUANTUM = Decimal("0.000001")
-# campaigns asked about at once: each campaign's queries stay in order; the client's per-token pacing
-# (Snap's documented 10 requests/s average per token, INTEGRATIONS.md §7) bounds the rate whatever this is
-CONCURRENT_CAMPAIGNS = 6
 T = TypeVar("T")
 
 
@@ -101,40 +110,53 @@ class SnapchatReports:
 
     async def performance(self, account: AccountAccess, platform_campaign_ids: Sequence[str], since: date,
                           until: date, *, hourly_day: date | None = None) -> list[PerformanceRow]:
+        asked = list(dict.fromkeys(platform_campaign_ids))
+        if not asked:
+            return []
         tz = zone(account.time_zone)
         moments: dict[str, tuple[date, int] | None] = {}   # a point's start_time, read once per pull
-        limit = asyncio.Semaphore(CONCURRENT_CAMPAIGNS)
-
-        async def campaign(campaign_id: str) -> list[PerformanceRow]:
-            async with limit:
-                return await self._campaign(account, campaign_id, since, until, hourly_day, tz, moments)
-
-        found: list[PerformanceRow] = []
-        for rows in await gather_all([campaign(c) for c in platform_campaign_ids]):
-            found += rows
-        return found
-
-    async def _campaign(self, account: AccountAccess, campaign_id: str, since: date, until: date,
-                        hourly_day: date | None, tz: ZoneInfo,
-                        moments: dict[str, tuple[date, int] | None]) -> list[PerformanceRow]:
-        """One campaign's rows: its own DAY series, by ad squad and by ad per window, then its hours."""
-        found: list[PerformanceRow] = []
-        path = f"campaigns/{campaign_id}/stats"
+        path = f"adaccounts/{account.platform_account_id}/stats"
+        queries: list[tuple[dict[str, Any], PerformanceLevel, bool]] = []
         for first, last in windows(since, until, self.api.settings.stats_days_per_query):
-            query = {"granularity": "DAY", "fields": FIELDS, "start_time": local_midnight(first, tz),
-                     "end_time": local_midnight(last + timedelta(days=1), tz)}
-            async for stat in self._stats(account, path, query):
-                found += self._rows(stat, PerformanceLevel.CAMPAIGN, campaign_id, account, False, moments)
-            for breakdown, level in BREAKDOWNS:
-                async for stat in self._stats(account, path, query | {"breakdown": breakdown}):
-                    for entity in (stat.get("breakdown_stats") or {}).get(breakdown) or []:
-                        if isinstance(entity, dict):
-                            found += self._rows(entity, level, campaign_id, account, False, moments)
+            day = {"granularity": "DAY", "fields": FIELDS, "start_time": local_midnight(first, tz),
+                   "end_time": local_midnight(last + timedelta(days=1), tz)}
+            queries += [(day | {"breakdown": breakdown}, level, False) for breakdown, level in LEVELS]
         if hourly_day is not None:
-            query = {"granularity": "HOUR", "fields": FIELDS, "start_time": local_midnight(hourly_day, tz),
-                     "end_time": local_midnight(hourly_day + timedelta(days=1), tz)}
+            queries.append(({"granularity": "HOUR", "fields": FIELDS, "breakdown": "campaign",
+                             "start_time": local_midnight(hourly_day, tz),
+                             "end_time": local_midnight(hourly_day + timedelta(days=1), tz)},
+                            PerformanceLevel.CAMPAIGN, True))
+
+        async def read(query: dict[str, Any], level: PerformanceLevel, hourly: bool
+                       ) -> list[tuple[str, dict[str, Any], PerformanceLevel, bool]]:
+            found = []
             async for stat in self._stats(account, path, query):
-                found += self._rows(stat, PerformanceLevel.CAMPAIGN, campaign_id, account, True, moments)
+                for entity in (stat.get("breakdown_stats") or {}).get(query["breakdown"]) or []:
+                    if isinstance(entity, dict) and entity.get("id"):
+                        found.append((str(entity["id"]), entity, level, hourly))
+            return found
+
+        squads, ads, *answers = await gather_all([self._parents(account, "adsquads", "adsquad", "campaign_id"),
+                                                  self._parents(account, "ads", "ad", "ad_squad_id"),
+                                                  *(read(*q) for q in queries)])
+        campaign_of = {PerformanceLevel.AD_SET: squads,
+                       PerformanceLevel.AD: {ad: squads.get(squad, "") for ad, squad in ads.items()}}
+        by_campaign: dict[str, list[PerformanceRow]] = {c: [] for c in asked}
+        for answer in answers:
+            for object_id, entity, level, hourly in answer:
+                campaign = object_id if level is PerformanceLevel.CAMPAIGN else campaign_of[level].get(object_id)
+                rows = by_campaign.get(campaign or "")
+                if rows is not None and campaign:
+                    rows += self._rows(entity, level, campaign, account, hourly, moments)
+        return [row for campaign in asked for row in by_campaign[campaign]]
+
+    async def _parents(self, account: AccountAccess, plural: str, singular: str, link: str) -> dict[str, str]:
+        """The account's ad squads (or ads) and the campaign (or ad squad) each belongs to."""
+        found: dict[str, str] = {}
+        async for entity in self.api.rows(f"adaccounts/{account.platform_account_id}/{plural}", account.token,
+                                          plural, singular):
+            if entity.get("id") and entity.get(link):
+                found[str(entity["id"])] = str(entity[link])
         return found
 
     async def _stats(self, account: AccountAccess, path: str, query: dict[str, Any]
