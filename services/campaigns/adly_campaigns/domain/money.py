@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
+from adly_campaigns.domain.platform_rules import NAMES
 from adly_events.contracts.common import AdPlatform, Money
 from adly_kit.errors import InvalidInput
 
@@ -88,6 +89,24 @@ def to_platform_units(platform: AdPlatform, money: Money) -> Converted:
     units = int(exact.to_integral_value(rounding=ROUND_DOWN))
     expressed = Money(amount=_tidy(Decimal(units) / scale, scale, money.currency), currency=money.currency)
     return Converted(units=units, rounded=exact != units, expressed=expressed)
+
+
+def budget_units(platform: AdPlatform, amount: Money, account_currency: str, *, step: int = 1) -> Converted:
+    """A budget in the platform's unit for an ad account that spends in `account_currency`,
+    rounded down to a multiple of `step` units. Refused (`InvalidInput` on `budget.amount`) in
+    another currency or when nothing of it is left in the unit; `to_platform_units`' own
+    refusals (a negative amount, a currency the platform has no accounts in) pass through."""
+    if amount.currency != account_currency:
+        account = "Google Ads account" if platform is AdPlatform.GOOGLE_ADS else f"{NAMES[platform]} ad account"
+        raise InvalidInput(f"This {account} spends in {account_currency}; set the budget in {account_currency}, "
+                           f"not {amount.currency}.", field="budget.amount")
+    converted = to_platform_units(platform, amount)
+    units = converted.units - converted.units % step
+    if units <= 0:
+        raise InvalidInput(f"The budget is too small for {NAMES[platform]}.", field="budget.amount")
+    if units == converted.units:
+        return converted
+    return Converted(units=units, rounded=True, expressed=from_platform_units(platform, units, amount.currency))
 
 
 def from_platform_units(platform: AdPlatform, units: int, currency: str) -> Money:

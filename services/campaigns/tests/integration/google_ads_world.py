@@ -1,46 +1,25 @@
 """The publishing world of publishing_world.py on Google Ads: the service's settings and process
 environment pointed at the fake Google Ads, a shop whose Google Ads customer is connected with
 an hour-long access token and its refresh token (its purchase conversion action chosen), and
-campaigns planned on Google Ads whose creatives hold one square image: one Demand Gen ad each."""
+campaigns planned on Google Ads whose creatives hold one square image: one Demand Gen ad each;
+and `GOOGLE_ADS_KILLS`, Google's case of the kill-between-steps test."""
 
 from __future__ import annotations
 
 import io
-import uuid
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from adly_campaigns.adapters.container import Adapters
 from adly_campaigns.domain.ports import PlatformToken
-from adly_campaigns.handlers import ad_accounts, catalog
 from adly_campaigns.settings import CampaignsSettings
-from adly_events import CATALOG
-from adly_events.contracts.campaigns import (
-    Audience,
-    Budget,
-    BudgetKind,
-    CampaignPlan,
-    Objective,
-    PlatformBudget,
-    Schedule,
-)
-from adly_events.contracts.catalog import CatalogProduct, ProductStatus, ProductUpserted, ProductVariant
-from adly_events.contracts.common import AdPlatform, Money
-from adly_kit.db import unit_of_work
+from adly_events.contracts.common import AdPlatform
 from tests.fakes.google_ads import ACCESS_TTL, CLIENT_ID, CLIENT_SECRET, SCOPE, FakeGoogleAds
 from tests.fakes.server import free_port
 
-from .publishing_world import (
-    MERCHANT,
-    CreativeAssets,
-    Shop,
-    approve,
-    campaign_in_review,
-    campaigns_settings,
-    process_env,
-)
+from .platforms_world import KillCase, Single, connect_shop, plan_on
+from .publishing_world import CreativeAssets, Shop, approve, campaign_in_review, campaigns_settings, process_env
 
 GOOGLE = AdPlatform.GOOGLE_ADS
 
@@ -71,46 +50,46 @@ def google_env(settings: CampaignsSettings) -> dict[str, str]:
                                     "ADLY_GOOGLE_TOKEN_URL": settings.google_token_url}
 
 
-def google_plan(product_id: UUID, today: date, amount: str = "150") -> CampaignPlan:
-    return CampaignPlan(
-        objective=Objective.SALES, platforms=[GOOGLE],
-        budgets=[PlatformBudget(platform=GOOGLE, budget=Budget(kind=BudgetKind.DAILY,
-                                                               amount=Money(amount=Decimal(amount), currency="SAR")))],
-        schedule=Schedule(starts_on=today + timedelta(days=2), ends_on=today + timedelta(days=16),
-                          time_zone="Asia/Riyadh"),
-        audience=Audience(countries=["SA", "AE"], languages=["ar"]), product_ids=[product_id],
-        creative_language="ar", variants_per_platform=1)
-
-
 async def open_google_shop(a: Adapters, google: FakeGoogleAds) -> Shop:
-    """A workspace with one product and its own Google Ads customer (`Shop.meta_account` holds
-    the customer id)."""
+    """A workspace with one product and its own Google Ads customer, connected with an
+    hour-long access token and its refresh token."""
     seeded = google.seed_account()
-    workspace_id, product_id = uuid.uuid4(), uuid.uuid4()
-    product = CatalogProduct(
-        external_id=str(product_id.int % 10**9), name="Oud perfume", names={"ar": "عطر عود"}, status=ProductStatus.ACTIVE,
-        url="https://oud.example/products/oud", description="A warm oud.",
-        variants=[ProductVariant(external_id="v1", price=Money(amount=Decimal("149"), currency="SAR"))])
-    upserted = ProductUpserted(store_id=uuid.uuid4(), platform="salla", product=product)
-    envelope = CATALOG.envelope(upserted, aggregate_id=product_id, aggregate_version=1, workspace_id=workspace_id)
     token = PlatformToken(seeded.token, datetime.now(UTC) + timedelta(seconds=ACCESS_TTL), seeded.refresh_token, [SCOPE])
-    found = await ad_accounts.options(a, GOOGLE, seeded.token, seeded.customer_id)
-    async with unit_of_work(a.engine) as tx:
-        await catalog.product_upserted(tx, a, upserted, envelope)
-        account = await ad_accounts.connect(tx, a, workspace_id, GOOGLE, token, found, None,
-                                            seeded.conversion_action_id, MERCHANT)
-    return Shop(workspace_id, product_id, account.id, seeded.customer_id, seeded.token)
+    return await connect_shop(a, GOOGLE, token, seeded.customer_id, None, seeded.conversion_action_id)
 
 
 async def approved_google_campaign(a: Adapters, shop: Shop, assets: CreativeAssets, *, seed: int = 0,
                                    name: str = "Eid oud sale") -> UUID:
     campaign_id = await campaign_in_review(a, shop, assets, name=name, image=square_png(seed),
-                                           plan=google_plan(shop.product_id, date.today()))
+                                           plan=plan_on(GOOGLE, shop.product_id, date.today()))
     await approve(a, shop, campaign_id)
     return campaign_id
 
 
-def objects_on(google: FakeGoogleAds, customer_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Every object on the fake's customer, by kind (a creative is never one on Google)."""
-    return {kind: google.of_kind(kind, customer_id)
-            for kind in ("campaign", "budget", "ad_set", "image", "creative", "ad", "criterion")}
+def _linked(one: Single, recorded: dict[str, str], what: str) -> None:
+    campaign, budget, ad_group, image, ad = (one[k] for k in ("campaign", "budget", "ad_set", "image", "ad"))
+    assert campaign["campaignBudget"] == budget["resourceName"] and budget["amountMicros"] == 150_000_000, what
+    assert ad_group["campaign"] == campaign["resourceName"] and ad["adGroup"] == ad_group["resourceName"], what
+    assert ad["ad"]["demandGenMultiAssetAd"]["logoImages"] == [{"asset": image["resourceName"]}], what
+    assert recorded["campaign"] == str(campaign["id"]) and recorded["ad_set"] == str(ad_group["id"]), what
+    by_kind = {k.rsplit("/", 1)[-1]: v for k, v in recorded.items() if k.startswith("ad/")}
+    assert by_kind["image"] == str(image["id"]) and by_kind["creative"].startswith("dg1."), what
+    assert by_kind["ad"] == f"{ad_group['id']}~{ad['ad']['id']}", what
+
+
+async def _campaign(a: Adapters, shop: Shop, assets: CreativeAssets, seed: int) -> UUID:
+    return await approved_google_campaign(a, shop, assets, seed=seed)
+
+
+GOOGLE_ADS_KILLS = KillCase(
+    name="Google", fake=FakeGoogleAds, settings=google_settings, env=google_env, open_shop=open_google_shop,
+    approved_campaign=_campaign,
+    # a creative is never an object on Google; the ad group's places and languages are criteria
+    kinds={"campaign": 1, "budget": 1, "ad_set": 1, "image": 1, "creative": 0, "ad": 1, "criterion": 3},
+    # the campaign with its budget (one googleAds:mutate), the ad group with its criteria
+    # (another), the image asset, the ad, then the three switches on
+    requests=("googleAds:mutate", "googleAds:mutate", "assets:mutate", "adGroupAds:mutate",
+              "adGroupAds:mutate", "adGroups:mutate", "campaigns:mutate"),
+    creating=frozenset(range(1, 5)), switching=frozenset({5, 6, 7}), made=("campaign", "ad_set", "image", "ad"),
+    mutation=lambda seen: seen.path.rsplit("/", 1)[-1] if seen.path.endswith(":mutate") else None,
+    linked=_linked, is_on=lambda o: o["status"] == "ENABLED")

@@ -1,37 +1,24 @@
 """The publishing world of publishing_world.py on Snapchat: the service's settings and process
 environment pointed at the fake Snapchat, a shop whose Snapchat ad account is connected with
 an hour-long token and its refresh token (its public profile and Snap Pixel chosen), and
-campaigns planned on Snapchat whose creatives hold one image: one Snapchat ad each."""
+campaigns planned on Snapchat whose creatives hold one image: one Snapchat ad each; and
+`SNAPCHAT_KILLS`, Snapchat's case of the kill-between-steps test."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from adly_campaigns.adapters.container import Adapters
 from adly_campaigns.domain.ports import PlatformToken
-from adly_campaigns.handlers import ad_accounts, catalog
 from adly_campaigns.settings import CampaignsSettings
-from adly_events import CATALOG
-from adly_events.contracts.campaigns import (
-    Audience,
-    Budget,
-    BudgetKind,
-    CampaignPlan,
-    Objective,
-    PlatformBudget,
-    Schedule,
-)
-from adly_events.contracts.catalog import CatalogProduct, ProductStatus, ProductUpserted, ProductVariant
-from adly_events.contracts.common import AdPlatform, Money
-from adly_kit.db import unit_of_work
+from adly_events.contracts.common import AdPlatform
 from tests.fakes.server import free_port
 from tests.fakes.snapchat import ACCESS_TTL, CLIENT_ID, CLIENT_SECRET, FakeSnapchat
 
-from .publishing_world import MERCHANT, CreativeAssets, Shop, approved_campaign, campaigns_settings, process_env
+from .platforms_world import KillCase, Single, connect_shop, plan_on
+from .publishing_world import CreativeAssets, Shop, approved_campaign, campaigns_settings, process_env
 
 SNAPCHAT = AdPlatform.SNAPCHAT
 
@@ -52,44 +39,46 @@ def snapchat_env(settings: CampaignsSettings) -> dict[str, str]:
                                     "ADLY_SNAPCHAT_ACCOUNTS_URL": settings.snapchat_accounts_url}
 
 
-def snapchat_plan(product_id: UUID, today: date, amount: str = "150") -> CampaignPlan:
-    return CampaignPlan(
-        objective=Objective.SALES, platforms=[SNAPCHAT],
-        budgets=[PlatformBudget(platform=SNAPCHAT, budget=Budget(kind=BudgetKind.DAILY,
-                                                                 amount=Money(amount=Decimal(amount), currency="SAR")))],
-        schedule=Schedule(starts_on=today + timedelta(days=2), ends_on=today + timedelta(days=16),
-                          time_zone="Asia/Riyadh"),
-        audience=Audience(countries=["SA", "AE"], languages=["ar"]), product_ids=[product_id],
-        creative_language="ar", variants_per_platform=1)
-
-
 async def open_snapchat_shop(a: Adapters, snapchat: FakeSnapchat) -> Shop:
-    """A workspace with one product and its own Snapchat ad account (`Shop.meta_account` holds
-    the Snapchat ad account's id)."""
+    """A workspace with one product and its own Snapchat ad account, connected with an
+    hour-long token and its refresh token."""
     seeded = snapchat.seed_account()
-    workspace_id, product_id = uuid.uuid4(), uuid.uuid4()
-    product = CatalogProduct(
-        external_id=str(product_id.int % 10**9), name="Oud perfume", names={"ar": "عطر عود"}, status=ProductStatus.ACTIVE,
-        url="https://oud.example/products/oud", description="A warm oud.",
-        variants=[ProductVariant(external_id="v1", price=Money(amount=Decimal("149"), currency="SAR"))])
-    upserted = ProductUpserted(store_id=uuid.uuid4(), platform="salla", product=product)
-    envelope = CATALOG.envelope(upserted, aggregate_id=product_id, aggregate_version=1, workspace_id=workspace_id)
     token = PlatformToken(seeded.token, datetime.now(UTC) + timedelta(seconds=ACCESS_TTL), seeded.refresh_token,
                           ["snapchat-marketing-api"])
-    found = await ad_accounts.options(a, SNAPCHAT, seeded.token, seeded.account_id)
-    async with unit_of_work(a.engine) as tx:
-        await catalog.product_upserted(tx, a, upserted, envelope)
-        account = await ad_accounts.connect(tx, a, workspace_id, SNAPCHAT, token, found, seeded.profile_id,
-                                            seeded.pixel_id, MERCHANT)
-    return Shop(workspace_id, product_id, account.id, seeded.account_id, seeded.token)
+    return await connect_shop(a, SNAPCHAT, token, seeded.account_id, seeded.profile_id, seeded.pixel_id)
 
 
 async def approved_snapchat_campaign(a: Adapters, shop: Shop, assets: CreativeAssets, *, seed: int = 0,
                                      name: str = "Eid oud sale") -> UUID:
     return await approved_campaign(a, shop, assets, name=name, image_seed=seed,
-                                   plan=snapchat_plan(shop.product_id, date.today()))
+                                   plan=plan_on(SNAPCHAT, shop.product_id, date.today()))
 
 
-def objects_on(snapchat: FakeSnapchat, account_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Every object on the fake's ad account, by kind."""
-    return {kind: snapchat.of_kind(kind, account_id) for kind in ("campaign", "ad_set", "image", "creative", "ad")}
+def _linked(one: Single, recorded: dict[str, str], what: str) -> None:
+    campaign, squad, image, creative, ad = (one[k] for k in ("campaign", "ad_set", "image", "creative", "ad"))
+    assert image["media_status"] == "READY", what
+    assert squad["campaign_id"] == campaign["id"] and ad["ad_squad_id"] == squad["id"], what
+    assert ad["creative_id"] == creative["id"] and creative["top_snap_media_id"] == image["id"], what
+    assert recorded["campaign"] == campaign["id"] and recorded["ad_set"] == squad["id"], what
+    by_kind = {k.rsplit("/", 1)[1]: v for k, v in recorded.items() if k.startswith("ad/")}
+    assert (by_kind["image"], by_kind["creative"], by_kind["ad"]) == (image["id"], creative["id"], ad["id"]), what
+
+
+async def _campaign(a: Adapters, shop: Shop, assets: CreativeAssets, seed: int) -> UUID:
+    return await approved_snapchat_campaign(a, shop, assets, seed=seed)
+
+
+def _mutation(seen: Any) -> str | None:
+    return seen.path.removeprefix("/v1/") if seen.method in ("POST", "PUT") and seen.path.startswith("/v1/") else None
+
+
+SNAPCHAT_KILLS = KillCase(
+    name="Snapchat", fake=FakeSnapchat, settings=snapchat_settings, env=snapchat_env, open_shop=open_snapchat_shop,
+    approved_campaign=_campaign, kinds={"campaign": 1, "ad_set": 1, "image": 1, "creative": 1, "ad": 1},
+    # the media is created, then uploaded into (4: never created again on resume); each switch
+    # on is a PUT of the whole entity
+    requests=("adaccounts/{a}/campaigns", "campaigns/{campaign}/adsquads", "adaccounts/{a}/media",
+              "media/{image}/upload", "adaccounts/{a}/creatives", "adsquads/{ad_set}/ads",
+              "adsquads/{ad_set}/ads", "campaigns/{campaign}/adsquads", "adaccounts/{a}/campaigns"),
+    creating=frozenset({1, 2, 3, 5, 6}), switching=frozenset({7, 8, 9}),
+    mutation=_mutation, linked=_linked, is_on=lambda o: o["status"] == "ACTIVE")

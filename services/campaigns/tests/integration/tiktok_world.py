@@ -1,36 +1,29 @@
 """The publishing world of publishing_world.py on TikTok: the service's settings and process
 environment pointed at the fake TikTok, a shop whose TikTok advertiser is connected, and
-campaigns whose creatives hold what a TikTok ad needs (a 9:16 video and its 9:16 cover)."""
+campaigns whose creatives hold what a TikTok ad needs (a 9:16 video and its 9:16 cover); and
+`TIKTOK_KILLS`, TikTok's case of the kill-between-steps test."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from adly_campaigns.adapters.container import Adapters
 from adly_campaigns.domain.ports import PlatformToken
-from adly_campaigns.handlers import ad_accounts, campaigns, catalog, creatives
+from adly_campaigns.handlers import campaigns, creatives
 from adly_campaigns.settings import CampaignsSettings
 from adly_events import CATALOG
-from adly_events.contracts.campaigns import (
-    Audience,
-    Budget,
-    BudgetKind,
-    CampaignPlan,
-    Objective,
-    PlatformBudget,
-    Schedule,
-)
-from adly_events.contracts.catalog import CatalogProduct, ProductStatus, ProductUpserted, ProductVariant
 from adly_events.contracts.common import AdPlatform, Money
 from adly_events.contracts.creative import AdCopy, CreativeGenerated
 from adly_kit.db import unit_of_work
 from tests.fakes.server import free_port
 from tests.fakes.tiktok import APP_ID, APP_SECRET, FakeTikTok
 
+from .platforms_world import KillCase, Single, connect_shop, plan_on
 from .publishing_world import MERCHANT, CreativeAssets, Shop, campaigns_settings, png, process_env
 
 TIKTOK = AdPlatform.TIKTOK
@@ -50,40 +43,18 @@ def tiktok_env(settings: CampaignsSettings) -> dict[str, str]:
                                     "ADLY_TIKTOK_AUTH_URL": settings.tiktok_auth_url}
 
 
-def tiktok_plan(product_id: UUID, today: date, amount: str = "150") -> CampaignPlan:
-    return CampaignPlan(
-        objective=Objective.SALES, platforms=[TIKTOK],
-        budgets=[PlatformBudget(platform=TIKTOK, budget=Budget(kind=BudgetKind.DAILY,
-                                                               amount=Money(amount=Decimal(amount), currency="SAR")))],
-        schedule=Schedule(starts_on=today + timedelta(days=2), ends_on=today + timedelta(days=16),
-                          time_zone="Asia/Riyadh"),
-        audience=Audience(countries=["SA", "AE"], languages=["ar"]), product_ids=[product_id],
-        creative_language="ar", variants_per_platform=1)
-
-
 async def open_tiktok_shop(a: Adapters, tiktok: FakeTikTok) -> Shop:
     """A workspace with one product and its own TikTok advertiser, connected with its token."""
     seeded = tiktok.seed_account()
-    workspace_id, product_id = uuid.uuid4(), uuid.uuid4()
-    product = CatalogProduct(
-        external_id=str(product_id.int % 10**9), name="Oud perfume", names={"ar": "عطر عود"}, status=ProductStatus.ACTIVE,
-        url="https://oud.example/products/oud", description="A warm oud.",
-        variants=[ProductVariant(external_id="v1", price=Money(amount=Decimal("149"), currency="SAR"))])
-    upserted = ProductUpserted(store_id=uuid.uuid4(), platform="salla", product=product)
-    envelope = CATALOG.envelope(upserted, aggregate_id=product_id, aggregate_version=1, workspace_id=workspace_id)
-    found = await ad_accounts.options(a, TIKTOK, seeded.token, seeded.advertiser_id)
-    async with unit_of_work(a.engine) as tx:
-        await catalog.product_upserted(tx, a, upserted, envelope)
-        account = await ad_accounts.connect(tx, a, workspace_id, TIKTOK, PlatformToken(seeded.token), found,
-                                            seeded.identity_id, seeded.pixel_id, MERCHANT)
-    return Shop(workspace_id, product_id, account.id, seeded.advertiser_id, seeded.token)
+    return await connect_shop(a, TIKTOK, PlatformToken(seeded.token), seeded.advertiser_id, seeded.identity_id,
+                              seeded.pixel_id)
 
 
 async def approved_tiktok_campaign(a: Adapters, shop: Shop, assets: CreativeAssets, *, seed: int = 0,
                                    name: str = "Eid oud sale") -> UUID:
     """Drafted, answered by creative with a 9:16 image and a 9:16 video, and approved: one TikTok ad."""
     today = date.today()
-    plan = tiktok_plan(shop.product_id, today)
+    plan = plan_on(TIKTOK, shop.product_id, today)
     async with unit_of_work(a.engine) as tx:
         campaign = await campaigns.draft(tx, a, shop.workspace_id, name, "عيد سعيد: عطر العود", plan, MERCHANT, today)
     async with unit_of_work(a.engine) as tx:
@@ -106,6 +77,27 @@ async def approved_tiktok_campaign(a: Adapters, shop: Shop, assets: CreativeAsse
     return campaign.id
 
 
-def objects_on(tiktok: FakeTikTok, advertiser_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Every object on the fake's advertiser, by kind."""
-    return {kind: tiktok.of_kind(kind, advertiser_id) for kind in ("campaign", "ad_set", "image", "video", "ad")}
+def _linked(one: Single, recorded: dict[str, str], what: str) -> None:
+    campaign, group, image, video, ad = (one[k] for k in ("campaign", "ad_set", "image", "video", "ad"))
+    assert group["campaign_id"] == campaign["campaign_id"] and ad["adgroup_id"] == group["adgroup_id"], what
+    assert (ad["video_id"], ad["image_ids"]) == (video["video_id"], [image["image_id"]]), what
+    assert recorded["campaign"] == campaign["campaign_id"] and recorded["ad_set"] == group["adgroup_id"], what
+    by_kind = {k.rsplit("/", 1)[1]: v for k, v in recorded.items() if k.startswith("ad/")}
+    assert (by_kind["image"], by_kind["video"], by_kind["ad"]) == (image["image_id"], video["video_id"], ad["ad_id"]), what
+    assert json.loads(by_kind["creative"])["video_id"] == video["video_id"], what
+
+
+async def _campaign(a: Adapters, shop: Shop, assets: CreativeAssets, seed: int) -> UUID:
+    return await approved_tiktok_campaign(a, shop, assets, seed=seed)
+
+
+TIKTOK_KILLS = KillCase(
+    name="TikTok", fake=FakeTikTok, settings=tiktok_settings, env=tiktok_env, open_shop=open_tiktok_shop,
+    approved_campaign=_campaign, kinds={"campaign": 1, "ad_set": 1, "image": 1, "video": 1, "ad": 1},
+    # the creative is part of the ad: no request of its own
+    requests=("campaign/create", "adgroup/create", "file/image/ad/upload", "file/video/ad/upload", "ad/create",
+              "ad/status/update", "adgroup/status/update", "campaign/status/update"),
+    # a campaign is born enabled on TikTok: its switch (8) is not counted while publishing
+    creating=frozenset(range(1, 6)), switching=frozenset({6, 7}), switched=("ad_set", "ad"),
+    mutation=lambda seen: seen.path.removeprefix("/open_api/v1.3/").strip("/") if seen.method == "POST" else None,
+    linked=_linked, is_on=lambda o: o["operation_status"] == "ENABLE")

@@ -8,6 +8,7 @@ import pytest
 
 from adly_campaigns.domain.money import (
     UnsupportedCurrency,
+    budget_units,
     from_platform_units,
     meta_offset,
     to_platform_units,
@@ -96,3 +97,26 @@ def test_what_a_platform_is_sent_reads_back_as_what_it_was_told_it_would_get(pla
     converted = to_platform_units(platform, money("73.219", "BHD"))
     assert from_platform_units(platform, converted.units, "BHD") == converted.expressed
     assert converted.expressed.amount <= Decimal("73.219")
+
+
+@pytest.mark.parametrize(("platform", "account"), [(META, "Meta ad account"), (TIKTOK, "TikTok ad account"),
+                                                   (SNAPCHAT, "Snapchat ad account"), (GOOGLE, "Google Ads account")])
+def test_a_budget_in_another_currency_than_the_ad_accounts_is_refused_naming_the_platform(platform, account):
+    with pytest.raises(InvalidInput) as refused:
+        budget_units(platform, money("150", "USD"), "SAR")
+    assert refused.value.field == "budget.amount"
+    assert str(refused.value) == f"This {account} spends in SAR; set the budget in SAR, not USD."
+
+
+@pytest.mark.parametrize(("platform", "name", "amount"), [(META, "Meta", "0.009"), (TIKTOK, "TikTok", "0.001"),
+                                                          (SNAPCHAT, "Snapchat", "0"), (GOOGLE, "Google Ads", "0.0099")])
+def test_a_budget_with_nothing_left_in_the_platforms_unit_is_refused(platform, name, amount):
+    with pytest.raises(InvalidInput) as refused:
+        budget_units(platform, money(amount, "SAR"), "SAR", step=10_000 if platform is GOOGLE else 1)
+    assert (str(refused.value), refused.value.field) == (f"The budget is too small for {name}.", "budget.amount")
+
+
+def test_a_google_budget_is_rounded_down_to_its_billable_unit_and_says_so():
+    converted = budget_units(GOOGLE, money("150.456", "SAR"), "SAR", step=10_000)
+    assert (converted.units, converted.rounded, converted.expressed) == (150_450_000, True, money("150.45", "SAR"))
+    assert budget_units(GOOGLE, money("150.45", "SAR"), "SAR", step=10_000).rounded is False

@@ -44,7 +44,7 @@ from adly_campaigns.adapters.google_ads.creative import CALLS_TO_ACTION, PackedC
 from adly_campaigns.adapters.google_ads.reviews import review_of
 from adly_campaigns.adapters.google_ads.settings import GoogleAdsSettings, digits
 from adly_campaigns.adapters.google_ads.targeting import Targeting
-from adly_campaigns.domain.money import MICROS, to_platform_units
+from adly_campaigns.domain.money import MICROS, budget_units
 from adly_campaigns.domain.ports import (
     AccountAccess,
     AdReview,
@@ -300,19 +300,14 @@ class GoogleAdsPublisher:
         if budget.kind is not BudgetKind.DAILY:
             raise self._refuse(ErrorKind.INVALID_PARAMETER, "ADLY runs Google Ads Demand Gen campaigns on a daily "
                                "budget: set a daily budget for Google Ads.", "budget.kind")
-        if budget.amount.currency != account.currency:
-            raise self._refuse(ErrorKind.INVALID_PARAMETER, f"This Google Ads account spends in {account.currency}; "
-                               f"set the budget in {account.currency}, not {budget.amount.currency}.", "budget.amount")
         try:
-            converted = to_platform_units(self.platform, budget.amount)
+            # 10,000 micros: Google's billable unit in nearly every currency
+            converted = budget_units(self.platform, budget.amount, account.currency, step=10_000)
         except InvalidInput as refused:
             raise self._refuse(ErrorKind.INVALID_PARAMETER, str(refused), "budget.amount") from refused
-        units = converted.units - converted.units % 10_000  # Google's billable unit in nearly every currency
-        if units <= 0:
-            raise self._refuse(ErrorKind.INVALID_PARAMETER, "The budget is too small for Google Ads.", "budget.amount")
-        if units != converted.units or converted.rounded:
-            log.info("google budget rounded down", extra={"asked": str(budget.amount.amount), "micros": units})
-        return units
+        if converted.rounded:
+            log.info("google budget rounded down", extra={"asked": str(budget.amount.amount), "micros": converted.units})
+        return converted.units
 
     def _id(self, names: list[str], index: int) -> str:
         if len(names) > index and names[index]:

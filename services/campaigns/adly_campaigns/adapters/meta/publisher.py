@@ -28,7 +28,7 @@ from adly_campaigns.adapters.meta.targeting import (
     ResolvedTargeting,
     needs_pixel,
 )
-from adly_campaigns.domain.money import from_platform_units, to_platform_units
+from adly_campaigns.domain.money import budget_units, from_platform_units
 from adly_campaigns.domain.ports import (
     AccountAccess,
     AdReview,
@@ -273,15 +273,10 @@ class MetaPublisher:
                                "choose the Meta pixel of your store for this ad account.", "pixel_id")
 
     def _budget(self, account: AccountAccess, budget: Budget) -> tuple[str, int]:
-        if budget.amount.currency != account.currency:
-            raise self._refuse(ErrorKind.INVALID_PARAMETER, f"This Meta ad account spends in {account.currency}; "
-                               f"set the budget in {account.currency}, not {budget.amount.currency}.", "budget.amount")
         try:
-            converted = to_platform_units(self.platform, budget.amount)
+            converted = budget_units(self.platform, budget.amount, account.currency)
         except InvalidInput as refused:
             raise self._refuse(ErrorKind.INVALID_PARAMETER, str(refused), "budget.amount") from refused
-        if converted.units <= 0:
-            raise self._refuse(ErrorKind.INVALID_PARAMETER, "The budget is too small for Meta.", "budget.amount")
         if converted.rounded:
             log.info("meta budget rounded down", extra={"asked": str(budget.amount.amount),
                                                         "sent": str(converted.expressed.amount)})

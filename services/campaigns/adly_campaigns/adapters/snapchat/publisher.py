@@ -23,7 +23,7 @@ import httpx
 from adly_campaigns.adapters.snapchat.client import SnapchatApi
 from adly_campaigns.adapters.snapchat.settings import SnapchatSettings
 from adly_campaigns.adapters.snapchat.targeting import needs_pixel, objective_type, optimization_goal, targeting
-from adly_campaigns.domain.money import to_platform_units
+from adly_campaigns.domain.money import budget_units
 from adly_campaigns.domain.ports import (
     AccountAccess,
     AdReview,
@@ -292,11 +292,8 @@ class SnapchatPublisher:
                                "choose the Snap Pixel of your store for this ad account.", "pixel_id")
 
     def _budget(self, account: AccountAccess, budget: Budget) -> tuple[str, int]:
-        if budget.amount.currency != account.currency:
-            raise self._refuse(ErrorKind.INVALID_PARAMETER, f"This Snapchat ad account spends in {account.currency}; "
-                               f"set the budget in {account.currency}, not {budget.amount.currency}.", "budget.amount")
         try:
-            converted = to_platform_units(self.platform, budget.amount)
+            converted = budget_units(self.platform, budget.amount, account.currency)
         except InvalidInput as refused:
             raise self._refuse(ErrorKind.INVALID_PARAMETER, str(refused), "budget.amount") from refused
         field = "daily_budget_micro" if budget.kind is BudgetKind.DAILY else "lifetime_budget_micro"

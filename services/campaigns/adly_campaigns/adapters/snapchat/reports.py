@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -136,9 +136,11 @@ class SnapchatReports:
                         found.append((str(entity["id"]), entity, level, hourly))
             return found
 
-        squads, ads, *answers = await gather_all([self._parents(account, "adsquads", "adsquad", "campaign_id"),
-                                                  self._parents(account, "ads", "ad", "ad_squad_id"),
-                                                  *(read(*q) for q in queries)])
+        results: list[Any] = await gather_all([self._parents(account, "adsquads", "adsquad", "campaign_id"),
+                                                self._parents(account, "ads", "ad", "ad_squad_id"),
+                                                *(read(*q) for q in queries)])
+        squads, ads = cast(dict[str, str], results[0]), cast(dict[str, str], results[1])
+        answers = cast(list[list[tuple[str, dict[str, Any], PerformanceLevel, bool]]], results[2:])
         campaign_of = {PerformanceLevel.AD_SET: squads,
                        PerformanceLevel.AD: {ad: squads.get(squad, "") for ad, squad in ads.items()}}
         by_campaign: dict[str, list[PerformanceRow]] = {c: [] for c in asked}

@@ -56,7 +56,7 @@ from adly_campaigns.adapters.tiktok.targeting import (
     needs_pixel,
     objective_type,
 )
-from adly_campaigns.domain.money import to_platform_units
+from adly_campaigns.domain.money import budget_units
 from adly_campaigns.domain.ports import (
     AccountAccess,
     AdReview,
@@ -294,15 +294,10 @@ class TikTokPublisher:
                                "choose the TikTok pixel of your store for this ad account.", "pixel_id")
 
     def _budget(self, account: AccountAccess, budget: Budget) -> float:
-        if budget.amount.currency != account.currency:
-            raise self._refuse(ErrorKind.INVALID_PARAMETER, f"This TikTok ad account spends in {account.currency}; "
-                               f"set the budget in {account.currency}, not {budget.amount.currency}.", "budget.amount")
         try:
-            converted = to_platform_units(self.platform, budget.amount)
+            converted = budget_units(self.platform, budget.amount, account.currency)
         except InvalidInput as refused:
             raise self._refuse(ErrorKind.INVALID_PARAMETER, str(refused), "budget.amount") from refused
-        if converted.units <= 0:
-            raise self._refuse(ErrorKind.INVALID_PARAMETER, "The budget is too small for TikTok.", "budget.amount")
         if converted.rounded:
             log.info("tiktok budget rounded down", extra={"asked": str(budget.amount.amount),
                                                           "sent": str(converted.expressed.amount)})
