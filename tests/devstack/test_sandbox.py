@@ -25,9 +25,15 @@ from adly_gateway.settings import UPSTREAMS, GatewaySettings
 from adly_kit.devstack import cli
 from adly_kit.devstack.run import SERVICES, DevStack, Options
 from adly_kit.devstack.sandbox import (
+    GOOGLE_ADS_CUSTOMER_ID,
+    HISTORY_DAYS,
     META_ACCOUNT_ID,
     META_TOKEN,
     SHOPIFY_SHOP,
+    SNAPCHAT_ACCOUNT_ID,
+    SNAPCHAT_TOKEN,
+    TIKTOK_ACCOUNT_ID,
+    TIKTOK_TOKEN,
     WOOCOMMERCE_KEY,
     WOOCOMMERCE_SECRET,
     SandboxPlan,
@@ -99,7 +105,8 @@ def test_without_the_sandbox_no_sandbox_setting_reaches_a_service(clean_env):
     for service in SERVICES:
         env = options.env_for(service)
         assert not {"ADLY_SANDBOX", "ADLY_ALLOW_PRIVATE_STORE_URLS", "ADLY_PHOTO_ALLOW_LOOPBACK"} & set(env)
-        assert not any(name.startswith(("ADLY_SHOPIFY", "ADLY_SALLA", "ADLY_ZID", "ADLY_META")) for name in env)
+        assert not any(name.startswith(("ADLY_SHOPIFY", "ADLY_SALLA", "ADLY_ZID", "ADLY_META", "ADLY_TIKTOK",
+                                        "ADLY_SNAPCHAT", "ADLY_GOOGLE", "ADLY_PERFORMANCE")) for name in env)
     assert set(options.ports()) == set(SERVICES)
 
 
@@ -107,7 +114,8 @@ def test_the_sandbox_points_the_catalog_at_its_stores_on_loopback(clean_env):
     options = Options(data_dir=Path("/nonexistent"), gateway_port=9350, base_port=9300, sandbox=True)
     plan = options.sandbox_plan
     assert plan is not None and plan.home_port == 9310
-    assert [c.port for c in plan.components] == [9311, 9312, 9313, 9314, 9315]
+    assert [c.port for c in plan.components] == [9311, 9312, 9313, 9314, 9315, 9316, 9317, 9318]
+    assert [c.kind for c in plan.ad_accounts] == ["meta", "tiktok", "snapchat", "google_ads"]
     catalog = settings_from(clean_env, CatalogSettings, {**PRODUCTION, "ADLY_ENVIRONMENT": "development",
                                                          **options.env_for("catalog")})
     assert catalog.sandbox and catalog.allow_private_store_urls
@@ -119,7 +127,7 @@ def test_the_sandbox_points_the_catalog_at_its_stores_on_loopback(clean_env):
     assert creative.photo_allow_loopback
     assert all(options.env_for(s)["ADLY_SANDBOX"] == "true" for s in SERVICES)
     ports = list(options.ports().values())
-    assert len(ports) == len(set(ports)) == len(SERVICES) + 6
+    assert len(ports) == len(set(ports)) == len(SERVICES) + 9
 
 
 def test_the_sandbox_points_campaigns_at_its_meta_on_loopback(clean_env):
@@ -130,6 +138,26 @@ def test_the_sandbox_points_campaigns_at_its_meta_on_loopback(clean_env):
     assert campaigns.meta_app_id == "adly-sandbox-meta-app" and campaigns.meta_app_secret is not None
     assert campaigns.creative_url == "http://127.0.0.1:9304"  # the ads' media, from creative on this run's port
     assert not any(name.startswith("ADLY_META") for name in options.env_for("catalog"))
+
+
+def test_the_sandbox_points_campaigns_at_its_tiktok_snapchat_and_google_ads_and_pulls_figures_often(clean_env):
+    options = Options(data_dir=Path("/nonexistent"), gateway_port=9350, base_port=9300, sandbox=True)
+    campaigns = settings_from(clean_env, CampaignsSettings, {**PRODUCTION, "ADLY_ENVIRONMENT": "development",
+                                                             **options.env_for("campaigns")})
+    assert (campaigns.tiktok_api_url, campaigns.tiktok_auth_url) == ("http://127.0.0.1:9316/open_api/v1.3",
+                                                                     "http://127.0.0.1:9316/portal/auth")
+    assert (campaigns.snapchat_api_url, campaigns.snapchat_accounts_url) == ("http://127.0.0.1:9317/v1",
+                                                                             "http://127.0.0.1:9317")
+    assert (campaigns.google_ads_api_url, campaigns.google_oauth_url, campaigns.google_token_url) == (
+        "http://127.0.0.1:9318", "http://127.0.0.1:9318", "http://127.0.0.1:9318/token")
+    assert campaigns.tiktok_app_id and campaigns.snapchat_client_id and campaigns.google_ads_client_id
+    assert campaigns.google_ads_developer_token is not None
+    # Every platform is configured, so campaigns builds its clients for each.
+    from adly_campaigns.adapters.platforms import BUILDERS
+
+    assert all(build(campaigns) is not None for build in BUILDERS.values())
+    # A newcomer sees figures within a minute, not the hour of production.
+    assert campaigns.performance_poll_seconds == 60
 
 
 # ------------------------------------------------------------------------ never in production
@@ -149,6 +177,15 @@ def test_production_refuses_the_sandbox_settings_of_every_service(clean_env):
     clean_env.delenv("ADLY_SANDBOX")
     with pytest.raises(ValidationError, match="never reach a local fake"):
         settings_from(clean_env, CampaignsSettings, {**PRODUCTION, **meta_only})
+
+
+@pytest.mark.parametrize("prefix", ["ADLY_TIKTOK_", "ADLY_SNAPCHAT_", "ADLY_GOOGLE_"])
+def test_production_refuses_each_sandbox_ad_platform_on_loopback(clean_env, prefix):
+    plan = SandboxPlan.for_port(9310)
+    alone = {k: v for k, v in plan.env_for("campaigns").items() if k.startswith(prefix)}
+    assert any(v.startswith("http://127.0.0.1:") for v in alone.values()), alone
+    with pytest.raises(ValidationError, match="never reach a local fake"):
+        settings_from(clean_env, CampaignsSettings, {**PRODUCTION, **alone})
 
 
 @pytest.mark.parametrize("setting", [
@@ -204,6 +241,7 @@ def test_make_run_says_how_to_get_the_sandbox(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "SANDBOX" in out and SHOPIFY_SHOP in out and WOOCOMMERCE_KEY in out and "README.md" in out
     assert META_ACCOUNT_ID in out and META_TOKEN in out
+    assert TIKTOK_ACCOUNT_ID in out and SNAPCHAT_TOKEN in out and GOOGLE_ADS_CUSTOMER_ID in out
 
 
 # ---------------------------------------------------------------------- the fakes, as a process
@@ -248,8 +286,16 @@ def test_the_sandbox_home_says_what_it_holds_and_that_it_is_a_sandbox(sandbox):
     woo = next(s for s in home["stores"] if s["platform"] == "woocommerce")
     assert woo["connect"] | {"site_url": None} == {"platform": "woocommerce", "site_url": None,
                                                    "consumer_key": WOOCOMMERCE_KEY, "consumer_secret": WOOCOMMERCE_SECRET}
-    [meta] = home["ad_accounts"]
-    assert meta["platform"] == "meta" and "sandbox" in meta["name"].lower()
+    meta, tiktok, snapchat, google = home["ad_accounts"]
+    assert [a["platform"] for a in home["ad_accounts"]] == ["meta", "tiktok", "snapchat", "google_ads"]
+    assert all("sandbox" in a["name"].lower() and a["url"].startswith("http://127.0.0.1:") for a in home["ad_accounts"])
+    assert all(a["connect"]["currency"] == "SAR" and a["connect"]["time_zone"] == "Asia/Riyadh"
+               for a in home["ad_accounts"])
+    assert tiktok["connect"]["account_id"] == TIKTOK_ACCOUNT_ID and tiktok["connect"]["access_token"] == TIKTOK_TOKEN
+    assert snapchat["connect"]["account_id"] == SNAPCHAT_ACCOUNT_ID and snapchat["connect"]["access_token"] == SNAPCHAT_TOKEN
+    assert google["connect"]["account_id"] == GOOGLE_ADS_CUSTOMER_ID and "access_token" not in google["connect"]
+    assert all(a["connect"]["pixel_id"] for a in home["ad_accounts"])
+    assert tiktok["connect"]["page_id"] and snapchat["connect"]["page_id"]
     assert meta["connect"]["account_id"] == META_ACCOUNT_ID and meta["connect"]["access_token"] == META_TOKEN
     assert meta["connect"]["currency"] == "SAR" and meta["connect"]["page_id"] and meta["connect"]["pixel_id"]
 
@@ -269,6 +315,65 @@ def test_the_sandbox_ad_account_answers_its_token_with_its_page_and_pixel(sandbo
     assert [p["id"] for p in pages] == [about["page_id"]] and [p["id"] for p in pixels] == [about["pixel_id"]]
     refused = httpx.get(f"{meta.url}/v26.0/me/adaccounts", headers={"Authorization": "Bearer EAAnotthesandboxtoken"})
     assert refused.status_code == 400 and refused.json()["error"]["code"] == 190
+
+
+def test_the_sandbox_tiktok_and_snapchat_accounts_answer_their_known_tokens(sandbox):
+    """What campaigns reads when a merchant pastes the sandbox tokens: the account in SAR on
+    Riyadh time, its identity (TikTok) or public profile (Snapchat) and its pixel."""
+    plan: SandboxPlan = sandbox["plan"]
+    home = {a["platform"]: a["connect"] for a in httpx.get(f"{sandbox['home']}/").json()["ad_accounts"]}
+    tiktok = f"{plan.component('tiktok').url}/open_api/v1.3"
+    info = httpx.get(f"{tiktok}/advertiser/info/", headers={"Access-Token": TIKTOK_TOKEN},
+                     params={"advertiser_ids": json.dumps([TIKTOK_ACCOUNT_ID])}).json()
+    assert info["code"] == 0 and [(a["currency"], a["display_timezone"]) for a in info["data"]["list"]] == [
+        ("SAR", "Asia/Riyadh")]
+    identities = httpx.get(f"{tiktok}/identity/get/", headers={"Access-Token": TIKTOK_TOKEN},
+                           params={"advertiser_id": TIKTOK_ACCOUNT_ID}).json()
+    assert [i["identity_id"] for i in identities["data"]["identity_list"]] == [home["tiktok"]["page_id"]]
+    refused = httpx.get(f"{tiktok}/advertiser/info/", headers={"Access-Token": "not-the-sandbox-token"},
+                        params={"advertiser_ids": json.dumps([TIKTOK_ACCOUNT_ID])}).json()
+    assert refused["code"] == 40105
+
+    snapchat = plan.component("snapchat").url
+    bearer = {"Authorization": f"Bearer {SNAPCHAT_TOKEN}"}
+    account = httpx.get(f"{snapchat}/v1/adaccounts/{SNAPCHAT_ACCOUNT_ID}", headers=bearer).json()
+    [row] = [a["adaccount"] for a in account["adaccounts"]]
+    assert (row["currency"], row["timezone"]) == ("SAR", "Asia/Riyadh")
+    pixels = httpx.get(f"{snapchat}/v1/adaccounts/{SNAPCHAT_ACCOUNT_ID}/pixels", headers=bearer).json()
+    assert [p["pixel"]["id"] for p in pixels["pixels"]] == [home["snapchat"]["pixel_id"]]
+
+
+def test_the_sandbox_google_ads_account_is_reached_through_its_consent(sandbox):
+    google = sandbox["plan"].component("google_ads")
+    consent = httpx.get(f"{google.url}/o/oauth2/v2/auth", params={
+        "client_id": google.settings["client_id"], "redirect_uri": "http://127.0.0.1:1/back", "response_type": "code",
+        "scope": "https://www.googleapis.com/auth/adwords", "access_type": "offline", "state": "s"})
+    assert consent.status_code == 302
+    code = httpx.URL(consent.headers["location"]).params["code"]
+    token = httpx.post(f"{google.url}/token", data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1:1/back",
+        "client_id": google.settings["client_id"], "client_secret": google.settings["client_secret"]}).json()
+    assert token["refresh_token"]
+    reached = httpx.get(f"{google.url}/v26/customers:listAccessibleCustomers",
+                        headers={"Authorization": f"Bearer {token['access_token']}",
+                                 "developer-token": google.settings["developer_token"]}).json()
+    assert reached["resourceNames"] == [f"customers/{GOOGLE_ADS_CUSTOMER_ID}"]
+
+
+def test_each_sandbox_ad_account_has_past_days_and_the_same_ids_after_a_restart():
+    """A new sandbox ad shows figures at once (its first `HISTORY_DAYS` are behind it), and an
+    account connected before `adly-dev` restarted still finds its page and pixel."""
+    from tests.fakes.sandbox import BUILDERS, SandboxHome
+
+    plan = SandboxPlan.for_port(9310)
+    home = SandboxHome(9310)
+    for component in plan.ad_accounts:
+        config = component.plan() | {"port": None}
+        (fake, first), (_, again) = BUILDERS[component.kind](config, home), BUILDERS[component.kind](config, home)
+        history = fake.insights.history_days if component.kind == "meta" else fake.history_days
+        assert history == HISTORY_DAYS == component.settings["history_days"], component.kind
+        ids = [{k: v for k, v in about["connect"].items() if not k.endswith("_url")} for about in (first, again)]
+        assert ids[0] == ids[1] and ids[0]["pixel_id"], component.kind
 
 
 def test_every_sandbox_product_photo_is_served_by_the_sandbox(sandbox):

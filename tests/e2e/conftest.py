@@ -7,7 +7,9 @@ One session-scoped stack: a fresh database `adly_e2e_<random>` on the test Postg
 devstack watchdog with its log in `$ADLY_TEST_VAR/e2e-logs/` (kept after the run). The
 catalog talks to fake Shopify, WooCommerce, Salla and Zid servers and campaigns to a fake
 Meta (`tests/fakes/`, on 127.0.0.1, in this process: `stack.meta`, with one ad account in
-SAR on Asia/Riyadh, its page and pixel, `stack.meta_account`); creative makes its ads with
+SAR on Asia/Riyadh, its page and pixel, `stack.meta_account`) and fake TikTok, Snapchat and
+Google Ads (`stack.ad_platforms`, no account seeded: each journey seeds its own, with two
+past days of figures per ad), and pulls their performance every second; creative makes its ads with
 the offline providers (no keys). Everything is reached, like in production, through the
 gateway; only the analytics upstream points at a closed port.
 
@@ -191,6 +193,7 @@ class Stack:
     catalog_url: str = ""
     meta: Any = None           # tests.fakes.meta.FakeMeta, which campaigns publishes to
     meta_account: Any = None   # its seeded ad account (SeededAccount: account_id, page_id, pixel_id, token)
+    ad_platforms: dict[str, Any] = field(default_factory=dict)  # the fake TikTok, Snapchat and Google Ads by name
     creative_url: str = ""
     campaigns_url: str = ""
     http: httpx.Client = field(init=False)
@@ -496,6 +499,23 @@ def start_meta() -> tuple[Any, Any]:
     return meta, account
 
 
+HISTORY_DAYS = 2  # an ad on the fake TikTok, Snapchat or Google Ads has figures from two days before it exists
+
+
+def start_ad_platforms() -> dict[str, Any]:
+    """Fake TikTok, Snapchat and Google Ads (started, no account yet), their ads delivering
+    from `HISTORY_DAYS` before they are published: whole past days of figures whatever the hour."""
+    from tests.fakes.google_ads import FakeGoogleAds
+    from tests.fakes.snapchat import FakeSnapchat
+    from tests.fakes.tiktok import FakeTikTok
+
+    fakes = {"tiktok": FakeTikTok(history_days=HISTORY_DAYS), "snapchat": FakeSnapchat(history_days=HISTORY_DAYS),
+             "google_ads": FakeGoogleAds(history_days=HISTORY_DAYS)}
+    for fake in fakes.values():
+        fake.start()
+    return fakes
+
+
 def creative_env(base: dict[str, str], port: int, gateway_url: str, logs: Path) -> dict[str, str]:
     """Offline providers, assets under the log dir (shared by every creative process of the
     session: they share the schema, so any of them may have made an asset another serves),
@@ -512,8 +532,9 @@ def creative_env(base: dict[str, str], port: int, gateway_url: str, logs: Path) 
     }
 
 
-def campaigns_env(base: dict[str, str], port: int, creative_url: str, meta: Any) -> dict[str, str]:
-    return base | {
+def campaigns_env(base: dict[str, str], port: int, creative_url: str, meta: Any,
+                  ad_platforms: dict[str, Any] | None = None) -> dict[str, str]:
+    return base | _ad_platform_env(ad_platforms or {}) | {
         "ADLY_HTTP_PORT": str(port),
         "ADLY_META_APP_ID": meta.app_id,
         "ADLY_META_APP_SECRET": meta.app_secret,
@@ -524,7 +545,23 @@ def campaigns_env(base: dict[str, str], port: int, creative_url: str, meta: Any)
         "ADLY_PLATFORM_TIMEOUT_SECONDS": "10",
         "ADLY_PUBLISH_POLL_SECONDS": "0.2",
         "ADLY_REVIEW_POLL_SECONDS": "0.5",
+        "ADLY_PERFORMANCE_POLL_SECONDS": "1",  # figures while a journey waits for them (the restate window default)
     }
+
+
+def _ad_platform_env(fakes: dict[str, Any]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    if (tiktok := fakes.get("tiktok")) is not None:
+        env |= {"ADLY_TIKTOK_APP_ID": tiktok.app_id, "ADLY_TIKTOK_APP_SECRET": tiktok.app_secret,
+                "ADLY_TIKTOK_API_URL": tiktok.api_url, "ADLY_TIKTOK_AUTH_URL": tiktok.auth_url}
+    if (snapchat := fakes.get("snapchat")) is not None:
+        env |= {"ADLY_SNAPCHAT_CLIENT_ID": snapchat.client_id, "ADLY_SNAPCHAT_CLIENT_SECRET": snapchat.client_secret,
+                "ADLY_SNAPCHAT_API_URL": snapchat.api_url, "ADLY_SNAPCHAT_ACCOUNTS_URL": snapchat.accounts_url}
+    if (google := fakes.get("google_ads")) is not None:
+        env |= {"ADLY_GOOGLE_ADS_CLIENT_ID": google.client_id, "ADLY_GOOGLE_ADS_CLIENT_SECRET": google.client_secret,
+                "ADLY_GOOGLE_ADS_DEVELOPER_TOKEN": "e2e-developer-token", "ADLY_GOOGLE_ADS_API_URL": google.api_url,
+                "ADLY_GOOGLE_OAUTH_URL": google.oauth_url, "ADLY_GOOGLE_TOKEN_URL": google.token_url}
+    return env
 
 
 def gateway_env(base: dict[str, str], port: int, auth_url: str, catalog_url: str | None = None,
@@ -563,6 +600,8 @@ def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
         fakes += platforms.values()
         meta, meta_account = start_meta()
         fakes.append(meta)
+        ad_platforms = start_ad_platforms()
+        fakes += ad_platforms.values()
         base = service_env(database_url, kafka)
         ports = {name: free_port() for name in ("auth", "catalog", "creative", "campaigns", "gateway")}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -570,7 +609,7 @@ def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
             "auth": auth_env(base, ports["auth"], smtp_port),
             "catalog": catalog_env(base, ports["catalog"], urls["gateway"], platforms),
             "creative": creative_env(base, ports["creative"], urls["gateway"], logs),
-            "campaigns": campaigns_env(base, ports["campaigns"], urls["creative"], meta),
+            "campaigns": campaigns_env(base, ports["campaigns"], urls["creative"], meta, ad_platforms),
             "gateway": gateway_env(base, ports["gateway"], urls["auth"], urls["catalog"],
                                    ADLY_UPSTREAM_CAMPAIGNS=urls["campaigns"], ADLY_UPSTREAM_CREATIVE=urls["creative"]),
         }
@@ -585,7 +624,7 @@ def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
         processes.append(gateway)
         _wait_ready("gateway", urls["gateway"], gateway)
         stack = Stack(urls["gateway"], urls["auth"], inbox, logs, database_url, kafka, base, platforms, urls["catalog"],
-                      meta, meta_account, urls["creative"], urls["campaigns"])
+                      meta, meta_account, ad_platforms, urls["creative"], urls["campaigns"])
         yield stack
     finally:
         if stack is not None:

@@ -1,11 +1,14 @@
-"""The sandbox's stores and ad account: the platform fakes run as one process for `adly-dev run --sandbox`.
+"""The sandbox's stores and ad accounts: the platform fakes run as one process for `adly-dev run --sandbox`.
 
 Test equipment turned into a developer's playground (docs/sandbox.md): the Shopify,
 WooCommerce, Salla and Zid fakes, each on its own loopback port, with a small seeded
-catalogue whose product photos this process serves itself; the Meta fake with one ad
-account (its page, its pixel, a system-user token that never expires; every ad approved at
-once); and a home server that says what the sandbox holds (`GET /`: the stores and the ad
-accounts, how to connect each, the WooCommerce keys, the Meta token).
+catalogue whose product photos this process serves itself; the Meta, TikTok, Snapchat and
+Google Ads fakes with one ad account each (its page or identity or public profile, its pixel
+or conversion action, a known token where the platform has long-lived ones; every ad
+approved at once; each ad's figures start `history_days` before it was published and grow
+with the clock, so analytics is never empty); and a home server that says what the sandbox
+holds (`GET /`: the stores and the ad accounts, how to connect each, the WooCommerce keys,
+the tokens).
 
 Every name says sandbox (the shop's domain, each store's name, the photos), every answer
 of the home server carries `X-Adly-Sandbox: true`, and everything listens on 127.0.0.1
@@ -41,10 +44,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.google_ads import build_google_ads
 from tests.fakes.meta import build_meta
 from tests.fakes.salla import FakeSalla
 from tests.fakes.server import FakeServer
 from tests.fakes.shopify import PRODUCT_BASE, ShopifyFake, iso
+from tests.fakes.snapchat import build_snapchat
+from tests.fakes.tiktok import build_tiktok
 from tests.fakes.woocommerce import FakeWooCommerce, Key
 from tests.fakes.zid import FakeZid
 
@@ -178,8 +184,50 @@ def build_meta_account(plan: dict[str, Any], home: SandboxHome) -> tuple[FakeSer
     """The fake Meta with the plan's ad account; `GET /` also gives its token, which the
     merchant pastes as a system user's (`POST /ad-accounts` with `access_token`)."""
     fake, about = build_meta(plan, home)
+    fake.insights.history_days = int(plan.get("history_days", 0))
     about["connect"] |= {"access_token": plan["token"], "currency": plan.get("currency", "SAR"),
                          "time_zone": plan.get("time_zone", "Asia/Riyadh")}
+    return fake, about
+
+
+def _stable(plan: dict[str, Any], what: str) -> str:
+    """An id that stays the same from one start of the sandbox to the next, so an account
+    connected before a restart keeps its page and pixel (the fakes' own are random)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"adly-sandbox/{plan['kind']}/{plan.get('account_id')}/{what}"))
+
+
+def build_tiktok_account(plan: dict[str, Any], home: SandboxHome) -> tuple[FakeServer, dict[str, Any]]:
+    """The fake TikTok with the plan's advertiser, its identity and pixel, and its long-term
+    token (`POST /ad-accounts` with `access_token`), or the authorization page."""
+    fake, about = build_tiktok(plan, home)
+    advertiser = fake.accounts[about["connect"]["account_id"]]
+    identity = f"idt-{_stable(plan, 'identity')[:16]}"
+    advertiser.identities = {identity: next(iter(advertiser.identities.values()))}
+    about["connect"] |= {"page_id": identity, "access_token": plan["token"], "currency": plan.get("currency", "SAR"),
+                         "time_zone": plan.get("time_zone", "Asia/Riyadh")}
+    return fake, about
+
+
+def build_snapchat_account(plan: dict[str, Any], home: SandboxHome) -> tuple[FakeServer, dict[str, Any]]:
+    """The fake Snapchat with the plan's ad account, its public profile (Snap's `page_id`) and
+    pixel, and a token that never expires, or the OAuth consent."""
+    fake, about = build_snapchat(plan, home)
+    account = fake.accounts[about["connect"]["account_id"]]
+    organization = fake.organizations[account.organization_id]
+    profile, pixel = _stable(plan, "profile"), _stable(plan, "pixel")
+    organization.profiles = {profile: next(iter(organization.profiles.values()))}
+    account.pixels = {pixel: next(iter(account.pixels.values()))}
+    about["connect"] |= {"page_id": profile, "profile_id": profile, "pixel_id": pixel}
+    return fake, about
+
+
+def build_google_ads_account(plan: dict[str, Any], home: SandboxHome) -> tuple[FakeServer, dict[str, Any]]:
+    """The fake Google Ads with the plan's customer and its purchase conversion action (the
+    `pixel_id`); connected through the OAuth consent, which approves at once."""
+    fake, about = build_google_ads(plan, home)
+    about["connect"] |= {"account_id": about["connect"]["customer_id"],
+                         "pixel_id": about["connect"]["conversion_action_id"],
+                         "currency": plan.get("currency", "SAR"), "time_zone": plan.get("time_zone", "Asia/Riyadh")}
     return fake, about
 
 
@@ -189,8 +237,11 @@ BUILDERS: dict[str, Builder] = {
     "salla": build_salla,
     "zid": build_zid,
     "meta": build_meta_account,
+    "tiktok": build_tiktok_account,
+    "snapchat": build_snapchat_account,
+    "google_ads": build_google_ads_account,
 }
-AD_PLATFORMS = frozenset({"meta"})  # listed under `ad_accounts` on the home page
+AD_PLATFORMS = frozenset({"meta", "tiktok", "snapchat", "google_ads"})  # listed under `ad_accounts` on the home page
 
 
 class Sandbox:

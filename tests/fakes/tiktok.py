@@ -170,11 +170,12 @@ def parse_time(value: Any, name: str) -> datetime:
 class FakeTikTok(FakeServer):
     def __init__(self, port: int | None = None, *, app_id: str = APP_ID, app_secret: str = APP_SECRET,
                  review_on_create: str = "in_review", min_daily_budget: Decimal = Decimal("20"),
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, history_days: int = 0) -> None:
         super().__init__(port)
         self.api_url, self.auth_url = f"{self.url}/open_api/v1.3", f"{self.url}/portal/auth"
         self.app_id, self.app_secret, self.review_on_create = app_id, app_secret, review_on_create
         self.min_daily_budget, self._clock, self.offset = min_daily_budget, clock, 0.0
+        self.history_days = history_days  # an ad delivers from this many days before its creation (the sandbox's)
         self.accounts: dict[str, Advertiser] = {}
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, tuple[list[str], float]] = {}
@@ -702,7 +703,7 @@ class FakeTikTok(FakeServer):
         if now is None:
             now = datetime.fromtimestamp(self.now(), ZoneInfo(account.time_zone))
         today = now.date()
-        first = ad.get("_from") or ad["_created"].astimezone(now.tzinfo).date()
+        first = ad.get("_from") or (ad["_created"].astimezone(now.tzinfo).date() - timedelta(days=self.history_days))
         if day < first or day > today:
             return None
         ad_id = ad["ad_id"]
@@ -839,9 +840,10 @@ class FakeTikTok(FakeServer):
 
 def build_tiktok(plan: dict[str, Any], home: Any = None) -> tuple[FakeTikTok, dict[str, Any]]:
     """A sandbox advertiser (`adly-dev run --sandbox`): every ad is approved at once, and each
-    published ad's figures move with the clock."""
+    published ad's figures move with the clock (from `history_days` before it was created)."""
     fake = FakeTikTok(plan.get("port"), app_id=plan.get("app_id", APP_ID),
-                      app_secret=plan.get("app_secret", APP_SECRET), review_on_create="approved")
+                      app_secret=plan.get("app_secret", APP_SECRET), review_on_create="approved",
+                      history_days=int(plan.get("history_days", 0)))
     seeded = fake.seed_account(account_id=plan.get("account_id"), name=plan.get("name", "Sandbox Oud House"),
                                currency=plan.get("currency", "SAR"), time_zone=plan.get("time_zone", "Asia/Riyadh"))
     if plan.get("token"):  # a known token, long-term as TikTok's advertiser tokens are

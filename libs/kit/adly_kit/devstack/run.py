@@ -215,7 +215,8 @@ class DevStack:
         plan = self.options.sandbox_plan
         if plan is None:
             print("No store to connect? `make sandbox` (adly-dev run --sandbox) adds fake Shopify, WooCommerce, "
-                  "Salla and Zid stores and a fake Meta ad account: README.md, 'Sandbox'.\n", flush=True)
+                  "Salla and Zid stores and fake Meta, TikTok, Snapchat and Google Ads ad accounts: README.md, "
+                  "'Sandbox'.\n", flush=True)
             return
         print("\n".join(describe(plan)) + "\n", flush=True)
 

@@ -1,13 +1,14 @@
-"""The sandbox of `adly-dev run --sandbox` (docs/sandbox.md): local fake stores and a fake
-Meta ad account to connect.
+"""The sandbox of `adly-dev run --sandbox` (docs/sandbox.md): local fake stores and fake
+Meta, TikTok, Snapchat and Google Ads ad accounts to connect.
 
 Stripe has test mode; ADLY has this. The platform fakes of `tests/fakes/` run as one
 process (`python -m tests.fakes.sandbox`) on loopback, each store with a small seeded
 catalogue whose photos that process serves, and the services are configured to reach
 them: the catalog's platform URLs and app credentials, private store URLs allowed (the
 WooCommerce store is on 127.0.0.1), the creative service allowed to fetch photos from
-loopback, the campaigns service's Meta app and Graph / Login URLs on the fake Meta, and
-`ADLY_SANDBOX=true` everywhere. Production refuses every one of those (`CatalogSettings`,
+loopback, the campaigns service's ad platform apps and URLs on the fake Meta, TikTok,
+Snapchat and Google Ads (and a performance pull every minute, so a newcomer sees figures),
+and `ADLY_SANDBOX=true` everywhere. Production refuses every one of those (`CatalogSettings`,
 `CreativeSettings`, `CampaignsSettings`), and `adly-dev` refuses `--sandbox` when
 `ADLY_ENVIRONMENT=production`.
 
@@ -53,7 +54,17 @@ WOOCOMMERCE_SECRET = "cs_adlysandboxwoocommercesecret"
 # The sandbox Meta ad account, and a token that never expires, as a system user's would not.
 META_ACCOUNT_ID = "990000000000001"
 META_TOKEN = "EAAadlysandboxsystemusertoken"
-AD_PLATFORMS = frozenset({"meta"})  # kinds that are ad accounts, not stores
+# The other sandbox ad accounts: TikTok's advertiser tokens are long-term anyway, Snapchat's
+# known token never expires (its OAuth tokens last an hour); Google is connected through its
+# OAuth consent, which approves at once (its access tokens last an hour, refreshed).
+TIKTOK_ACCOUNT_ID = "7300000000000000001"
+TIKTOK_TOKEN = "adlysandboxtiktokadvertisertoken"
+SNAPCHAT_ACCOUNT_ID = "0a5d1e00-5a4d-4b0c-8000-000000000001"
+SNAPCHAT_TOKEN = "adlysandboxsnapchataccesstoken"
+GOOGLE_ADS_CUSTOMER_ID = "9900000001"
+HISTORY_DAYS = 14  # past days of figures a new sandbox ad has, so analytics is not empty at once
+PERFORMANCE_POLL_SECONDS = 60  # campaigns pulls the sandbox's figures every minute (hourly in production)
+AD_PLATFORMS = frozenset({"meta", "tiktok", "snapchat", "google_ads"})  # kinds that are ad accounts, not stores
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,27 @@ def _meta_env(c: Component) -> dict[str, dict[str, str]]:
                           "ADLY_META_GRAPH_URL": c.url, "ADLY_META_DIALOG_URL": c.url}}
 
 
+def _tiktok_env(c: Component) -> dict[str, dict[str, str]]:
+    # The authorization page and the Marketing API are one server in the fake.
+    return {"campaigns": {"ADLY_TIKTOK_APP_ID": c.settings["app_id"], "ADLY_TIKTOK_APP_SECRET": c.settings["app_secret"],
+                          "ADLY_TIKTOK_API_URL": f"{c.url}/open_api/v1.3", "ADLY_TIKTOK_AUTH_URL": f"{c.url}/portal/auth"}}
+
+
+def _snapchat_env(c: Component) -> dict[str, dict[str, str]]:
+    return {"campaigns": {"ADLY_SNAPCHAT_CLIENT_ID": c.settings["client_id"],
+                          "ADLY_SNAPCHAT_CLIENT_SECRET": c.settings["client_secret"],
+                          "ADLY_SNAPCHAT_API_URL": f"{c.url}/v1", "ADLY_SNAPCHAT_ACCOUNTS_URL": c.url}}
+
+
+def _google_ads_env(c: Component) -> dict[str, dict[str, str]]:
+    # Google's consent page, token endpoint and the Ads API are one server in the fake.
+    return {"campaigns": {"ADLY_GOOGLE_ADS_CLIENT_ID": c.settings["client_id"],
+                          "ADLY_GOOGLE_ADS_CLIENT_SECRET": c.settings["client_secret"],
+                          "ADLY_GOOGLE_ADS_DEVELOPER_TOKEN": c.settings["developer_token"],
+                          "ADLY_GOOGLE_ADS_API_URL": c.url, "ADLY_GOOGLE_OAUTH_URL": c.url,
+                          "ADLY_GOOGLE_TOKEN_URL": f"{c.url}/token"}}
+
+
 # Which services' settings point at each kind of component (the merchant gives the
 # WooCommerce store's URL, so the catalog needs nothing for it beyond private URLs).
 COMPONENT_ENV: dict[str, Callable[[Component], dict[str, dict[str, str]]]] = {
@@ -104,6 +136,9 @@ COMPONENT_ENV: dict[str, Callable[[Component], dict[str, dict[str, str]]]] = {
     "salla": _salla_env,
     "zid": _zid_env,
     "meta": _meta_env,
+    "tiktok": _tiktok_env,
+    "snapchat": _snapchat_env,
+    "google_ads": _google_ads_env,
 }
 
 # What the sandbox changes in every service, and in some: each refused in production.
@@ -111,6 +146,7 @@ SANDBOX_ENV: dict[str, dict[str, str]] = {
     "*": {"ADLY_SANDBOX": "true"},
     "catalog": {"ADLY_ALLOW_PRIVATE_STORE_URLS": "true"},  # the WooCommerce store is on 127.0.0.1
     "creative": {"ADLY_PHOTO_ALLOW_LOOPBACK": "true"},     # the photos are served from 127.0.0.1
+    "campaigns": {"ADLY_PERFORMANCE_POLL_SECONDS": str(PERFORMANCE_POLL_SECONDS)},  # figures within a minute
 }
 
 
@@ -121,7 +157,7 @@ class SandboxPlan:
 
     @classmethod
     def for_port(cls, home_port: int) -> SandboxPlan:
-        """The home server on `home_port`, the stores on the ports after it, then the ad account."""
+        """The home server on `home_port`, the stores on the ports after it, then the ad accounts."""
         stores = (
             Component("shopify", "ADLY Sandbox (Shopify)", home_port + 1, {
                 "shop": SHOPIFY_SHOP, "client_id": "adly-sandbox-shopify-app",
@@ -137,7 +173,21 @@ class SandboxPlan:
                 "store_id": 990001, "store_url": "https://adly-sandbox.zid.store", "products": 6, "orders": 4}),
             Component("meta", "ADLY Sandbox ad account (Meta)", home_port + 5, {
                 "app_id": "adly-sandbox-meta-app", "app_secret": "adly-sandbox-meta-app-secret",
-                "account_id": META_ACCOUNT_ID, "token": META_TOKEN, "currency": "SAR", "time_zone": "Asia/Riyadh"}),
+                "account_id": META_ACCOUNT_ID, "token": META_TOKEN, "currency": "SAR", "time_zone": "Asia/Riyadh",
+                "history_days": HISTORY_DAYS}),
+            Component("tiktok", "ADLY Sandbox ad account (TikTok)", home_port + 6, {
+                "app_id": "adly-sandbox-tiktok-app", "app_secret": "adly-sandbox-tiktok-app-secret",
+                "account_id": TIKTOK_ACCOUNT_ID, "token": TIKTOK_TOKEN, "currency": "SAR", "time_zone": "Asia/Riyadh",
+                "history_days": HISTORY_DAYS}),
+            Component("snapchat", "ADLY Sandbox ad account (Snapchat)", home_port + 7, {
+                "client_id": "adly-sandbox-snapchat-app", "client_secret": "adly-sandbox-snapchat-app-secret",
+                "account_id": SNAPCHAT_ACCOUNT_ID, "token": SNAPCHAT_TOKEN, "currency": "SAR",
+                "time_zone": "Asia/Riyadh", "history_days": HISTORY_DAYS}),
+            Component("google_ads", "ADLY Sandbox ad account (Google Ads)", home_port + 8, {
+                "client_id": "adly-sandbox-google-app.apps.googleusercontent.com",
+                "client_secret": "adly-sandbox-google-app-secret", "developer_token": "adly-sandbox-developer-token",
+                "customer_id": GOOGLE_ADS_CUSTOMER_ID, "currency": "SAR", "time_zone": "Asia/Riyadh",
+                "history_days": HISTORY_DAYS}),
         )
         return cls(home_port, stores)
 
@@ -484,7 +534,7 @@ class Journey:
     # -- a campaign on the sandbox ad account
 
     def _campaign(self, product: dict[str, Any]) -> None:
-        meta = self.plan.ad_accounts[0]
+        meta = self.plan.component("meta")
         base = f"/v1/workspaces/{self.workspace}"
         home = httpx.get(f"{self.plan.home_url}/", timeout=20.0, trust_env=False).json()
         about = next(a for a in home["ad_accounts"] if a["platform"] == meta.kind)["connect"]
@@ -572,8 +622,9 @@ class Journey:
 
 def describe(plan: SandboxPlan) -> Iterator[str]:
     """What `adly-dev run --sandbox` prints about the sandbox."""
-    banner = ("SANDBOX: fake Shopify, WooCommerce, Salla and Zid stores and a fake Meta ad account",
-              "on this machine. Nothing here reaches a real platform. Never in production.")
+    banner = ("SANDBOX: fake Shopify, WooCommerce, Salla and Zid stores and fake Meta, TikTok, Snapchat",
+              "and Google Ads ad accounts on this machine. Nothing here reaches a real platform.",
+              "Never in production.")
     width = max(len(line) for line in banner)
     yield "*" * (width + 6)
     for line in banner:
@@ -584,6 +635,11 @@ def describe(plan: SandboxPlan) -> Iterator[str]:
                "woocommerce": f"keys {WOOCOMMERCE_KEY} / {WOOCOMMERCE_SECRET}, site {c.url}{c.settings.get('base_path', '')}",
                "meta": f'POST /ad-accounts {{"platform":"meta","platform_account_id":"{META_ACCOUNT_ID}",'
                        f'"access_token":"{META_TOKEN}"}} (page and pixel: curl {plan.home_url}/)',
+               "tiktok": f'POST /ad-accounts {{"platform":"tiktok","platform_account_id":"{TIKTOK_ACCOUNT_ID}",'
+                         f'"access_token":"{TIKTOK_TOKEN}"}} or its login (identity and pixel: curl {plan.home_url}/)',
+               "snapchat": f'POST /ad-accounts {{"platform":"snapchat","platform_account_id":"{SNAPCHAT_ACCOUNT_ID}",'
+                           f'"access_token":"{SNAPCHAT_TOKEN}"}} or its login (profile and pixel: curl {plan.home_url}/)',
+               "google_ads": f'POST /ad-accounts/logins {{"platform":"google_ads"}} (customer {GOOGLE_ADS_CUSTOMER_ID})',
                }.get(c.kind, f'{{"platform":"{c.kind}"}}')
         yield f"  {c.name:<36} {c.url}   connect: {how}"
     yield f"  what the sandbox holds: curl {plan.home_url}/   walk-through: README.md, 'Sandbox'"

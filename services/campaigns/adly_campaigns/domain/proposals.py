@@ -18,7 +18,8 @@ IMAGE_FORMATS: dict[AdPlatform, tuple[str, ...]] = {
     AdPlatform.META: ("1:1", "4:5", "1.91:1", "9:16"),
     AdPlatform.TIKTOK: ("9:16", "1:1"),
     AdPlatform.SNAPCHAT: ("9:16", "1:1"),
-    AdPlatform.GOOGLE_ADS: ("1.91:1", "1:1", "4:5"),
+    # Square first: a Google Demand Gen ad also uses its image as the shop's logo, which must be square.
+    AdPlatform.GOOGLE_ADS: ("1:1", "1.91:1", "4:5"),
 }
 PLAYS_VIDEO = frozenset({AdPlatform.META, AdPlatform.TIKTOK, AdPlatform.SNAPCHAT})
 
