@@ -41,9 +41,11 @@ check: install
 test: install system-deps check
 	$(BIN)/python -m pytest -m "not kafka"
 
-## The integration suite again, on Apache Kafka 4 (KRaft) with idempotent producers.
+## The integration suite again, on Apache Kafka 4 (KRaft) with idempotent producers. The services'
+## suites run before tests/ (whose e2e stack, session-long, runs every service on the same broker
+## and would share their consumer groups), the same order `make test` runs them in.
 test-kafka: install kafka-jars
-	ADLY_TEST_BROKER=kafka $(BIN)/python -m pytest tests services
+	ADLY_TEST_BROKER=kafka $(BIN)/python -m pytest services tests
 
 kafka-jars: install
 	$(BIN)/python -c "from adly_kit.devstack import ensure_kafka_jars; print(ensure_kafka_jars())"
