@@ -41,11 +41,12 @@ check: install
 test: install system-deps check
 	$(BIN)/python -m pytest -m "not kafka"
 
-## The integration suite again, on Apache Kafka 4 (KRaft) with idempotent producers. The services'
-## suites run before tests/ (whose e2e stack, session-long, runs every service on the same broker
-## and would share their consumer groups), the same order `make test` runs them in.
+## The integration suite again, on Apache Kafka 4 (KRaft) with idempotent producers. tests/ and the
+## services' suites run as two sessions: the e2e stack of tests/ lives as long as its session and
+## runs every service, whose consumer groups would take the services' own tests' events.
 test-kafka: install kafka-jars
-	ADLY_TEST_BROKER=kafka $(BIN)/python -m pytest services tests
+	ADLY_TEST_BROKER=kafka $(BIN)/python -m pytest tests
+	ADLY_TEST_BROKER=kafka $(BIN)/python -m pytest services
 
 kafka-jars: install
 	$(BIN)/python -c "from adly_kit.devstack import ensure_kafka_jars; print(ensure_kafka_jars())"
