@@ -8,6 +8,13 @@ prints one JSON line, {"platform", "url", "settings": CampaignsSettings override
 platform's client at this fake, "account": AccountAccess fields, "campaign_ids"}, then serves
 until SIGTERM. Exit status 3 with {"unavailable": why} when the platform's fake (or its
 seeding) is not there yet.
+
+A memo stands in front of the fake's app (`ReportMemo`): the report reads (`REPORT_READS`) are
+answered from memory once computed, keyed by method, path, query and body, so the bench's
+measured pulls time the client and the HTTP stack, not the fake working out thousands of days of
+figures in Python (for TikTok and Google Ads that took longer than the client's whole pull). The
+bench's first, full pull is the one that fills it (its rate is reported apart). The figures
+frozen this way are the fake's own, unchanged; only their cost is paid once.
 """
 
 from __future__ import annotations
@@ -152,6 +159,52 @@ def google_ads(port: int, campaigns: int, ad_sets: int, ads: int) -> tuple[Any, 
     return fake, about
 
 
+REPORT_READS: dict[str, Callable[[str, str], bool]] = {
+    "meta": lambda method, path: method == "GET" and path.endswith("/insights"),
+    "tiktok": lambda method, path: path.endswith("/report/integrated/get/"),
+    "snapchat": lambda method, path: method == "GET" and path.endswith("/stats"),
+    "google_ads": lambda method, path: path.endswith((":search", ":searchStream")),
+}
+
+
+class ReportMemo:
+    """ASGI middleware: a report read's successful answer, replayed for the same request."""
+
+    def __init__(self, app: Any, reads: Callable[[str, str], bool]) -> None:
+        self.app, self.reads = app, reads
+        self.answers: dict[tuple[str, str, bytes, bytes], list[dict[str, Any]]] = {}
+        self.hits = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not self.reads(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        key = (scope["method"], scope["path"], scope["query_string"], body)
+        known = self.answers.get(key)
+        if known is not None:
+            self.hits += 1
+            for message in known:
+                await send(message)
+            return
+        sent: list[dict[str, Any]] = []
+
+        async def replay() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def keep(message: dict[str, Any]) -> None:
+            sent.append(message)
+            await send(message)
+
+        await self.app(scope, replay, keep)
+        if sent and sent[0].get("status") == 200:
+            self.answers[key] = sent
+
+
 LAUNCHERS: dict[str, Callable[[int, int, int, int], tuple[Any, dict[str, Any]]]] = {
     "meta": meta, "tiktok": tiktok, "snapchat": snapchat, "google_ads": google_ads}
 
@@ -174,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     except Unavailable as why:
         print(json.dumps({"unavailable": str(why)}), flush=True)
         return 3
+    fake.app = ReportMemo(fake.app, REPORT_READS[args.platform])
     with fake:
         print(json.dumps({"platform": args.platform, "url": fake.url, **about}), flush=True)
         try:

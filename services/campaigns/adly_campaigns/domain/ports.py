@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from adly_events.contracts.campaigns import Audience, Budget, Objective, PerformanceLevel
@@ -243,10 +243,12 @@ class AssetSource(Protocol):
     async def media(self, workspace_id: UUID, asset_id: UUID) -> Media: ...
 
 
-@dataclass(frozen=True)
-class PerformanceRow:
+class PerformanceRow(NamedTuple):
     """One object's figures for one day (or one hour of `hourly_day`), normalised: money in
-    major units of the account's currency, counts as integers, conversions as decimals."""
+    major units of the account's currency, counts as integers, conversions as decimals.
+
+    A named tuple rather than a frozen dataclass: a pull builds tens of thousands of them, and
+    a tuple is built four times faster (the campaigns_performance bench)."""
 
     level: PerformanceLevel
     platform_campaign_id: str

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adly_campaigns.adapters.meta import MetaGraph, MetaReports, MetaSettings
+from adly_campaigns.adapters.meta.insights import Action
 from adly_campaigns.adapters.meta.reports import InsightsGovernor, ReportTuning, purchase
 from adly_campaigns.adapters.platforms import build_meta
 from adly_campaigns.domain.ports import AccountAccess, ErrorKind, PerformanceRow, PlatformError
@@ -150,16 +151,17 @@ async def test_purchases_listed_under_four_action_types_count_once(fake, account
 
 
 def test_one_purchase_type_by_precedence_never_a_sum():
-    actions = [{"action_type": "link_click", "value": "40"},
-               {"action_type": "offsite_conversion.fb_pixel_purchase", "value": "3"},
-               {"action_type": "omni_purchase", "value": "4"},   # every channel: preferred
-               {"action_type": "purchase", "value": "3"}]
+    def listed(*pairs: tuple[str, str]) -> list[Action]:
+        return [Action(kind, value) for kind, value in pairs]
+
+    actions = listed(("link_click", "40"), ("offsite_conversion.fb_pixel_purchase", "3"),
+                     ("omni_purchase", "4"),   # every channel: preferred
+                     ("purchase", "3"))
     assert purchase(actions) == ("omni_purchase", Decimal(4))
     assert purchase(actions[:2]) == ("offsite_conversion.fb_pixel_purchase", Decimal(3))
-    assert purchase([{"action_type": "onsite_web_purchase", "value": "2"}, {"action_type": "purchase", "value": "2"}]) \
-        == ("purchase", Decimal(2))
-    assert purchase([{"action_type": "link_click", "value": "9"}]) == (None, Decimal(0))
-    values = [{"action_type": "purchase", "value": "120.5"}, {"action_type": "omni_purchase", "value": "130"}]
+    assert purchase(listed(("onsite_web_purchase", "2"), ("purchase", "2"))) == ("purchase", Decimal(2))
+    assert purchase(listed(("link_click", "9"))) == (None, Decimal(0))
+    values = listed(("purchase", "120.5"), ("omni_purchase", "130"))
     assert purchase(values, "purchase") == ("purchase", Decimal("120.5"))   # the value of the type counted
 
 
@@ -282,6 +284,19 @@ async def test_a_throttle_that_lasts_leaves_as_throttled_with_its_retry_after(fa
         await reader.performance(account, campaigns[:1], WEEK_AGO, TODAY)
     assert refused.value.kind is ErrorKind.THROTTLED and refused.value.error_code == "4/1504022"
     assert refused.value.retry_after == pytest.approx(60.0)
+
+
+async def test_a_row_meta_spells_wrong_is_refused_naming_the_field_and_a_good_page_next_is_read(
+        fake, account, campaigns, reader, clock):
+    expected = await reader.performance(account, campaigns[:1], WEEK_AGO, TODAY)
+    garbled = {"data": [{"campaign_id": campaigns[0], "date_start": TODAY.isoformat(), "impressions": "12 thousand"}]}
+    fake.fail_next_error(200, garbled, times=10, path=f"act_{account.platform_account_id}/insights")
+    with pytest.raises(PlatformError) as refused:
+        await reader.performance(account, campaigns[:1], WEEK_AGO, TODAY)
+    assert refused.value.kind is ErrorKind.TRANSIENT and refused.value.retryable
+    assert "$.data[0].impressions" in refused.value.message
+    fake.fail_next_error(200, garbled, times=1, path=f"act_{account.platform_account_id}/insights")
+    assert by_key(await reader.performance(account, campaigns[:1], WEEK_AGO, TODAY)) == by_key(expected)
 
 
 async def test_an_intermittent_failure_is_retried_after_a_short_backoff(fake, account, campaigns, reader, clock):

@@ -109,8 +109,10 @@ class MetaGraph:
         return error
 
     async def get(self, path: str, token: str | None, params: dict[str, Any] | None = None, *,
-                  account: str | None = None) -> Any:
-        return await self._call("GET", path, token, account, params=form(params or {}))
+                  account: str | None = None, decode: Callable[[bytes], Any] | None = None) -> Any:
+        """The answer as JSON, or as `decode` reads a successful body (a typed decoder for large
+        pages); `decode` answers an object whose `error` is set when the body is Meta's error."""
+        return await self._call("GET", path, token, account, params=form(params or {}), decode=decode)
 
     async def post(self, path: str, token: str, data: dict[str, Any] | None = None, *, files: Files | None = None,
                    account: str | None = None) -> Any:
@@ -134,7 +136,7 @@ class MetaGraph:
 
     async def _call(self, method: str, path: str, token: str | None, account: str | None, *,
                     params: dict[str, str] | None = None, data: dict[str, str] | None = None,
-                    files: Files | None = None) -> Any:
+                    files: Files | None = None, decode: Callable[[bytes], Any] | None = None) -> Any:
         headers, query = {}, dict(params or {})
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -151,6 +153,13 @@ class MetaGraph:
             raise self.refuse(PlatformError(ErrorKind.TRANSIENT, f"Meta could not be reached ({error}); "
                                             "ADLY will try again.")) from error
         self.governor.observe(account, reply.headers)
+        if decode is not None and reply.status < 400:
+            try:
+                typed = decode(reply.body)
+            except PlatformError as error:
+                raise self.refuse(error) from None
+            if getattr(typed, "error", None) is None:
+                return typed
         try:
             body = reply.json() if reply.body else None
         except ValueError:

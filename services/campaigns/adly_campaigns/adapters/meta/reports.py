@@ -76,6 +76,7 @@ from adly_campaigns.adapters.meta.insights import (
     METRICS,
     PURCHASE_TYPES,
     InsightsGovernor,
+    decode_page,
     percent,
     purchase,
     rows_of,
@@ -240,31 +241,27 @@ class MetaReports:
         rows: list[PerformanceRow] = []
         params = dict(params)
         for _ in range(self.tuning.max_pages):
-            body = await self._call("GET", path, account, params, page=(query.level, query.hourly, rows))
-            paging = body.get("paging")
-            after = paging.get("cursors", {}).get("after") if isinstance(paging, dict) else None
-            if not after or not paging or not paging.get("next"):
+            page = await self._call("GET", path, account, params, decode=decode_page)
+            rows += rows_of(page.data, query.level, query.hourly)
+            if page.after is None:
                 return rows
-            params["after"] = after
+            params["after"] = page.after
         raise PlatformError(ErrorKind.TRANSIENT, f"Meta's report has more than {self.tuning.max_pages} pages; "
                             "ADLY reads it again in smaller parts.")
 
     async def _call(self, method: str, path: str, account: AccountAccess, params: dict[str, Any], *,
-                    page: tuple[str, bool, list[PerformanceRow]] | None = None) -> dict[str, Any]:
+                    decode: Callable[[bytes], Any] | None = None) -> Any:
         """One call, retried while throttled or intermittent within the bounds; Meta's "too much
-        data" and timeouts leave as `TooMuchData` for the caller to go async or split. A `page`
-        (level, hourly, rows) is read and parsed into `rows`."""
+        data" and timeouts leave as `TooMuchData` for the caller to go async or split. With
+        `decode` (a page of insights), what it reads is the answer."""
         backoff = self.tuning.backoff
         for attempt in range(1, self.tuning.attempts + 1):
             try:
                 if method == "POST":
                     body = await self.graph.post(path, account.token, params, account=account.platform_account_id)
-                elif page is None:
-                    body = await self.graph.get(path, account.token, params, account=account.platform_account_id)
                 else:
-                    body = await self.graph.get(path, account.token, params, account=account.platform_account_id)
-                    data = body.get("data") if isinstance(body, dict) else None
-                    page[2].extend(rows_of(data if isinstance(data, list) else [], page[0], page[1]))
+                    body = await self.graph.get(path, account.token, params, account=account.platform_account_id,
+                                                decode=decode)
             except PlatformError as error:
                 if _is_too_much(error):
                     raise TooMuchData from None
@@ -275,7 +272,7 @@ class MetaReports:
                 backoff *= 2
                 await self.sleep(wait or 0)
                 continue
-            if not isinstance(body, dict):
+            if decode is None and not isinstance(body, dict):
                 raise PlatformError(ErrorKind.TRANSIENT, "Meta's report answer could not be read; ADLY will try again.")
             return body
         raise AssertionError("unreachable")
