@@ -105,7 +105,7 @@ def test_as_soon_as_possible_is_no_start_date():
 
 
 def test_a_duration_before_a_day_the_parser_cannot_date_sets_no_schedule():
-    assert schedule("2 weeks before eid") == (None, None)
+    assert schedule("2 weeks before the launch") == (None, None)
 
 
 def test_a_brief_without_dates_runs_from_going_live_until_ended_with_no_source():

@@ -72,7 +72,8 @@ DAY_UNITS = ("day", "days", "يوم", "ايام", "يوما")
 WEEK_UNITS = ("week", "weeks", "wk", "wks", "اسبوع", "اسابيع", "اسبوعا")
 MONTH_UNITS = ("month", "months", "شهر", "شهور", "اشهر", "شهرا")
 DUALS = {"يومين": ("day", 2), "اسبوعين": ("week", 2), "شهرين": ("month", 2), "fortnight": ("week", 2)}
-DURATION_CUES = ("for", "for the next", "over", "during", "run for", "lasting", "لمدة", "مدة", "مده", "لمده",
+DURATION_CUES = ("for", "for the next", "over", "during", "run for", "lasting", "over the course of", "لمدة", "مدة", "مده", "لمده",
+                 "على مدار", "مدار", "على مدى", "مدى",
                  "طوال", "خلال", "ل")
 
 START_CUES = ("from", "starting", "start", "starts", "begin", "beginning", "begins", "launch", "launching",

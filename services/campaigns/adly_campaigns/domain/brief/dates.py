@@ -15,8 +15,8 @@ Sunday" but none of "الأحد القادم", "بكرة", "كانون الثا�
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from adly_campaigns.domain.brief import calendar_words as words
 from adly_campaigns.domain.brief.dates_found import Mention, find_mentions, last_day
@@ -42,9 +42,15 @@ def read_schedule(reading: Reading) -> tuple[Found, list[str]]:
     """The schedule, and what is wrong with it for the merchant to answer."""
     mentions = find_mentions(reading)
     durations = find_durations(reading)
+    # "a campaign for Eid ... 2 weeks before Eid": the run-up is the schedule, Eid itself the context
+    related = {m.occasion for m in mentions if m.occasion and m.special in {"start", "end"}}
+    context = [m for m in mentions if m.special == "occasion" and m.occasion in related]
+    mentions = [m for m in mentions if m not in context]
+    ends_before = {m.end for m in mentions if m.occasion and m.special == "end"}
+    durations = [replace(d, back=True) if d.start in ends_before else d for d in durations]  # "قبل العيد باسبوعين"
     today = reading.context.today
     start, end, confidence = _compose(_assign(reading, mentions), durations, today)
-    used = [(m.start, m.end) for m in mentions] + [(d.start, d.end) for d in durations]
+    used = [(m.start, m.end) for m in mentions + context] + [(d.start, d.end) for d in durations]
     problems: list[str] = []
     if start is not None and end is not None and end < start:
         problems.append("ends_before_start")
@@ -66,7 +72,7 @@ def _assign(reading: Reading, mentions: list[Mention]) -> _Roles:
             _claim_cues(reading, mention.start)
         if mention.special == "asap":
             pass                                  # "asap": as soon as it is live, which is no start date
-        elif role == "start":
+        elif role == "start" or mention.special == "start":
             roles.starts.append(mention)
         elif role == "end" or mention.special in {"end_month", "end"}:
             roles.ends.append(mention)
@@ -100,6 +106,8 @@ def _role(reading: Reading, mention: Mention, previous: Mention | None) -> str:
 
 def _compose(roles: _Roles, durations: list[Duration], today: date) -> tuple[date | None, date | None, float]:
     confidence = 0.9
+    counted_back = [d for d in durations if d.back]
+    durations = [d for d in durations if not d.back]
     first = next((m for m in roles.starts + roles.points[:1] if m.resolve(today) is not None), None)
     start = first.resolve(today) if first is not None else None
     end: date | None = start if first is not None and first.single else None
@@ -112,15 +120,21 @@ def _compose(roles: _Roles, durations: list[Duration], today: date) -> tuple[dat
             end = period.period_end(start)
     if roles.ends:
         end = _end_of(roles.ends[0], start, today)
+    if counted_back and end is not None and start is None:
+        start = max(counted_back[0].first_day(end), today)     # "two weeks before Eid"
     if durations and end is None:
         if start is None:
             start, confidence = today, 0.6
         end = durations[0].last_day(start)
+    if any(m.occasion for m in roles.starts + roles.ends + roles.periods + roles.points):
+        confidence = min(confidence, 0.75)   # an occasion's days: the moon decides, and which days are meant
     return start, end, confidence
 
 
 def _end_of(mention: Mention, start: date | None, today: date) -> date | None:
     reference = start or today
+    if mention.special == "occasion" and mention.day is not None:
+        return mention.day - timedelta(days=1)   # "until Eid": up to its eve
     if mention.special == "end_month":
         return last_day(reference.year, reference.month)
     if mention.until is not None and mention.month_day is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from adly_campaigns.domain.brief import calendar_words as words
+from adly_campaigns.domain.brief import occasions
 from adly_campaigns.domain.brief.matching import PhraseIndex
 from adly_campaigns.domain.brief.reading import Reading
 from adly_campaigns.domain.brief.text import Token, normalize_word
@@ -15,6 +16,10 @@ RELATIVE = PhraseIndex([(p, key) for key, phrases in words.RELATIVE.items() for 
 WEEKDAYS = PhraseIndex([(p, day) for day, names in words.WEEKDAYS.items() for p in names], fuzzy=True)
 MONTHS = PhraseIndex([(p, month) for month, names in words.MONTHS.items() for p in names], fuzzy=True)
 NEXT = PhraseIndex([(p, True) for p in words.NEXT_WORDS])
+OCCASIONS = PhraseIndex([(p, key) for key, phrases in occasions.OCCASION_WORDS.items() for p in phrases])
+_BEFORE = frozenset(normalize_word(w) for w in ("before", "ahead of", "prior to", "قبل", "ما قبل"))
+_AFTER = frozenset(normalize_word(w) for w in ("after", "بعد"))
+_END_OF = frozenset(normalize_word(w) for w in ("end", "نهاية", "نهايه", "اخر", "خلاص"))
 _AMBIGUOUS_DAYS = frozenset(normalize_word(w) for w in words.AMBIGUOUS_WEEKDAYS)
 _AMBIGUOUS_MONTHS = frozenset(normalize_word(w) for w in words.AMBIGUOUS_MONTHS)
 _JOINERS = frozenset(normalize_word(w) for w in words.RANGE_JOINERS)
@@ -47,8 +52,9 @@ class Mention:
     year: int | None = None
     month: int | None = None            # a month named alone: all of it
     weekday: int | None = None          # the first such day after what it follows
-    special: str = ""                   # asap | end_month | end
+    special: str = ""                   # asap | end_month | end | start | occasion
     single: bool = False                # "this Friday only": that one day
+    occasion: str = ""                  # read from an occasion (occasions.py): Ramadan, Eid...
 
     @property
     def month_only(self) -> bool:
@@ -81,13 +87,41 @@ def _upcoming(month: int, day: int, year: int | None, reference: date) -> date |
 
 
 def find_mentions(reading: Reading) -> list[Mention]:
-    found = _relatives(reading) + _calendar_dates(reading) + _numeric_dates(reading) + _weekdays(reading)
+    found = _occasions(reading) + _relatives(reading) + _calendar_dates(reading) + _numeric_dates(reading) \
+        + _weekdays(reading)
     for mention in found:
         if mention.end < len(reading.tokens) and reading.free(mention.end) \
                 and set(reading.tokens[mention.end].forms) & _ONLY and mention.until is None:
             reading.claim(mention.end, mention.end + 1, "schedule")
             mention.end, mention.single = mention.end + 1, True
     return sorted(found, key=lambda m: m.start)
+
+
+def _occasions(reading: Reading) -> list[Mention]:
+    """Ramadan, Eid, White Friday, a national day (occasions.py): their days; "before Eid" is the
+    eve of Eid as an end, "after Ramadan" the day after it as a start."""
+    today, time_zone = reading.context.today, reading.context.time_zone
+    found: list[Mention] = []
+    for match in reading.find(OCCASIONS):
+        days = occasions.window(match.value, today, time_zone)
+        if days is None:
+            continue
+        start, end = match.start, match.end
+        relation = reading.previous(start, limit=1)
+        forms = set(relation[0].forms) | {relation[0].text} if relation else set()
+        if forms & _BEFORE:
+            mention = Mention(relation[0].index, end, day=days[0] - timedelta(days=1), special="end",
+                              occasion=match.value)
+        elif forms & _AFTER:
+            mention = Mention(relation[0].index, end, day=days[1] + timedelta(days=1), special="start",
+                              occasion=match.value)
+        elif forms & _END_OF:
+            mention = Mention(relation[0].index, end, day=days[1], special="end", occasion=match.value)
+        else:
+            mention = Mention(start, end, day=days[0], until=days[1], special="occasion", occasion=match.value)
+        reading.claim(mention.start, mention.end, "schedule")
+        found.append(mention)
+    return found
 
 
 def _relatives(reading: Reading) -> list[Mention]:

@@ -25,6 +25,12 @@ class Duration:
     end: int
     unit: str           # day | week | month
     count: int
+    back: bool = False  # "2 weeks before Eid": counted back from the day before the occasion
+
+    def first_day(self, last: date) -> date:
+        if self.unit == "month":
+            return add_months(last + timedelta(days=1), -self.count)
+        return last - timedelta(days=self.count * (7 if self.unit == "week" else 1) - 1)
 
     def last_day(self, start: date) -> date:
         if self.unit == "month":
@@ -44,10 +50,8 @@ def find_durations(reading: Reading) -> list[Duration]:
         start = duration.start
         while start > 0 and reading.free(start - 1) and _is_cue(tokens[start - 1]):
             start -= 1
-        duration = Duration(start, duration.end, duration.unit, duration.count)
-        if duration.end < len(tokens) and set(tokens[duration.end].forms) & _EVENT:
-            index = duration.end    # "2 weeks before Eid": a day the calendar here does not know
-            continue
+        back = duration.end < len(tokens) and bool(set(tokens[duration.end].forms) & _EVENT)
+        duration = Duration(start, duration.end, duration.unit, duration.count, back)
         reading.claim(duration.start, duration.end, "schedule.duration")
         found.append(duration)
         index = duration.end
