@@ -3,7 +3,8 @@
 `adly-creative serve` runs as its own process (all roles: API, consumers, relay, the
 generation worker) on a fresh database of the bench Postgres and the bench broker, with
 assets in var/bench-creative/assets. A store's CDN is a small HTTP server in this process
-serving one product photo (fetched once per product, then from the asset cache).
+serving each product its own photo (/product-<n>.jpg: its own colours and shape, so no cache
+decodes one photo for every product; fetched once per product, then from the asset cache).
 
 Seed: one workspace, PRODUCTS products (ProductUpserted on adly.catalog.product, each
 with a photo), the workspace's campaign outputs at copy + the four image formats (no
@@ -12,11 +13,12 @@ voice-over, no video). Load: CreativesRequested on adly.campaigns.campaign (1 pr
 bounded time; this process reads adly.creative.generation_job and timestamps each
 CreativeGenerated as it arrives.
 
-Rows: creative_full_sets_per_s = sets completed / (last completion - first request) at
-the offered rate (target >= 5 on 2 cores), creative_p95_latency_s from publishing the
-request to reading its CreativeGenerated (target < 2 s), and the p50 for information;
-then a burst of requests all at once gives the sets/s the process manages when saturated
-(creative_saturated_sets_per_s, information).
+Rows: creative_full_sets_per_s is the capacity: a burst of requests all at once, sets
+completed / (last completion - first request) (target >= 5 on 2 cores). It used to be the
+completions at the offered rate, which cannot exceed the 6/s offered and so passed by
+construction; that figure is now creative_offered_sets_per_s (information). Latency is read
+under the offered load, RATE per second: creative_p95_latency_s from publishing the request to
+reading its CreativeGenerated (target < 2 s), and the p50 for information.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ NAME = "creative"
 DATABASE = "bench_creative"
 LOGS = ROOT / "var" / "bench-creative"
 RATE = 6.0                 # requests per second offered: 20 % above the target of 5
-PRODUCTS = 8
+PRODUCTS = 24
 JOB_TOPIC = "adly.creative.generation_job"
 
 
@@ -64,24 +66,31 @@ def say(message: str) -> None:
 # ----------------------------------------------------------------------- the stack
 
 
-def _photo() -> bytes:
+def _photo(index: int) -> bytes:
+    """Product n's photo: a bottle of its own colour, size and place on its own background."""
     from PIL import Image, ImageDraw
 
-    image = Image.new("RGB", (1000, 1000), (236, 226, 210))
-    ImageDraw.Draw(image).ellipse((250, 200, 750, 850), fill=(120, 70, 30))
+    image = Image.new("RGB", (1000, 1000), (236 - 3 * index, 226 - 2 * index, 210 + index))
+    left, top = 200 + 7 * index, 150 + 5 * index
+    ImageDraw.Draw(image).ellipse((left, top, left + 450 + 4 * index, top + 600), fill=(120 + 5 * index, 70, 30 + 6 * index))
+    ImageDraw.Draw(image).rectangle((left + 180, top - 80, left + 270, top + 20), fill=(40, 40 + 4 * index, 40))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
 
 
 class PhotoServer:
-    """The store's CDN: one JPEG at /product.jpg, on 127.0.0.1."""
+    """The store's CDN: product n's JPEG at /product-<n>.jpg, on 127.0.0.1."""
 
-    def __init__(self) -> None:
-        photo = _photo()
+    def __init__(self, count: int) -> None:
+        photos = {f"/product-{n}.jpg": _photo(n) for n in range(count)}
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
+                photo = photos.get(self.path)
+                if photo is None:
+                    self.send_error(404)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "image/jpeg")
                 self.send_header("Content-Length", str(len(photo)))
@@ -92,8 +101,11 @@ class PhotoServer:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/product.jpg"
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, index: int) -> str:
+        return f"{self.base}/product-{index}.jpg"
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -245,7 +257,7 @@ async def run(ctx: BenchContext) -> list[Row]:
     seconds = 10.0 if ctx.quick else 30.0
     count, burst = int(RATE * seconds), 40 if ctx.quick else 120
     url = ctx.fresh_database(DATABASE)
-    photos = PhotoServer()
+    photos = PhotoServer(PRODUCTS)
     say("starting adly-creative serve")
     service = await start_service(ctx, url)
     producer = AIOKafkaProducer(bootstrap_servers=ctx.bootstrap, acks="all", linger_ms=1,
@@ -257,7 +269,7 @@ async def run(ctx: BenchContext) -> list[Row]:
         workspace = uuid.uuid4()
         products = [uuid.uuid4() for _ in range(PRODUCTS)]
         for index, product in enumerate(products):
-            await producer.send_and_wait("adly.catalog.product", _envelope(_product(photos.url, index), product, workspace),
+            await producer.send_and_wait("adly.catalog.product", _envelope(_product(photos.url(index), index), product, workspace),
                                          key=str(product).encode())
         await _products_known(url, PRODUCTS)
 
@@ -306,9 +318,11 @@ async def run(ctx: BenchContext) -> list[Row]:
     say(f"{completed}/{count} sets, {rate:.2f} sets/s; latency p50 {p50:.3f} s, p95 {p95:.3f} s; cpu {cpu['cpu_s']}")
     say(f"saturation: {len(flooded)}/{burst} sets at {saturated:.2f} sets/s; cpu {flood_cpu['cpu_s']}")
     return [
-        Row(ISSUE, "creative_full_sets_per_s", rate, "sets/s", None, None, ">= 5 sets/s on 2 cores",
-            rate >= 5.0 and completed == count, detail),
-        Row(ISSUE, "creative_p95_latency_s", p95, "s", None, None, "< 2 s", p95 < 2.0 and completed == count),
+        Row(ISSUE, "creative_full_sets_per_s", saturated, "sets/s", None, None, ">= 5 sets/s on 2 cores (capacity)",
+            saturated >= 5.0 and len(flooded) == burst, detail["saturation"]),
+        Row(ISSUE, "creative_offered_sets_per_s", rate, "sets/s", None, None,
+            f"info (at {RATE:g} requests/s offered: cannot exceed it)", None, detail),
+        Row(ISSUE, "creative_p95_latency_s", p95, "s", None, None, f"< 2 s (at {RATE:g} requests/s)",
+            p95 < 2.0 and completed == count),
         Row(ISSUE, "creative_p50_latency_s", p50, "s", None, None, "info", None),
-        Row(ISSUE, "creative_saturated_sets_per_s", saturated, "sets/s", None, None, "info (all requests at once)", None),
     ]
