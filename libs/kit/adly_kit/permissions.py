@@ -20,12 +20,14 @@ _OWNER = frozenset({Role.OWNER})
 # permission -> (roles allowed, needs a fresh 2FA proof)
 PERMISSIONS: dict[str, tuple[frozenset[Role], bool]] = {
     **{p: (_EVERYONE, False) for p in (
-        "workspace.read", "members.read", "campaigns.read", "creatives.read", "stores.read", "analytics.read")},
+        "workspace.read", "members.read", "campaigns.read", "creatives.read", "stores.read", "analytics.read",
+        "notifications.read")},
     **{p: (_MANAGERS, False) for p in (
-        "workspace.update", "members.invite", "api_keys.read", "api_keys.revoke", "audit_log.read")},
+        "workspace.update", "members.invite", "api_keys.read", "api_keys.revoke", "audit_log.read",
+        "webhooks.read")},
     **{p: (_MANAGERS, True) for p in (
         "members.change_role", "members.remove", "api_keys.create", "stores.connect", "stores.disconnect",
-        "ad_accounts.connect", "ad_accounts.disconnect", "data.export")},
+        "ad_accounts.connect", "ad_accounts.disconnect", "data.export", "webhooks.manage")},
     **{p: (_OWNER, True) for p in ("workspace.delete", "ownership.transfer")},
     **{p: (_MAKERS, False) for p in ("campaigns.write", "creatives.generate", "stores.sync")},
     "budget.increase_above_threshold": (_MAKERS, True),

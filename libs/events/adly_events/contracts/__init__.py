@@ -3,6 +3,6 @@
 Importing this package registers them all in `adly_events.CATALOG`.
 """
 
-from adly_events.contracts import analytics, auth, campaigns, catalog, creative
+from adly_events.contracts import analytics, auth, campaigns, catalog, creative, notifications
 
-__all__ = ["analytics", "auth", "campaigns", "catalog", "creative"]
+__all__ = ["analytics", "auth", "campaigns", "catalog", "creative", "notifications"]

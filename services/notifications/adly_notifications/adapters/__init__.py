@@ -1,0 +1,1 @@
+"""adapters of the notifications service (docs/notifications.md)."""

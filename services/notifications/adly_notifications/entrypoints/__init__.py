@@ -1,0 +1,1 @@
+"""entrypoints of the notifications service (docs/notifications.md)."""

@@ -1,0 +1,1 @@
+"""handlers of the notifications service (docs/notifications.md)."""
