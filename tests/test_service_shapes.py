@@ -1,4 +1,4 @@
-"""Every service has the shape docs/ARCHITECTURE-SHAPE.md describes, checked once for all six."""
+"""Every service has the shape docs/ARCHITECTURE-SHAPE.md describes, checked once for all seven."""
 
 import ast
 import importlib
@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from adly_events import CATALOG
 from adly_kit.service import Service
 
-SERVICES = ["auth", "catalog", "campaigns", "creative", "analytics", "gateway"]
+SERVICES = ["auth", "catalog", "campaigns", "creative", "analytics", "notifications", "gateway"]
 IO_LIBRARIES = {"sqlalchemy", "asyncpg", "aiokafka", "faststream", "httpx", "fastapi"}
 
 

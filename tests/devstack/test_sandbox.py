@@ -78,10 +78,10 @@ def test_the_gateway_is_told_every_upstream_and_the_jwks_on_the_ports_of_the_run
     # Read back by the gateway's own settings: the variable names are the ones it reads.
     gateway = settings_from(clean_env, GatewaySettings, {**PRODUCTION, "ADLY_ENVIRONMENT": "development", **env})
     assert gateway.upstream_urls() == {name: f"http://127.0.0.1:{options.port_of(name)}" for name in UPSTREAMS}
-    assert set(gateway.upstream_urls().values()).isdisjoint({f"http://127.0.0.1:{p}" for p in range(8101, 8106)})
+    assert set(gateway.upstream_urls().values()).isdisjoint({f"http://127.0.0.1:{p}" for p in range(8101, 8107)})
     assert gateway.jwks_endpoint == "http://127.0.0.1:9301/.well-known/jwks.json"
     assert gateway.http_port == 9350
-    assert [options.port_of(s) for s in SERVICES] == [9350, 9301, 9302, 9303, 9304, 9305]
+    assert [options.port_of(s) for s in SERVICES] == [9350, 9301, 9302, 9303, 9304, 9305, 9306]
 
 
 def test_the_catalog_public_url_follows_the_gateway_port_unless_the_developer_gave_one(clean_env):

@@ -4,7 +4,7 @@ every service, the sandbox stores, embedded PostgreSQL and Tansu as real process
 sandbox store, first sync, products and orders, a creative generated and its image fetched,
 the sandbox Meta ad account connected and a campaign drafted, approved, published and live
 on it, disconnect). Moved ports prove the wiring: the gateway reaches every service on
-`--base-port`+n (nothing listens on 8101-8105 for it), and the platforms send the merchant
+`--base-port`+n (nothing listens on 8101-8106 for it), and the platforms send the merchant
 back to the gateway on `--gateway-port` (the catalog's public URL), which the journey checks.
 
 And the README's promise: its "Sandbox" session, run as written (only the gateway's port and
@@ -70,7 +70,7 @@ def _check(base: int, gateway: int, data_dir: Path) -> None:
     table = {row[0]: row[1:3] for line in out.splitlines() if len(row := line.split()) >= 3 and row[1].startswith("http")}
     assert table == {"gateway": [f"http://127.0.0.1:{gateway}", "yes"], "sandbox": [f"http://127.0.0.1:{base + 10}", "yes"]} | {
         service: [f"http://127.0.0.1:{base + n}", "yes"]
-        for n, service in enumerate(("auth", "catalog", "campaigns", "creative", "analytics"), start=1)}
+        for n, service in enumerate(("auth", "catalog", "campaigns", "creative", "analytics", "notifications"), start=1)}
     assert "a first session works" in out
     for store in ("Shopify", "WooCommerce", "Salla", "Zid"):
         assert any(f"ADLY Sandbox ({store})" in line and "connected" in line and "synced" in line
@@ -79,7 +79,7 @@ def _check(base: int, gateway: int, data_dir: Path) -> None:
     assert any("campaign" in line and "live on ADLY Sandbox ad account (Meta)" in line for line in out.splitlines()), out
 
     # Everything stopped with the check: a server could bind every port again.
-    assert not any(port_taken("127.0.0.1", p) for p in (gateway, *range(base + 1, base + 6), *range(base + 10, base + 16)))
+    assert not any(port_taken("127.0.0.1", p) for p in (gateway, *range(base + 1, base + 7), *range(base + 10, base + 16)))
 
 
 def _data_dir() -> Path:

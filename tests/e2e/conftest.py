@@ -1,9 +1,13 @@
 """The system under test, for real: every service but analytics, and the gateway, as processes.
 
 One session-scoped stack: a fresh database `adly_e2e_<random>` on the test Postgres
-(`postgres_url`), the test broker (`kafka`, Tansu or Apache Kafka), a local SMTP server
-(aiosmtpd on 127.0.0.1) that keeps every mail auth sends, then `adly-<svc> migrate` and
-`adly-<svc> serve` for auth, catalog, creative, campaigns and the gateway, each under the
+(`postgres_url`), a broker of its own (a Tansu of the stack's, so the services' consumer
+groups never meet those of another suite of the session; on Apache Kafka the session's
+broker, `make test-kafka` running tests/ in a session of its own), a local SMTP server
+(aiosmtpd on 127.0.0.1) that keeps every mail auth sends, a webhook receiver on 127.0.0.1
+(`stack.webhooks`: every delivery verified with `standardwebhooks`, the one private host
+notifications may deliver to), then `adly-<svc> migrate` and `adly-<svc> serve` for auth,
+catalog, creative, campaigns, notifications and the gateway, each under the
 devstack watchdog with its log in `$ADLY_TEST_VAR/e2e-logs/` (kept after the run). The
 catalog talks to fake Shopify, WooCommerce, Salla and Zid servers and campaigns to a fake
 Meta (`tests/fakes/`, on 127.0.0.1, in this process: `stack.meta`, with one ad account in
@@ -34,6 +38,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -52,6 +57,8 @@ from sqlalchemy.engine import make_url
 from adly_kit.devstack._process import ManagedProcess, free_port, tail
 from adly_kit.devstack.run import exited_cleanly, service_command
 from adly_kit.testing.plugin import KafkaUnderTest
+
+from .webhooks import WebhookReceiver
 
 PASSWORD = "correct horse battery staple"
 UNLIMITED = "1000000/60"
@@ -196,6 +203,8 @@ class Stack:
     ad_platforms: dict[str, Any] = field(default_factory=dict)  # the fake TikTok, Snapchat and Google Ads by name
     creative_url: str = ""
     campaigns_url: str = ""
+    webhooks: WebhookReceiver | None = None  # the receiver notifications may deliver to
+    notifications_url: str = ""
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -564,6 +573,22 @@ def _ad_platform_env(fakes: dict[str, Any]) -> dict[str, str]:
     return env
 
 
+# Webhook retries in seconds, not hours: a receiver failing three times is answered within a
+# second or two (the production schedule is docs/notifications.md's).
+WEBHOOK_RETRY_DELAYS = "[0.2,0.2,0.2,0.2,0.2,0.2,0.2]"
+
+
+def notifications_env(base: dict[str, str], port: int, receiver: WebhookReceiver) -> dict[str, str]:
+    """Deliveries to the stack's receiver on 127.0.0.1 only (plain http, a private address:
+    the development exception, refused in production), retried at once."""
+    return base | {
+        "ADLY_HTTP_PORT": str(port),
+        "ADLY_WEBHOOK_PRIVATE_HOSTS": json.dumps([receiver.host]),
+        "ADLY_WEBHOOK_RETRY_DELAYS": WEBHOOK_RETRY_DELAYS,
+        "ADLY_WEBHOOK_TIMEOUT_SECONDS": "5",
+    }
+
+
 def gateway_env(base: dict[str, str], port: int, auth_url: str, catalog_url: str | None = None,
                 **overrides: str) -> dict[str, str]:
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there: those services are not under test
@@ -574,11 +599,30 @@ def gateway_env(base: dict[str, str], port: int, auth_url: str, catalog_url: str
         "ADLY_UPSTREAM_CAMPAIGNS": closed,
         "ADLY_UPSTREAM_CREATIVE": closed,
         "ADLY_UPSTREAM_ANALYTICS": closed,
+        "ADLY_UPSTREAM_NOTIFICATIONS": closed,
         "ADLY_OPENAPI_FETCH_ATTEMPTS": "2",
         "ADLY_CORS_ORIGINS": "https://app.e2e.adly.test",
         **{f"ADLY_RATE_LIMIT_{name}": UNLIMITED for name in (
             "CLIENT", "IP", "LOGIN", "LOGIN_IP", "TWO_FACTOR", "TWO_FACTOR_IP", "PASSWORD_RESET", "PASSWORD_RESET_IP")},
     } | overrides
+
+
+@contextmanager
+def stack_broker(kafka: KafkaUnderTest, logs: Path) -> Iterator[KafkaUnderTest]:
+    """The stack's own Tansu when the session's broker is the embedded Tansu (`make test` runs
+    every suite in one session: the stack's services would otherwise join the consumer groups
+    a service's own tests start, `adly.<service>.<subscription>`, and take their events);
+    the session's broker when it is Apache Kafka or given from outside."""
+    if kafka.kind != "tansu" or os.environ.get("ADLY_TEST_KAFKA_BOOTSTRAP_SERVERS"):
+        yield kafka
+        return
+    from adly_kit.devstack import TansuBroker
+
+    broker = TansuBroker(log_path=logs / "tansu.log")
+    try:
+        yield KafkaUnderTest(broker.start(), "tansu")
+    finally:
+        broker.stop()
 
 
 @pytest.fixture(scope="session")
@@ -587,11 +631,17 @@ def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
     print(f"\ne2e: service logs in {logs}", flush=True)
+    with stack_broker(kafka, logs) as broker:
+        yield from _e2e(postgres_url, broker, logs)
+
+
+def _e2e(postgres_url: str, kafka: KafkaUnderTest, logs: Path) -> Iterator[Stack]:
     database_url = _create_database(postgres_url)
     inbox = Inbox()
     smtp_port = free_port()
     smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
+    receiver = WebhookReceiver().start()
     processes: list[ManagedProcess] = []
     fakes: list[Any] = []
     stack: Stack | None = None
@@ -603,28 +653,32 @@ def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
         ad_platforms = start_ad_platforms()
         fakes += ad_platforms.values()
         base = service_env(database_url, kafka)
-        ports = {name: free_port() for name in ("auth", "catalog", "creative", "campaigns", "gateway")}
+        services = ("auth", "catalog", "creative", "campaigns", "notifications")
+        ports = {name: free_port() for name in (*services, "gateway")}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         envs = {
             "auth": auth_env(base, ports["auth"], smtp_port),
             "catalog": catalog_env(base, ports["catalog"], urls["gateway"], platforms),
             "creative": creative_env(base, ports["creative"], urls["gateway"], logs),
             "campaigns": campaigns_env(base, ports["campaigns"], urls["creative"], meta, ad_platforms),
+            "notifications": notifications_env(base, ports["notifications"], receiver),
             "gateway": gateway_env(base, ports["gateway"], urls["auth"], urls["catalog"],
-                                   ADLY_UPSTREAM_CAMPAIGNS=urls["campaigns"], ADLY_UPSTREAM_CREATIVE=urls["creative"]),
+                                   ADLY_UPSTREAM_CAMPAIGNS=urls["campaigns"], ADLY_UPSTREAM_CREATIVE=urls["creative"],
+                                   ADLY_UPSTREAM_NOTIFICATIONS=urls["notifications"]),
         }
         _migrate_all(envs, logs)
         # The services need nothing of each other to start; the gateway needs them all ready,
         # since it reads auth's JWKS and every upstream's OpenAPI document as it starts.
-        for name in ("auth", "catalog", "creative", "campaigns"):
+        for name in services:
             processes.append(_serve(name, envs[name], logs))
-        for name, process in zip(("auth", "catalog", "creative", "campaigns"), processes, strict=True):
+        for name, process in zip(services, processes, strict=True):
             _wait_ready(name, urls[name], process)
         gateway = _serve("gateway", envs["gateway"], logs)
         processes.append(gateway)
         _wait_ready("gateway", urls["gateway"], gateway)
         stack = Stack(urls["gateway"], urls["auth"], inbox, logs, database_url, kafka, base, platforms, urls["catalog"],
-                      meta, meta_account, ad_platforms, urls["creative"], urls["campaigns"])
+                      meta, meta_account, ad_platforms, urls["creative"], urls["campaigns"], receiver,
+                      urls["notifications"])
         yield stack
     finally:
         if stack is not None:
@@ -633,6 +687,7 @@ def e2e(postgres_url: str, kafka: KafkaUnderTest) -> Iterator[Stack]:
             process.stop()
         for fake in fakes:
             fake.stop()
+        receiver.stop()
         smtp.stop()
         _drop_database(database_url)
 
@@ -732,9 +787,11 @@ class ServiceProcess:
 def extra_gateway(e2e: Stack, name: str, *, ready_path: str = "/ready", **overrides: str) -> ServiceProcess:
     """Another gateway on the stack's database, serving the API only (the stack's gateway keeps
     the read model current): the same people, workspaces and keys, other settings. `overrides`
-    are its ADLY_* variables (upstreams, limits, timeouts); upstreams not named are auth and
-    the catalog of the stack, and closed ports for the rest."""
+    are its ADLY_* variables (upstreams, limits, timeouts); upstreams not named are auth, the
+    catalog and notifications of the stack, and closed ports for the rest."""
     port = free_port()
+    if e2e.notifications_url:
+        overrides = {"ADLY_UPSTREAM_NOTIFICATIONS": e2e.notifications_url} | overrides
     env = gateway_env(e2e.env, port, e2e.auth_url, e2e.catalog_url or None, **overrides)
     command = [*service_command("gateway"), "serve", "--roles", "api"]
     gateway = ServiceProcess(f"gateway-{name}", command, env, port, e2e.logs, ready_path)

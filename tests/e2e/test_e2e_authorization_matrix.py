@@ -15,11 +15,12 @@ the matrix cannot drift from the table:
 One rule is auth's, not the table's, and is data here too (`people_only`): an API key
 acts on a workspace's data but not on its people or credentials (rename, invite, change a
 role, remove, transfer, create keys), since auth records those as done by a person; auth
-answers a key 403 there. docs/identity.md does not say so yet.
+answers a key 403 there. docs/identity.md does not say so yet. Likewise a feed belongs to a
+person: notifications answers an API key 403 on the feed and preference routes.
 
 Every refused case is followed by a snapshot check: the workspace, its members, its API
 keys, its stores, its campaigns and campaign policies, its ad accounts, its creative
-settings, brand kit and jobs, and the campaign or job the route names, are exactly as
+settings, brand kit and jobs, its webhook endpoints, and the campaign or job the route names, are exactly as
 before (zero effects, not only the right status). Destructive routes (delete the
 workspace, remove a member, transfer ownership) run every case on a fresh workspace.
 
@@ -176,6 +177,24 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/workspaces/{ws}/creatives/jobs/{job}", "creatives.read"),
     Route("POST", "/v1/workspaces/{ws}/creatives/jobs/{job}/cancel", "creatives.generate"),
     Route("GET", "/v1/workspaces/{ws}/creatives/usage", "creatives.read"),
+    # notifications: the caller's own feed (an API key has none: the service answers it 403) ...
+    Route("GET", "/v1/workspaces/{ws}/notifications", "notifications.read", people_only=True),
+    Route("GET", "/v1/workspaces/{ws}/notifications/unread-count", "notifications.read", people_only=True),
+    Route("POST", "/v1/workspaces/{ws}/notifications/{notification}/read", "notifications.read", people_only=True),
+    Route("POST", "/v1/workspaces/{ws}/notifications/read-all", "notifications.read", people_only=True),
+    Route("GET", "/v1/workspaces/{ws}/notifications/preferences", "notifications.read", people_only=True),
+    Route("PUT", "/v1/workspaces/{ws}/notifications/preferences", "notifications.read", people_only=True,
+          body={"kinds": {"sync.failed": {"feed": True}}}),  # the default: no effect
+    # ... and the workspace's webhook endpoints: the world's ({endpoint}, with deliveries), a fresh one to delete
+    Route("GET", "/v1/workspaces/{ws}/webhooks", "webhooks.read"),
+    Route("POST", "/v1/workspaces/{ws}/webhooks", "webhooks.manage",
+          body={"url": "{hook_url}", "kinds": ["sync.failed"], "description": "matrix"}),
+    Route("GET", "/v1/workspaces/{ws}/webhooks/{endpoint}", "webhooks.read"),
+    Route("PATCH", "/v1/workspaces/{ws}/webhooks/{endpoint}", "webhooks.manage", body={"description": "matrix"}),
+    Route("DELETE", "/v1/workspaces/{ws}/webhooks/{endpoint}", "webhooks.manage", prepare="endpoint"),
+    Route("POST", "/v1/workspaces/{ws}/webhooks/{endpoint}/secret", "webhooks.manage"),
+    Route("GET", "/v1/workspaces/{ws}/webhooks/{endpoint}/deliveries", "webhooks.read"),
+    Route("POST", "/v1/workspaces/{ws}/webhooks/{endpoint}/deliveries/{delivery}/redeliver", "webhooks.manage"),
 )
 # The world's campaigns make only a copy and the 1:1 image: enough for Meta, quick on a busy box.
 OUTPUTS = {"copy": True, "images": ["1:1"], "voice_over": False, "video": False}
@@ -232,6 +251,8 @@ class World:
     api_key: ApiKey | None = None
     store: Store | None = None
     ads: Ads | None = None
+    endpoint: str = ""  # a webhook endpoint for every kind, on the stack's receiver
+    hook_url: str = ""
 
 
 @dataclass
@@ -458,12 +479,20 @@ def make_ads(e2e: Stack, owner: Person, workspace_id: str, store: Store, stalled
 def shared(e2e: Stack, people: People):
     marketer, analyst, target = (e2e.signup(prefix=p) for p in ("marketer", "analyst", "target"))
     workspace_id = e2e.create_workspace(people.owner, "matrix")
+    # An endpoint for every kind before the members join: each joining is a notice (member.invited)
+    # and so a delivery, which the redelivery route names.
+    hook = e2e.webhooks.hook()
+    endpoint = e2e.request("POST", f"/v1/workspaces/{workspace_id}/webhooks", who=people.owner,
+                           proof=e2e.two_factor_token(people.owner), json={"url": hook.url, "kinds": []})
+    assert endpoint.status_code == 201, show(endpoint)
+    hook.secret = endpoint.json()["secret"]
     e2e.add_members(workspace_id, people.owner,
                     [(people.admin, "admin"), (marketer, "marketer"), (analyst, "analyst"), (target, "analyst")])
     key = e2e.create_api_key(workspace_id, people.owner, API_KEY_ROLE.value)
     other = e2e.create_workspace(people.outsider, "elsewhere")
     outsider_key = e2e.create_api_key(other, people.outsider, API_KEY_ROLE.value)
-    world = World(workspace_id, people.owner, people.admin, marketer, analyst, target, key)
+    world = World(workspace_id, people.owner, people.admin, marketer, analyst, target, key,
+                  endpoint=endpoint.json()["id"], hook_url=hook.url)
     from tests.fakes.woocommerce import FakeWooCommerce
 
     stall = PhotoStall()
@@ -539,7 +568,13 @@ def case_names(route: Route, world: World, key_id: str | None = None) -> dict[st
         "woo_site": store.site if store else "",
         "woo_key": store.key if store else "",
         "woo_secret": store.secret if store else "",
+        "endpoint": world.endpoint,
+        "hook_url": world.hook_url,
     }
+    if "{delivery}" in route.template:
+        names["delivery"] = first_delivery(world)
+    if route.prepare == "endpoint":
+        names["endpoint"] = new_endpoint(world)
     if ads is None:
         return names
     names |= {
@@ -559,6 +594,34 @@ def case_names(route: Route, world: World, key_id: str | None = None) -> dict[st
     if route.prepare == "provider_key":
         ads.call("PUT", f"/creatives/provider-keys/{PROVIDER}", 204, json={"api_key": "matrix-provider-key"})
     return names
+
+
+def first_delivery(world: World) -> str:
+    """A delivery of the world's endpoint (the members' joining made some)."""
+    e2e, path = world.ads.e2e, f"/v1/workspaces/{world.workspace_id}/webhooks/{world.endpoint}/deliveries"
+    found = eventually(lambda: e2e.request("GET", path, who=world.owner).json()["deliveries"], timeout=30, interval=0.1)
+    assert found, "the world's endpoint has no delivery"
+    return found[-1]["id"]
+
+
+def new_endpoint(world: World) -> str:
+    """Another endpoint of the world, for a case to delete."""
+    e2e = world.ads.e2e
+    made = e2e.request("POST", f"/v1/workspaces/{world.workspace_id}/webhooks", who=world.owner,
+                       proof=e2e.two_factor_token(world.owner), json={"url": world.hook_url, "kinds": ["sync.failed"]})
+    assert made.status_code == 201, show(made)
+    return made.json()["id"]
+
+
+def own_notification(e2e: Stack, world: World, who: Person | ApiKey | None, principal: str) -> str:
+    """An item of the caller's own feed (a member's joining told them or the owner), or any id
+    for a caller that has no feed here."""
+    if principal not in ("owner", "admin", "marketer", "analyst"):
+        return str(uuid.uuid4())
+    path = f"/v1/workspaces/{world.workspace_id}/notifications"
+    items = eventually(lambda: e2e.request("GET", path, who=who).json()["items"], timeout=30, interval=0.1)
+    assert items, f"the {principal}'s feed is empty"
+    return items[0]["id"]
 
 
 def pages(e2e: Stack, who: Person, path: str, cursor: str) -> list[dict[str, Any]]:
@@ -584,7 +647,7 @@ def snapshot(e2e: Stack, world: World, names: dict[str, Any] | None = None) -> d
     got: dict[str, Any] = {}
     for name, tail in (("workspace", ""), ("members", "/members"), ("keys", "/api-keys"), ("stores", "/stores"),
                        ("policies", "/campaigns/settings"), ("accounts", "/ad-accounts"), ("brand", "/brand-kit"),
-                       ("creative", "/creatives/settings")):
+                       ("creative", "/creatives/settings"), ("webhooks", "/webhooks")):
         answer = e2e.request("GET", f"{base}{tail}", who=owner)
         assert answer.status_code == 200, f"the owner lost {name}: {show(answer)}"
         got[name] = answer.json()
@@ -602,6 +665,8 @@ def snapshot(e2e: Stack, world: World, names: dict[str, Any] | None = None) -> d
         "creative": (sorted((k["provider"], k["source"]) for k in got["creative"]["provider_keys"]),
                      got["creative"]["campaign_outputs"], got["creative"]["monthly_job_quota"]),
         "jobs": sorted(jobs),
+        "webhooks": sorted((e["id"], e["url"], tuple(e["kinds"]), e["description"], e["enabled"])
+                           for e in got["webhooks"]),
     }
     if names and names.get("campaign"):
         campaign = e2e.request("GET", f"{base}/campaigns/{names['campaign']}", who=owner).json()
@@ -638,6 +703,8 @@ def test_observed_status_equals_the_permission_table(e2e: Stack, shared: Shared,
     if "{key}" in route.template:  # a key of its own to revoke, never the caller's
         key_id = e2e.create_api_key(world.workspace_id, world.owner, "analyst", wait=False).key_id
     names = case_names(route, world, key_id) | {"_template": route.template}
+    if "{notification}" in route.template:
+        names["notification"] = own_notification(e2e, world, who, principal)
     want = expected(route, principal)
     proof = e2e.two_factor_token(who) if isinstance(who, Person) and who.totp_secret else None
     before = snapshot(e2e, world, names)
@@ -684,7 +751,9 @@ def test_the_matrix_covers_every_workspace_route_of_the_openapi_document(e2e: St
         (method.upper(), path.replace("{workspace_id}", "{ws}").replace("{user_id}", "{member}").replace("{key_id}", "{key}")
          .replace("{store_id}", "{store}").replace("{sync_id}", "{sync}").replace("{item_id}", "{item}")
          .replace("{campaign_id}", "{campaign}").replace("{account_id}", "{account}").replace("{login_id}", "{login}")
-         .replace("{platform_account_id}", "{act}").replace("{job_id}", "{job}"))
+         .replace("{platform_account_id}", "{act}").replace("{job_id}", "{job}")
+         .replace("{notification_id}", "{notification}").replace("{endpoint_id}", "{endpoint}")
+         .replace("{delivery_id}", "{delivery}"))
         for path, item in document["paths"].items() if path.startswith("/v1/workspaces/")
         for method in item if method in ("get", "post", "put", "patch", "delete")
     }

@@ -97,10 +97,11 @@ def recorder() -> Iterator[Recorder]:
 
 @pytest.fixture(scope="module")
 def gateway(e2e: Stack, recorder: Recorder) -> Iterator[ServiceProcess]:
-    """Login and password-reset limits on (the stack's gateway has them out of reach); the
-    services the stack does not run are the recorder, which notices any request reaching them."""
+    """Login and password-reset limits on (the stack's gateway has them out of reach); every
+    upstream but auth and the catalog is the recorder, which notices any request reaching it."""
     gateway = extra_gateway(e2e, "paths", ADLY_RATE_LIMIT_LOGIN="3/3600", ADLY_RATE_LIMIT_PASSWORD_RESET="2/3600",
-                            **{f"ADLY_UPSTREAM_{name}": recorder.url for name in ("CAMPAIGNS", "CREATIVE", "ANALYTICS")})
+                            **{f"ADLY_UPSTREAM_{name}": recorder.url
+                               for name in ("CAMPAIGNS", "CREATIVE", "ANALYTICS", "NOTIFICATIONS")})
     try:
         yield gateway
     finally:

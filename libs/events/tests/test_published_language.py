@@ -49,6 +49,8 @@ def test_every_reference_in_the_asyncapi_document_resolves():
 def test_every_event_lives_on_its_contexts_topic():
     assert CATALOG.topics() == [
         "adly.analytics.campaign_performance",
+        "adly.analytics.figures",
+        "adly.analytics.rule",
         "adly.auth.api_key",
         "adly.auth.session",
         "adly.auth.user",
@@ -61,4 +63,6 @@ def test_every_event_lives_on_its_contexts_topic():
         "adly.catalog.store",
         "adly.catalog.sync",
         "adly.creative.generation_job",
+        "adly.notifications.notification",
+        "adly.notifications.webhook_endpoint",
     ]

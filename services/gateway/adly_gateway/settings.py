@@ -11,7 +11,7 @@ from adly_gateway.domain.ratelimit import Quota
 from adly_gateway.domain.routes import RatePolicy
 from adly_kit.settings import ServiceSettings
 
-UPSTREAMS = ("auth", "catalog", "campaigns", "creative", "analytics")
+UPSTREAMS = ("auth", "catalog", "campaigns", "creative", "analytics", "notifications")
 MIB = 1024 * 1024
 
 
@@ -26,6 +26,7 @@ class GatewaySettings(ServiceSettings):
     upstream_campaigns: str = "http://127.0.0.1:8103"
     upstream_creative: str = "http://127.0.0.1:8104"
     upstream_analytics: str = "http://127.0.0.1:8105"
+    upstream_notifications: str = "http://127.0.0.1:8106"
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 3.0
     upstream_max_connections: int = 256

@@ -234,6 +234,7 @@ def gateway_settings(postgres_url: str, kafka, echo_url: str, **overrides) -> Ga
         upstream_campaigns=echo_url,
         upstream_creative=echo_url,
         upstream_analytics=echo_url,
+        upstream_notifications=echo_url,
         jwks_refresh_min_seconds=1.0,
         # Deadlines for answers that do come, far from what a busy machine takes: a test about
         # timing out sets its own and stalls the upstream until it has seen the outcome.

@@ -56,7 +56,7 @@ from adly_kit.devstack.sandbox import (
 )
 from adly_kit.devstack.tansu import TansuBroker
 
-SERVICES = ("gateway", "auth", "catalog", "campaigns", "creative", "analytics")
+SERVICES = ("gateway", "auth", "catalog", "campaigns", "creative", "analytics", "notifications")
 DATABASE = "adly"
 EMBEDDED_BROKER_ENV = {
     "ADLY_KAFKA_BROKER_KIND": "tansu",
@@ -65,6 +65,7 @@ EMBEDDED_BROKER_ENV = {
     "ADLY_TOPIC_PARTITIONS": "3",
 }
 MIGRATE_TIMEOUT = 180.0
+MEMBERSHIP_TIMEOUT = 60.0  # the first session's wait for the gateway to learn of a new workspace
 SANDBOX_OFFSET = 10  # the sandbox's home on base_port + 10, its stores on the ports after it
 
 
@@ -231,13 +232,20 @@ class DevStack:
                 created = client.post("/v1/workspaces", json={"name": "Smoke check"}, headers=bearer)
                 created.raise_for_status()
                 workspace = created.json()["id"]
-                for _ in range(50):  # the gateway learns the membership from auth's events
+                # The gateway learns the membership from auth's events, once its consumer groups
+                # have joined: on the embedded broker each join takes seconds, one after another,
+                # and a just-started stack may not be there yet.
+                deadline = time.monotonic() + MEMBERSHIP_TIMEOUT
+                while True:
                     read = client.get(f"/v1/workspaces/{workspace}", headers=bearer)
                     if read.status_code == 200:
                         say(f"a first session works: signed up, created and read workspace {workspace}")
                         return True
+                    if time.monotonic() >= deadline:
+                        break
                     time.sleep(0.2)
-                say(f"the gateway never let the owner read the new workspace ({read.status_code})")
+                say(f"the gateway never let the owner read the new workspace ({read.status_code}) "
+                    f"within {MEMBERSHIP_TIMEOUT:.0f}s")
         except (httpx.HTTPError, KeyError, ValueError, JourneyFailed) as error:
             say(f"a first session through the gateway failed: {error!r}")
         return False

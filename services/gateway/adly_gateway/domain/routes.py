@@ -3,7 +3,8 @@
 docs/identity.md is the source: `/v1/auth/**`, `/v1/invitations/**`, `/v1/workspaces` and the
 workspace's members, invitations, api-keys and ownership go to auth; stores to catalog;
 campaigns and ad accounts to campaigns; creatives and the brand kit to creative; analytics
-to analytics; the audit log and the live socket are the gateway's own. The first rule whose
+to analytics; the notification feed and webhook endpoints to notifications; the audit log
+and the live socket are the gateway's own. The first rule whose
 template and method match wins, so specific rules come before the catch-alls of a prefix.
 """
 
@@ -159,6 +160,14 @@ ROUTES: tuple[Route, ...] = (
     _r(ALL, f"{W}/exports", "analytics", WS, "data.export", prefix=True),
     _r(READS, f"{W}/analytics", "analytics", WS, "analytics.read", prefix=True),
     _r({"POST"}, f"{W}/analytics", "analytics", WS, "analytics.read", prefix=True),
+    # --- notifications --------------------------------------------------------------------
+    # A member's own feed and preferences: marking read and setting preferences are reading.
+    _r(READS | {"POST", "PUT"}, f"{W}/notifications", "notifications", WS, "notifications.read", prefix=True),
+    _r(READS, f"{W}/webhooks", "notifications", WS, "webhooks.read", prefix=True),
+    # Creating an endpoint and rotating its secret answer with the secret, shown once.
+    _r({"POST"}, f"{W}/webhooks", "notifications", WS, "webhooks.manage", credential=True),
+    _r({"POST"}, f"{W}/webhooks/{{endpoint_id}}/secret", "notifications", WS, "webhooks.manage", credential=True),
+    _r(WRITES, f"{W}/webhooks", "notifications", WS, "webhooks.manage", prefix=True),
     # --- the gateway's own ----------------------------------------------------------------
     _r(READS, f"{W}/audit-log", "gateway", WS, "audit_log.read"),
     _r(READS, f"{W}/live", "gateway", WS, "workspace.read"),

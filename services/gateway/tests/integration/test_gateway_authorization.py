@@ -71,6 +71,11 @@ MATRIX = [
     ("POST", "/creatives", "creatives.generate"),
     ("GET", "/analytics/overview", "analytics.read"),
     ("POST", "/analytics/exports", "data.export"),
+    ("GET", "/notifications", "notifications.read"),
+    ("POST", "/notifications/read-all", "notifications.read"),
+    ("GET", "/webhooks", "webhooks.read"),
+    ("POST", "/webhooks", "webhooks.manage"),
+    ("DELETE", "/webhooks/{other}", "webhooks.manage"),
     ("GET", "/audit-log", "audit_log.read"),
 ]
 

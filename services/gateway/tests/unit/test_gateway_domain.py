@@ -34,12 +34,37 @@ WS = str(uuid.uuid4())
     ("GET", f"/v1/workspaces/{WS}/brand-kit", "creative", "creatives.read"),
     ("GET", f"/v1/workspaces/{WS}/analytics/overview", "analytics", "analytics.read"),
     ("POST", f"/v1/workspaces/{WS}/analytics/exports", "analytics", "data.export"),
+    ("GET", f"/v1/workspaces/{WS}/notifications", "notifications", "notifications.read"),
+    ("GET", f"/v1/workspaces/{WS}/notifications/unread-count", "notifications", "notifications.read"),
+    ("POST", f"/v1/workspaces/{WS}/notifications/n/read", "notifications", "notifications.read"),
+    ("PUT", f"/v1/workspaces/{WS}/notifications/preferences", "notifications", "notifications.read"),
+    ("GET", f"/v1/workspaces/{WS}/webhooks", "notifications", "webhooks.read"),
+    ("GET", f"/v1/workspaces/{WS}/webhooks/e/deliveries", "notifications", "webhooks.read"),
+    ("POST", f"/v1/workspaces/{WS}/webhooks", "notifications", "webhooks.manage"),
+    ("PATCH", f"/v1/workspaces/{WS}/webhooks/e", "notifications", "webhooks.manage"),
+    ("DELETE", f"/v1/workspaces/{WS}/webhooks/e", "notifications", "webhooks.manage"),
+    ("POST", f"/v1/workspaces/{WS}/webhooks/e/secret", "notifications", "webhooks.manage"),
+    ("POST", f"/v1/workspaces/{WS}/webhooks/e/deliveries/d/redeliver", "notifications", "webhooks.manage"),
     ("GET", f"/v1/workspaces/{WS}/audit-log", "gateway", "audit_log.read"),
 ])
 def test_the_route_table_follows_identity_md(method, path, upstream, permission):
     match = resolve(method, path).match
     assert match is not None
     assert (match.route.upstream, match.route.permission) == (upstream, permission)
+
+
+def test_webhook_answers_that_carry_a_secret_are_never_stored_for_replays():
+    def credential(method, tail):
+        return resolve(method, f"/v1/workspaces/{WS}/webhooks{tail}").match.route.credential
+
+    assert credential("POST", "") and credential("POST", "/e/secret")
+    assert not credential("PATCH", "/e") and not credential("POST", "/e/deliveries/d/redeliver")
+    assert not credential("GET", "")
+
+
+def test_notifications_take_no_delete():
+    resolution = resolve("DELETE", f"/v1/workspaces/{WS}/notifications/n")
+    assert resolution.match is None and resolution.allowed_methods == {"GET", "HEAD", "POST", "PUT"}
 
 
 def test_every_workspace_route_names_a_known_permission():
