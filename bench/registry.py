@@ -11,4 +11,6 @@ MODULES: list[str] = [
     "bench.campaigns_brief",  # issue 10: the brief parser's per-field accuracy on the corpus, invented budgets
     "bench.campaigns_publish",  # issue 10: approved campaigns to live on the fake Meta: per second, p95
     "bench.campaigns_performance",  # issue 11: 1,000 ads x 30 days pulled from each platform's fake: rows/s, CPU
+    "bench.analytics",  # issue 12: 1M performance rows through ingest vs bare COPY; dashboard p99 over 10M facts, RSS
+    "bench.notifications",  # issue 13: signed webhook deliveries to a local receiver per second, p99 enqueue -> delivery
 ]

@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import adly_events.contracts  # noqa: F401  (importing it registers every event type in CATALOG)
-from adly_analytics.adapters.container import open_adapters
+from adly_analytics.adapters.container import Adapters, open_adapters
+from adly_analytics.entrypoints.commands import rebuild_cells
 from adly_analytics.entrypoints.consumers import subscriptions
 from adly_analytics.entrypoints.http import router
 from adly_analytics.projections import projections
@@ -16,7 +17,7 @@ CONTEXT = "analytics"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def build() -> Service:
+def build() -> Service[Adapters]:
     return Service(
         name=NAME,
         catalog=CATALOG,
@@ -26,6 +27,7 @@ def build() -> Service:
         subscriptions=list(subscriptions),
         projections=list(projections),
         produces=topics_of(CATALOG, CONTEXT),
+        commands={"rebuild-cells": rebuild_cells},
     )
 
 

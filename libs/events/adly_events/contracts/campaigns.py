@@ -310,6 +310,24 @@ class CampaignArchived(Contract):
     archived_by: Actor
 
 
+@CATALOG.event("RuleActionAwaitingApproval", **campaign_event)
+class RuleActionAwaitingApproval(Contract):
+    """An automated rule (analytics' `RuleFired`) asked for a change campaigns will not make on its own:
+    a budget increase above the workspace's threshold needs a person's 2FA, and ADLY pauses a whole
+    campaign only. Nothing changed on the platforms; a maker with 2FA carries it out through the usual
+    commands, or lets it be."""
+
+    rule_id: UUID
+    rule_event_id: UUID = Field(description="The RuleFired event asking for it.")
+    action: str = Field(description="`pause`, `change_budget` or `move_budget`.")
+    budgets: list[PlatformBudget] = Field(default_factory=list, description="The budgets the rule asked for.")
+    previous: list[PlatformBudget] = Field(default_factory=list)
+    target_platform_ad_set_id: str | None = None
+    target_ad_id: UUID | None = None
+    reason: str = Field(description="Why campaigns did not carry it out.")
+    reasoning: str = Field(description="The rule's own reasoning, with its figures.")
+
+
 # --- ad accounts: rows the campaigns service keeps, with these events beside them -----------
 
 

@@ -1,5 +1,13 @@
-"""Internal HTTP routes of the analytics service; the routes arrive with the context's issue."""
+"""The HTTP surface of the analytics service; the gateway forwards
+`/v1/workspaces/{id}/analytics/**` (analytics.read)."""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(prefix="/internal/analytics", tags=["analytics"])
+from adly_analytics.entrypoints import analytics_routes, export_routes, rule_routes
+
+router = APIRouter()
+router.include_router(analytics_routes.router)
+router.include_router(export_routes.router)
+router.include_router(rule_routes.router)

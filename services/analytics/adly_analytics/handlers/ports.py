@@ -1,0 +1,116 @@
+"""The ports the analytics handlers use that take a transaction; adapters/ implements them over
+Postgres, tests/unit/doubles.py in memory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, Protocol
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adly_analytics.domain.attribution import Campaigns, Entry, OrderRecord
+from adly_analytics.domain.figures import Key, PerformanceRow, Series, Totals
+from adly_analytics.domain.rules import History, RuleSpec
+from adly_events.contracts.analytics import FiguresUpdated, RuleFired
+from adly_events.contracts.common import AdPlatform
+
+Grain = Literal["workspace", "ad", "product", "hour"]
+
+
+@dataclass(frozen=True)
+class CellDelta:
+    """What one cell of the read model gains (or loses): `totals.reach_rows` counts performance rows."""
+
+    grain: Grain
+    key: Key
+    totals: Totals
+    hour: int = -1
+
+
+class CampaignDirectory(Protocol):
+    async def drafted(self, tx: AsyncConnection, workspace_id: UUID, campaign_id: UUID) -> None: ...
+
+    async def published(self, tx: AsyncConnection, workspace_id: UUID, campaign_id: UUID, platform: AdPlatform,
+                        ad_sets: Mapping[UUID, str]) -> None: ...
+
+    async def ad_sets(self, tx: AsyncConnection, campaign_ids: Sequence[UUID]) -> dict[UUID, str]: ...
+
+    async def campaigns(self, tx: AsyncConnection, workspace_id: UUID, since: date) -> Campaigns: ...
+
+    async def time_zone(self, tx: AsyncConnection, workspace_id: UUID) -> str: ...
+
+    async def first_time_zone(self, tx: AsyncConnection, workspace_id: UUID, time_zone: str) -> None: ...
+
+
+class PerformanceLedger(Protocol):
+    async def latest(self, tx: AsyncConnection, series: Sequence[Series]) -> dict[Series, PerformanceRow]: ...
+
+    async def save(self, tx: AsyncConnection, rows: Sequence[PerformanceRow], deltas: Sequence[CellDelta]) -> None: ...
+
+    async def without_ad_set(self, tx: AsyncConnection, campaign_id: UUID,
+                             platform: AdPlatform) -> list[PerformanceRow]: ...
+
+    async def assign_ad_sets(self, tx: AsyncConnection, rows: Sequence[PerformanceRow],
+                             deltas: Sequence[CellDelta]) -> None: ...
+
+
+class OrderLedger(Protocol):
+    async def record(self, tx: AsyncConnection, order_id: UUID) -> OrderRecord | None: ...
+
+    async def save(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
+                   deltas: Sequence[CellDelta]) -> None: ...
+
+
+class CellReader(Protocol):
+    async def cells(self, tx: AsyncConnection, workspace_id: UUID, grain: Grain, start: date, end: date, *,
+                    platform: AdPlatform | None = None, campaign_id: UUID | None = None) -> dict[Key, Totals]: ...
+
+    async def hours(self, tx: AsyncConnection, workspace_id: UUID, start: date, end: date, *,
+                    platform: AdPlatform | None = None,
+                    campaign_id: UUID | None = None) -> dict[tuple[date, int], Totals]: ...
+
+    async def reach(self, tx: AsyncConnection, workspace_id: UUID, start: date, end: date) -> int | None: ...
+
+
+class FiguresLog(Protocol):
+    """Appends `FiguresUpdated` to the event store (outbox included) in the writer's transaction."""
+
+    async def updated(self, tx: AsyncConnection, workspace_id: UUID, update: FiguresUpdated, *,
+                      causation_id: UUID | None = None, correlation_id: UUID | None = None) -> None: ...
+
+
+class ExportReader(Protocol):
+    """A workspace's cells of one grain summed per group and currency (key, currency, totals), in key
+    order, read through a server-side cursor a page at a time (never the whole set in memory)."""
+
+    def groups(self, tx: AsyncConnection, workspace_id: UUID, grain: Grain, by: Sequence[str], start: date,
+               end: date) -> AsyncIterator[tuple[Key, str, Totals]]: ...
+
+
+@dataclass(frozen=True)
+class StoredRule:
+    rule_id: UUID
+    workspace_id: UUID
+    spec: RuleSpec
+    version: int = 0              # RuleFired events recorded so far (the rule is their aggregate)
+
+
+class RuleStore(Protocol):
+    async def list(self, tx: AsyncConnection, workspace_id: UUID) -> list[StoredRule]: ...
+
+    async def get(self, tx: AsyncConnection, workspace_id: UUID, rule_id: UUID, *,
+                  lock: bool = False) -> StoredRule | None: ...
+
+    async def put(self, tx: AsyncConnection, rule: StoredRule) -> None: ...
+
+    async def delete(self, tx: AsyncConnection, workspace_id: UUID, rule_id: UUID) -> bool: ...
+
+    async def history(self, tx: AsyncConnection, rule_id: UUID) -> History: ...
+
+    async def fired(self, tx: AsyncConnection, rule_id: UUID, version: int, event_id: UUID,
+                    event: RuleFired) -> None: ...
+
+    async def latest_day(self, tx: AsyncConnection, workspace_id: UUID) -> date | None: ...
