@@ -138,8 +138,12 @@ class LiveFeed:
                         self.publish(record.value)
 
     async def _assign(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition], *, from_end: bool) -> set[TopicPartition]:
-        topics = {t for t in await consumer.topics() if live_topic(t)}
-        wanted = {TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())}
+        # Topics and their partitions from ONE full metadata answer: the consumer's own
+        # `partitions_for_topic` only knows the topics already assigned, so a topic created after
+        # the gateway started (analytics' first figures) was listed but never read.
+        cluster = await consumer._client.fetch_all_metadata()
+        topics = {t for t in cluster.topics() if live_topic(t)}
+        wanted = {TopicPartition(t, p) for t in topics for p in (cluster.partitions_for_topic(t) or ())}
         new = wanted - assigned
         if not new:
             return assigned
