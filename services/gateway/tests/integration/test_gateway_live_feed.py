@@ -4,9 +4,10 @@ import asyncio
 import json
 import uuid
 
+from aiokafka import AIOKafkaProducer
+
 from adly_gateway.adapters.live import LiveFeed
 from adly_kit.kafka import ensure_topics
-from aiokafka import AIOKafkaProducer
 
 
 async def test_a_topic_created_after_the_feed_started_reaches_the_workspaces_sockets(kafka, service_settings):
