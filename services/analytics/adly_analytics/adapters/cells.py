@@ -83,6 +83,32 @@ class CellQueries:
             found[key] = found.get(key, Totals()) + totals_of(row)
         return found
 
+    async def sums(self, tx: AsyncConnection, workspace_id: UUID, grain: Grain, by: Sequence[str], start: date,
+                   end: date, *, platform: AdPlatform | None = None,
+                   campaign_id: UUID | None = None) -> dict[Key, Totals]:
+        """The cells from `start` to `end` summed by Postgres per group of `by` (and currency): one
+        row per group and currency comes back, never the cells themselves."""
+        found: dict[Key, Totals] = {}
+        for row in await self._groups(tx, workspace_id, grain, by, start, end, platform, campaign_id):
+            key = _group_key(workspace_id, row)
+            found[key] = found.get(key, Totals()) + summed_totals(row)
+        return found
+
+    async def ranked(self, tx: AsyncConnection, workspace_id: UUID, grain: Grain, by: Sequence[str], start: date,
+                     end: date, *, offset: int, limit: int, platform: AdPlatform | None = None,
+                     campaign_id: UUID | None = None) -> tuple[list[tuple[Key, Totals]], bool]:
+        """The groups of `by` largest attributed revenue first, then spend, then key (the order the
+        dashboard shows: `Figures.revenue` and `Figures.spend`, a figure in several currencies
+        counting as 0), `limit` of them from `offset`, sorted and cut by Postgres; and whether more follow."""
+        rows = await self._groups(tx, workspace_id, grain, by, start, end, platform, campaign_id,
+                                  page=(offset, limit + 1))
+        found: dict[Key, Totals] = {}
+        for row in rows:
+            key = _group_key(workspace_id, row)
+            found[key] = found.get(key, Totals()) + summed_totals(row)
+        groups = list(found.items())
+        return groups[:limit], len(groups) > limit
+
     async def hours(self, tx: AsyncConnection, workspace_id: UUID, start: date, end: date, *,
                     platform: AdPlatform | None = None,
                     campaign_id: UUID | None = None) -> dict[tuple[date, int], Totals]:
@@ -107,6 +133,73 @@ class CellQueries:
         return (await tx.execute(text(
             f"SELECT * FROM {self.s}.cells WHERE workspace_id = :w AND grain = :g AND day BETWEEN :a AND :b{where}"),
             params)).all()
+
+    async def _groups(self, tx: AsyncConnection, workspace_id: UUID, grain: str, by: Sequence[str], start: date,
+                      end: date, platform: AdPlatform | None, campaign_id: UUID | None,
+                      page: tuple[int, int] | None = None) -> Sequence[Any]:
+        if not set(by) <= set(GROUPS):
+            raise ValueError(f"not a dimension of cells: {by}")
+        dims = [d for d in GROUPS if d in by]
+        where, params = "", {"w": workspace_id, "g": grain, "a": start, "b": end}
+        if platform is not None:
+            where, params["p"] = where + " AND platform = :p", platform.value
+        if campaign_id is not None:
+            where, params["c"] = where + " AND campaign_id = :c", campaign_id
+        group = ", ".join((*dims, "currency"))
+        # Per group and currency: the sums, and whether the Python rollup of the cells would list the
+        # currency in the spend, value and revenue (`totals_of`: an amount shows when it is not 0, spend
+        # and value also when a performance row stands behind it).
+        grouped = (f"SELECT {group}, sum(rows)::bigint AS rows, sum(impressions)::bigint AS impressions, "
+                   "sum(clicks)::bigint AS clicks, sum(spend) AS spend, sum(conversions) AS conversions, "
+                   "sum(conversion_value) AS conversion_value, sum(orders)::bigint AS orders, "
+                   "sum(revenue) AS revenue, bool_or(spend <> 0 OR rows <> 0) AS spend_shown, "
+                   "bool_or(conversion_value <> 0 OR rows <> 0) AS value_shown, bool_or(revenue <> 0) AS revenue_shown "
+                   f"FROM {self.s}.cells WHERE workspace_id = :w AND grain = :g AND day BETWEEN :a AND :b{where} "
+                   f"GROUP BY {group}")
+        if page is None:
+            return (await tx.execute(text(grouped), params)).all()
+        params["o"], params["n"] = page
+        joined = " AND ".join(f"g.{d} = t.{d}" for d in dims) or "true"
+        listed = ", ".join(dims)
+        tie = " || '|' || ".join(_tie(d) if d in dims else "''" for d in TIE)
+        # `Figures.revenue` / `.spend`: the amount when exactly one currency has it (revenue: a nonzero
+        # one), else 0 for the order; ties by the key as `reading` writes it, compared as code points.
+        order = "t.by_revenue DESC, t.by_spend DESC, t.tie"
+        statement = (
+            f"WITH g AS ({grouped}), t AS (SELECT {listed}{', ' if dims else ''}"
+            "CASE WHEN count(*) FILTER (WHERE revenue <> 0) = 1 THEN sum(revenue) FILTER (WHERE revenue <> 0) "
+            "ELSE 0 END AS by_revenue, "
+            "CASE WHEN count(*) FILTER (WHERE spend_shown) = 1 THEN sum(spend) FILTER (WHERE spend_shown) "
+            f"ELSE 0 END AS by_spend, min(({tie}) COLLATE \"C\") AS tie FROM g {'GROUP BY ' + listed if dims else ''} "
+            f"ORDER BY {order.replace('t.', '')} LIMIT :n OFFSET :o) "
+            f"SELECT g.* FROM t JOIN g ON {joined} ORDER BY {order}, g.currency")
+        return (await tx.execute(text(statement), params)).all()
+
+
+GROUPS = ("day", "platform", "campaign_id", "ad_set_id", "ad_id", "product")
+TIE = ("platform", "campaign_id", "ad_set_id", "ad_id", "product")
+
+
+def _tie(dimension: str) -> str:
+    """A dimension as `str` writes it in `reading`'s key order ('' for an absent one)."""
+    if dimension in ("campaign_id", "ad_id"):
+        return f"CASE WHEN {dimension} = '{NO_ID}'::uuid THEN '' ELSE {dimension}::text END"
+    return dimension
+
+
+def _group_key(workspace_id: UUID, row: Any) -> Key:
+    m = row._mapping
+    platform, campaign, ad = m.get("platform"), m.get("campaign_id"), m.get("ad_id")
+    return Key(workspace_id, AdPlatform(platform) if platform else None, _id(campaign) if campaign else None,
+               m.get("ad_set_id") or None, _id(ad) if ad else None, m.get("product") or None, m.get("day"))
+
+
+def summed_totals(row: Any) -> Totals:
+    """One group's sums in one currency, as the rollup of its cells (`totals_of`, added up) has them."""
+    c = row.currency
+    return Totals(row.impressions, row.clicks, Amounts(((c, row.spend),)) if row.spend_shown else Amounts(),
+                  row.conversions, Amounts(((c, row.conversion_value),)) if row.value_shown else Amounts(),
+                  row.orders, Amounts(((c, row.revenue),)) if row.revenue_shown else Amounts(), reach_rows=row.rows)
 
 
 def totals_of(row: Any) -> Totals:

@@ -68,6 +68,20 @@ class CellReader(Protocol):
     async def cells(self, tx: AsyncConnection, workspace_id: UUID, grain: Grain, start: date, end: date, *,
                     platform: AdPlatform | None = None, campaign_id: UUID | None = None) -> dict[Key, Totals]: ...
 
+    async def sums(self, tx: AsyncConnection, workspace_id: UUID, grain: Grain, by: Sequence[str], start: date,
+                   end: date, *, platform: AdPlatform | None = None,
+                   campaign_id: UUID | None = None) -> dict[Key, Totals]:
+        """The cells from `start` to `end` summed per group of `by` (dimensions of `Key`), as the
+        domain's `rollup` of `cells` sums them; only the groups come back."""
+        ...
+
+    async def ranked(self, tx: AsyncConnection, workspace_id: UUID, grain: Grain, by: Sequence[str], start: date,
+                     end: date, *, offset: int, limit: int, platform: AdPlatform | None = None,
+                     campaign_id: UUID | None = None) -> tuple[list[tuple[Key, Totals]], bool]:
+        """`limit` groups of `by` from `offset`, largest attributed revenue first, then spend, then key
+        (`reading.largest`); and whether more groups follow."""
+        ...
+
     async def hours(self, tx: AsyncConnection, workspace_id: UUID, start: date, end: date, *,
                     platform: AdPlatform | None = None,
                     campaign_id: UUID | None = None) -> dict[tuple[date, int], Totals]: ...

@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_analytics.adapters.container import Adapters
-from adly_analytics.domain.figures import Change, Figures, Key, Totals, compare, previous_period, rollup, total
+from adly_analytics.domain.figures import Change, Figures, Key, Totals, compare, previous_period
 from adly_analytics.handlers.ports import Grain
 from adly_events.contracts.common import AdPlatform
 from adly_kit.errors import InvalidInput
@@ -81,9 +81,8 @@ class Page:
 
 async def overview(tx: AsyncConnection, a: Adapters, workspace_id: UUID, period: Period) -> Overview:
     before = Period(*previous_period(period.start, period.end))
-    cells = await a.cells.cells(tx, workspace_id, "workspace", before.start, period.end)
-    now = total(cells, start=period.start, end=period.end)
-    then = total(cells, start=before.start, end=before.end)
+    now, then = [Figures(next(iter((await a.cells.sums(tx, workspace_id, "workspace", (), p.start, p.end)).values()),
+                              Totals())) for p in (period, before)]
     reach = await a.cells.reach(tx, workspace_id, period.start, period.end) if now.totals.reach_rows == 1 else None
     return Overview(period, before, now, then, compare(now, then), reach)
 
@@ -92,9 +91,9 @@ async def daily(tx: AsyncConnection, a: Adapters, workspace_id: UUID, period: Pe
                 platform: AdPlatform | None = None, campaign_id: UUID | None = None) -> list[Point]:
     """Every day of the period, a day with nothing in it as zeros."""
     whole = platform is None and campaign_id is None
-    cells = await a.cells.cells(tx, workspace_id, "workspace" if whole else "ad", period.start, period.end,
-                                platform=platform, campaign_id=campaign_id)
-    days = {key.day: figures for key, figures in rollup(cells, by=("day",), start=period.start, end=period.end).items()}
+    sums = await a.cells.sums(tx, workspace_id, "workspace" if whole else "ad", ("day",), period.start, period.end,
+                              platform=platform, campaign_id=campaign_id)
+    days = {key.day: Figures(totals) for key, totals in sums.items()}
     return [Point(day, None, days.get(day, Figures(Totals()))) for day in period.days()]
 
 
@@ -112,16 +111,15 @@ async def breakdown(tx: AsyncConnection, a: Adapters, workspace_id: UUID, period
     grain: Grain = "product" if by is By.PRODUCT else "ad"
     if by is By.PRODUCT and (platform is not None or campaign_id is not None):
         raise InvalidInput("Products are broken down over the whole workspace.", field="query/by")
-    cells = await a.cells.cells(tx, workspace_id, grain, period.start, period.end, platform=platform,
-                                campaign_id=campaign_id)
-    rows = sorted(rollup(cells, by=DIMENSIONS[by], start=period.start, end=period.end).items(), key=_largest)
     start = _offset(cursor)
-    page = rows[start:start + limit]
-    more = start + limit < len(rows)
-    return Page(page, _cursor(start + limit) if more else None)
+    groups, more = await a.cells.ranked(tx, workspace_id, grain, DIMENSIONS[by], period.start, period.end,
+                                        offset=start, limit=limit, platform=platform, campaign_id=campaign_id)
+    return Page([(key, Figures(totals)) for key, totals in groups], _cursor(start + limit) if more else None)
 
 
-def _largest(item: tuple[Key, Figures]) -> tuple[Decimal, Decimal, str]:
+def largest(item: tuple[Key, Figures]) -> tuple[Decimal, Decimal, str]:
+    """The breakdown's order (the cells' `ranked` sorts by it in SQL): attributed revenue, then spend,
+    largest first (a figure in several currencies as 0), then the key."""
     key, figures = item
     revenue, spend = figures.revenue, figures.spend
     return (-(revenue.amount if revenue else Decimal(0)), -(spend.amount if spend else Decimal(0)),

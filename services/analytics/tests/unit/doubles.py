@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_analytics.adapters.container import Adapters
 from adly_analytics.domain.attribution import Campaigns, Entry, OrderRecord, Publication
-from adly_analytics.domain.figures import Key, PerformanceRow, Series, Totals
+from adly_analytics.domain.figures import Key, PerformanceRow, Series, Totals, rollup
 from adly_analytics.handlers.ports import CellDelta, Grain
+from adly_analytics.handlers.reading import largest
 from adly_events.contracts.analytics import FiguresUpdated
 from adly_events.contracts.campaigns import PerformanceLevel
 from adly_events.contracts.common import AdPlatform
@@ -53,6 +54,19 @@ class MemoryCells:
             if g == grain and hour == -1 and self._within(key, workspace_id, start, end, platform, campaign_id):
                 found[key] = found.get(key, Totals()) + totals
         return found
+
+    async def sums(self, tx: AsyncConnection, workspace_id: UUID, grain: Grain, by: Sequence[str], start: date,
+                   end: date, *, platform: AdPlatform | None = None,
+                   campaign_id: UUID | None = None) -> dict[Key, Totals]:
+        cells = await self.cells(tx, workspace_id, grain, start, end, platform=platform, campaign_id=campaign_id)
+        return {key: f.totals for key, f in rollup(cells, by=by, start=start, end=end).items()}
+
+    async def ranked(self, tx: AsyncConnection, workspace_id: UUID, grain: Grain, by: Sequence[str], start: date,
+                     end: date, *, offset: int, limit: int, platform: AdPlatform | None = None,
+                     campaign_id: UUID | None = None) -> tuple[list[tuple[Key, Totals]], bool]:
+        cells = await self.cells(tx, workspace_id, grain, start, end, platform=platform, campaign_id=campaign_id)
+        groups = sorted(rollup(cells, by=by, start=start, end=end).items(), key=largest)
+        return [(key, f.totals) for key, f in groups[offset:offset + limit]], offset + limit < len(groups)
 
     async def hours(self, tx: AsyncConnection, workspace_id: UUID, start: date, end: date, *,
                     platform: AdPlatform | None = None,
