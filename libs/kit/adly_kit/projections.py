@@ -39,7 +39,12 @@ class ProjectionRunner:
         self.projection = projection
         self.batch_size = batch_size
         s = safe_schema(store.schema)
-        self._load = text(f"SELECT tx_id::text::bigint, position FROM {s}.projection_checkpoints WHERE projection = :p")
+        # FOR UPDATE: one catch-up (or rebuild) of a projection at a time. Without it a rebuild's
+        # reset could land while a running catch-up was applying events after the old checkpoint,
+        # which then saved its later position over the reset and the rebuild skipped what it read
+        # (and two replicas could apply the same batch twice).
+        self._load = text(f"SELECT tx_id::text::bigint, position FROM {s}.projection_checkpoints "
+                          "WHERE projection = :p FOR UPDATE")
         self._save = text(f"""
             INSERT INTO {s}.projection_checkpoints (projection, tx_id, position)
             VALUES (:p, CAST(CAST(:tx_id AS text) AS xid8), :position)
@@ -71,8 +76,9 @@ class ProjectionRunner:
         until every transaction that was open when it began has ended: a concurrent writer
         must not leave the rebuilt model short of events that were already there."""
         async with self.engine.begin() as tx:
-            await self.projection.reset(tx)
+            await self._checkpoint(tx)                 # wait for a catch-up in flight, then hold it off
             await self._save_checkpoint(tx, START)
+            await self.projection.reset(tx)
             newest = (await tx.execute(self._newest)).scalar()
         if newest is not None:
             await self._wait_until_readable(newest)
