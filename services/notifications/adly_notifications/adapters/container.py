@@ -29,12 +29,10 @@ class Adapters:
     settings: NotificationsSettings
     engine: AsyncEngine
     store: EventStore
-    # --- webhooks (fields) ---------------------------------------------------------------
     webhooks: WebhookStore
     webhook_sender: WebhookSender
     webhook_queue: Worklist
     webhook_random: Callable[[], float]   # the retry schedule's jitter, in [0, 1)
-    # --- feed, preferences, members (fields) ---------------------------------------------
     feed: FeedStore
     members: MemberStore
     preferences: PreferenceStore
@@ -44,21 +42,17 @@ class Adapters:
 async def open_adapters(runtime: Runtime) -> AsyncIterator[Adapters]:
     settings = cast(NotificationsSettings, runtime.settings)
     async with AsyncExitStack() as stack:
-        # --- webhooks (built) ----------------------------------------------------------------
         webhook_clients = [await stack.enter_async_context(make_client(
             timeout=settings.webhook_timeout_seconds, connect_timeout=min(5.0, settings.webhook_timeout_seconds),
             max_connections=2)) for _ in range(max(1, settings.webhook_concurrency // 2))]
         keyring = Keyring.from_setting(settings.encryption_keys.get_secret_value())
-        # --- feed, preferences, members (built) ----------------------------------------------
         yield Adapters(
             settings=settings, engine=runtime.engine, store=runtime.store,
-            # --- webhooks (passed) -----------------------------------------------------------
             webhooks=WebhookRepository(settings.schema, keyring, runtime.store),
             webhook_sender=HttpWebhookSender(webhook_clients, settings),
             webhook_queue=Worklist(settings.schema, "webhook_deliveries", runnable_states=["pending"],
                                    lease_seconds=settings.webhook_lease_seconds),
             webhook_random=random.random,
-            # --- feed, preferences, members (passed) -----------------------------------------
             feed=FeedRepository(settings.schema), members=MemberRepository(settings.schema),
             preferences=PreferenceRepository(settings.schema),
         )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-# --- webhooks ----------------------------------------------------------------------------
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol  # noqa: F401
+from typing import Protocol
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_events.contracts.auth import WorkspaceRole
 from adly_events.contracts.common import Contract
+from adly_notifications.domain.audience import Member
+from adly_notifications.domain.notices import Notice
+from adly_notifications.domain.preferences import Choice, Preferences
 from adly_notifications.domain.webhooks import Address, DeliveryLog, Endpoint, Outcome, Target
 
 
@@ -55,14 +58,8 @@ class WebhookSender(Protocol):
     async def send(self, target: Target, webhook_id: UUID, body: bytes, secrets: Sequence[str]) -> Outcome: ...
 
 
-# --- feed, preferences, members ---------------------------------------------------------
-# (Sequence, dataclass, datetime, UUID and AsyncConnection are imported above, with the webhooks' ports.)
-from collections.abc import Mapping  # noqa: E402
+# --- the feed, preferences and members ------------------------------------------------
 
-from adly_events.contracts.auth import WorkspaceRole  # noqa: E402
-from adly_notifications.domain.audience import Member  # noqa: E402
-from adly_notifications.domain.notices import Notice  # noqa: E402
-from adly_notifications.domain.preferences import Choice, Preferences  # noqa: E402
 
 
 @dataclass(frozen=True)
