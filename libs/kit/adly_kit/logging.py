@@ -38,5 +38,7 @@ def setup_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiokafka", "kafka"):
+    # httpx logs every request's full URL at INFO, query string included: WooCommerce's
+    # consumer_key/consumer_secret and other credentials in a URL would reach the logs.
+    for noisy in ("aiokafka", "kafka", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
