@@ -394,8 +394,11 @@ async def test_performance_in_exact_units_at_three_levels_per_day_and_hour(fake,
 
 
 async def test_today_grows_as_time_passes_and_a_restated_day_reads_back_revised(fake, publisher, reports, account):
+    # 09:00 yesterday in Riyadh: three hours later is still the same day, and at any hour of the
+    # real day it is in the past of the account's one-hour token (09:00 *today* is in its future
+    # between midnight and 09:00 in Riyadh, when the token would read as expired).
     now = datetime.now(ZoneInfo("Asia/Riyadh"))
-    fake.freeze(now.replace(hour=9).timestamp())   # 09:00 today: three hours later is still today
+    fake.freeze((now - timedelta(days=1)).replace(hour=9).timestamp())
     ids = await publish_all(publisher, account)
     today = riyadh(fake).date()
 
