@@ -1,9 +1,9 @@
 """An order's attribution signals read into touches: who may have sent the customer, and when
 (docs/analytics-attribution.md, "Touches").
 
-The URL reading (`_params`, `_queries`, `_uuid`, `_embedded`) is a copy of the rule in campaigns'
-`domain/tracking.py` (`read_tags`), which writes the tags: services do not import each other, and the
-rule is small. It also reads `utm_id` (the campaign's UUID) when `utm_campaign` carries no id. Keep
+A landing URL's query is read by `adly_events.landing_urls`, the one rule campaigns' `read_tags` uses
+too; the ids inside the values (`_uuid`, `_embedded`) are still a copy of campaigns'
+`domain/tracking.py`, which writes the tags. It also reads `utm_id` (the campaign's UUID) when `utm_campaign` carries no id. Keep
 the two in step: `adly-<26 base32 letters>` at the end of a value, keys case-insensitive, values in any
 case, double-encoded, `_` or a space for the dash, queries hidden after a single-page store's `#`.
 """
@@ -17,11 +17,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from adly_events.contracts.catalog import OrderAttribution, UtmParameters, Visit
 from adly_events.contracts.common import AdPlatform
+from adly_events.landing_urls import landing_params as _params
 
 T = TypeVar("T")
 ID_IN_VALUE = re.compile(r"(?:^|[^0-9a-z])adly[-_ ]?([a-z2-7]{26})$", re.IGNORECASE)
@@ -171,25 +172,6 @@ def _numbered(touches: list[Touch]) -> list[Touch]:
 
 def _key(name: str) -> str:
     return name.strip().lower()
-
-
-# -- the landing-URL reading rule, copied from campaigns' domain/tracking.py ----------------------
-
-def _params(text: str) -> list[tuple[str, str]]:
-    text = text.strip().replace("&amp;", "&")
-    if "?" not in text and "=" not in text and "%3d" in text.lower():
-        text = unquote(text)   # a landing site stored percent-encoded as a whole
-    return [(key.strip().lower(), value) for query in _queries(text)
-            for key, value in parse_qsl(query, keep_blank_values=True)]
-
-
-def _queries(text: str) -> Iterator[str]:
-    """The query, and one hidden in the fragment as single-page stores route (`#/p?utm_source=...`)."""
-    head, _, fragment = text.partition("#")
-    if "?" in head or "=" in head:
-        yield head.partition("?")[2] if "?" in head else head
-    if "=" in fragment:
-        yield fragment.partition("?")[2] if "?" in fragment else fragment
 
 
 def _first(items: Iterable[T | None]) -> T | None:

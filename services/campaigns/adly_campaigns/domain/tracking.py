@@ -21,14 +21,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from base64 import b32decode, b32encode
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
-from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit
+from urllib.parse import quote, unquote, unquote_plus, urlencode, urlsplit
 from uuid import UUID
 
 from adly_events.contracts.catalog import OrderAttribution, UtmParameters
 from adly_events.contracts.common import AdPlatform
+from adly_events.landing_urls import landing_params as _params
 from adly_kit.errors import InvalidInput
 
 SOURCES = {AdPlatform.META: "facebook", AdPlatform.TIKTOK: "tiktok", AdPlatform.SNAPCHAT: "snapchat",
@@ -136,23 +137,6 @@ def _encode(text: str, safe: str) -> str:
 def _ours(pair: str) -> bool:
     key = unquote_plus(pair.partition("=")[0]).strip().lower()
     return key.startswith("utm_") or key in (CAMPAIGN, AD)
-
-
-def _params(text: str) -> list[tuple[str, str]]:
-    text = text.strip().replace("&amp;", "&")
-    if "?" not in text and "=" not in text and "%3d" in text.lower():
-        text = unquote(text)   # a landing site stored percent-encoded as a whole
-    return [(key.strip().lower(), value) for query in _queries(text)
-            for key, value in parse_qsl(query, keep_blank_values=True)]
-
-
-def _queries(text: str) -> Iterator[str]:
-    """The query, and one hidden in the fragment as single-page stores route (`#/p?utm_source=...`)."""
-    head, _, fragment = text.partition("#")
-    if "?" in head or "=" in head:
-        yield head.partition("?")[2] if "?" in head else head
-    if "=" in fragment:
-        yield fragment.partition("?")[2] if "?" in fragment else fragment
 
 
 def _tags(params: Iterable[tuple[str, str]]) -> Tags | None:
