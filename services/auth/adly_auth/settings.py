@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import SecretStr, model_validator
 
+from adly_kit.mail import SmtpSettings
 from adly_kit.settings import ServiceSettings
 
 
-class AuthSettings(ServiceSettings):
+class AuthSettings(ServiceSettings, SmtpSettings):
+    # smtp_* , mail_from and mail_transport (with its production check) come from SmtpSettings.
     issuer: str = "adly-auth"
     audience: str = "adly-api"
     access_token_ttl_seconds: int = 600
@@ -24,18 +24,6 @@ class AuthSettings(ServiceSettings):
     # Where links in mails point (the web app), e.g. https://app.adly.example
     public_base_url: str = "http://localhost:3000"
 
-    smtp_host: str = "localhost"
-    smtp_port: int = 587
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = True
-    smtp_use_tls: bool = False
-    smtp_timeout_seconds: float = 10.0
-    mail_from: str = "ADLY <no-reply@adly.example>"
-    # "log" is the development override for a stack with no mail server (`adly-dev run`):
-    # each mail, links included, is written to the service log instead of being sent.
-    # Refused in production, where a log must never hold a sign-in link.
-    mail_transport: Literal["smtp", "log"] = "smtp"
     mail_poll_seconds: float = 5.0
     mail_max_attempts: int = 8
 
@@ -49,12 +37,6 @@ class AuthSettings(ServiceSettings):
     def _overlap_outlives_access_tokens(self) -> AuthSettings:
         if self.signing_key_overlap_seconds < self.access_token_ttl_seconds:
             raise ValueError("ADLY_SIGNING_KEY_OVERLAP_SECONDS must be at least the access-token TTL")
-        return self
-
-    @model_validator(mode="after")
-    def _mail_goes_out_in_production(self) -> AuthSettings:
-        if self.environment == "production" and self.mail_transport != "smtp":
-            raise ValueError("ADLY_MAIL_TRANSPORT=log is for development: production sends mail over SMTP")
         return self
 
     @property

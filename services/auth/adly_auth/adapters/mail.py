@@ -19,13 +19,13 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 
-import aiosmtplib
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_auth.domain.records import Mail
 from adly_auth.settings import AuthSettings
 from adly_kit.crypto import Keyring, Sealed
+from adly_kit.mail import log_message, send_message
 from adly_kit.sql import Statements
 
 log = logging.getLogger(__name__)
@@ -52,20 +52,13 @@ class MailSender(Protocol):
 
 
 class SmtpSender:
+    """Over the kit's SMTP sender (`adly_kit.mail`); a refusal raises `MailRefused`."""
+
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
 
     async def send(self, mail: Mail) -> None:
-        s = self.settings
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = s.mail_from, mail.to, mail.subject
-        message.set_content(mail.body)
-        await aiosmtplib.send(
-            message, hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_username,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-            start_tls=s.smtp_starttls if not s.smtp_use_tls else False, use_tls=s.smtp_use_tls,
-            timeout=s.smtp_timeout_seconds,
-        )
+        await send_message(message_of(mail, self.settings.mail_from), self.settings)
 
 
 class LogSender:
@@ -73,13 +66,22 @@ class LogSender:
     so a stack without a mail server can still follow its links. A warning, so that no log
     level hides it: `adly-dev mail` reads these lines back."""
 
+    def __init__(self, mail_from: str = "ADLY <no-reply@adly.example>") -> None:
+        self.mail_from = mail_from
+
     async def send(self, mail: Mail) -> None:
-        log.warning("mail written to the log, not sent (ADLY_MAIL_TRANSPORT=log)",
-                    extra={"mail_to": mail.to, "mail_subject": mail.subject, "mail_body": mail.body})
+        log_message(message_of(mail, self.mail_from))
+
+
+def message_of(mail: Mail, mail_from: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = mail_from, mail.to, mail.subject
+    message.set_content(mail.body)
+    return message
 
 
 def sender_for(settings: AuthSettings) -> MailSender:
-    return LogSender() if settings.mail_transport == "log" else SmtpSender(settings)
+    return LogSender(settings.mail_from) if settings.mail_transport == "log" else SmtpSender(settings)
 
 
 @dataclass(frozen=True)

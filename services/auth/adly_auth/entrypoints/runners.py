@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from adly_auth.adapters.container import Adapters
 from adly_kit.db import unit_of_work
+from adly_kit.mail import MailRefused
 from adly_kit.sql import utc_now
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,11 @@ async def send_next_mail(a: Adapters) -> bool:
         async with asyncio.timeout(lease.total_seconds() / 2):
             await a.mail_delivery.send(due)
     except Exception as error:
-        reason, give_up = type(error).__name__, attempts >= a.settings.mail_max_attempts
+        # MailRefused's reason names the SMTP stage and answer, addresses cut to their domain;
+        # a permanent refusal (5xx to RCPT or DATA) would be refused again, so it is given up.
+        refused = error if isinstance(error, MailRefused) else None
+        reason = refused.reason if refused else type(error).__name__
+        give_up = attempts >= a.settings.mail_max_attempts or bool(refused and refused.permanent)
         log.warning("mail not sent", extra={"mail_id": str(due.id), "attempts": attempts, "error": reason})
         retry_at = utc_now() + timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2**attempts))
         async with unit_of_work(a.engine) as tx:

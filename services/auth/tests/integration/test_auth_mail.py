@@ -38,7 +38,7 @@ async def test_a_mail_the_server_refuses_is_tried_again_and_then_sent(auth):
     await auth.mail_token("later@example.com", "confirm-signup")
     assert await eventually(lambda: _sent(auth), timeout=60)
     (row,) = await mail_rows(auth)
-    assert row[1:] == (2, True, "SMTPDataError")
+    assert row[1:] == (2, True, "DATA 451 4.3.0 Try again later")
 
 
 async def _sent(auth) -> bool:
