@@ -1,4 +1,4 @@
-"""Sign-up links whose token is the sign-up itself: address, password hash and expiry,
+"""Sign-up links whose token is the sign-up itself: address, password hash, expiry, language and time zone,
 sealed with the service's Keyring (AES-256-GCM, `adly_kit.crypto`).
 
 Why not a row: a sign-up then writes exactly what a sign-up for an address that has an
@@ -14,6 +14,7 @@ import binascii
 import json
 from datetime import UTC, datetime
 
+from adly_auth.domain.locale import DEFAULT_LANGUAGE, DEFAULT_TIME_ZONE
 from adly_auth.domain.records import PendingSignup
 from adly_kit.crypto import DecryptionFailed, Keyring, Sealed
 
@@ -26,7 +27,8 @@ class SealedSignupTokens:
         self.keyring = keyring
 
     def seal(self, pending: PendingSignup) -> str:
-        plain = {"email": pending.email, "hash": pending.password_hash, "exp": int(pending.expires_at.timestamp())}
+        plain = {"email": pending.email, "hash": pending.password_hash, "exp": int(pending.expires_at.timestamp()),
+                 "lang": pending.language, "tz": pending.time_zone}
         sealed = self.keyring.encrypt(json.dumps(plain, separators=(",", ":")).encode(), aad=AAD)
         return ".".join(_b64(part) for part in (sealed.kek_id.encode(), sealed.wrapped_key, sealed.ciphertext))
 
@@ -34,7 +36,10 @@ class SealedSignupTokens:
         try:
             kek_id, wrapped, ciphertext = (_unb64(part) for part in token.split("."))
             plain = json.loads(self.keyring.decrypt(Sealed(kek_id.decode(), wrapped, ciphertext), aad=AAD))
-            return PendingSignup(plain["email"], plain["hash"], datetime.fromtimestamp(plain["exp"], UTC))
+            expires_at = datetime.fromtimestamp(plain["exp"], UTC)
+            # Links mailed before language and time zone travelled in them open with the defaults.
+            return PendingSignup(plain["email"], plain["hash"], expires_at, plain.get("lang", DEFAULT_LANGUAGE),
+                                 plain.get("tz", DEFAULT_TIME_ZONE))
         except (ValueError, KeyError, TypeError, OverflowError, binascii.Error, DecryptionFailed):
             return None
 

@@ -7,13 +7,14 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_auth.domain.locale import DEFAULT_LANGUAGE, DEFAULT_TIME_ZONE, Language
 from adly_auth.domain.records import User
 from adly_auth.domain.secrets import random_token, sha256
 from adly_auth.domain.totp import TotpState
 from adly_kit.sql import Statements, utc_now
 
 _COLUMNS = """id, email, password_hash, email_verified_at, created_at, event_version, totp_secret,
-              totp_enabled_at, totp_last_step, totp_failures, totp_locked_until"""
+              totp_enabled_at, totp_last_step, totp_failures, totp_locked_until, language, time_zone"""
 
 
 class Users:
@@ -29,13 +30,19 @@ class Users:
         row = (await tx.execute(self.sql(f"SELECT {_COLUMNS} FROM {{s}}.users WHERE email = :e"), {"e": email})).first()
         return User(*row) if row else None
 
-    async def add(self, tx: AsyncConnection, user_id: UUID, email: str, password_hash: str | None, verified: bool) -> bool:
+    async def add(self, tx: AsyncConnection, user_id: UUID, email: str, password_hash: str | None, verified: bool,
+                  language: Language = DEFAULT_LANGUAGE, time_zone: str = DEFAULT_TIME_ZONE) -> bool:
         """False if the email is taken."""
         result = await tx.execute(self.sql("""
-            INSERT INTO {s}.users (id, email, password_hash, email_verified_at)
-            VALUES (:id, :email, :hash, CASE WHEN :verified THEN now() END)
-            ON CONFLICT (email) DO NOTHING"""), {"id": user_id, "email": email, "hash": password_hash, "verified": verified})
+            INSERT INTO {s}.users (id, email, password_hash, email_verified_at, language, time_zone)
+            VALUES (:id, :email, :hash, CASE WHEN :verified THEN now() END, :language, :tz)
+            ON CONFLICT (email) DO NOTHING"""), {"id": user_id, "email": email, "hash": password_hash, "verified": verified,
+                                                  "language": language, "tz": time_zone})
         return result.rowcount == 1
+
+    async def set_locale(self, tx: AsyncConnection, user_id: UUID, language: Language, time_zone: str) -> None:
+        await tx.execute(self.sql("UPDATE {s}.users SET language = :language, time_zone = :tz WHERE id = :id"),
+                         {"id": user_id, "language": language, "tz": time_zone})
 
     async def set_password_hash(self, tx: AsyncConnection, user_id: UUID, password_hash: str) -> None:
         await tx.execute(self.sql("UPDATE {s}.users SET password_hash = :h WHERE id = :id"), {"id": user_id, "h": password_hash})

@@ -100,6 +100,25 @@ class WorkspaceQueries:
             JOIN {s}.users u ON u.id = m.user_id WHERE m.workspace_id = :w ORDER BY m.joined_at"""), {"w": workspace_id})
         return [MemberView(*row) for row in rows]
 
+    async def contacts(self, tx: AsyncConnection, workspace_id: UUID, user_ids: Sequence[UUID]) -> list[ContactView]:
+        """How to reach those of `user_ids` who are members of the live workspace now."""
+        rows = await tx.execute(self.sql("""
+            SELECT u.id, u.email, u.email_verified_at IS NOT NULL, u.language, u.time_zone
+            FROM {s}.workspace_members m JOIN {s}.workspaces w ON w.id = m.workspace_id
+            JOIN {s}.users u ON u.id = m.user_id
+            WHERE m.workspace_id = :w AND w.deleted_at IS NULL AND m.user_id = ANY(CAST(:ids AS uuid[]))
+            ORDER BY u.id"""), {"w": workspace_id, "ids": list(user_ids)})
+        return [ContactView(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ContactView:
+    user_id: UUID
+    email: str
+    email_verified: bool
+    language: str
+    time_zone: str
+
 
 class Invitations:
     def __init__(self, schema: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from adly_auth.domain.locale import DEFAULT_LANGUAGE, DEFAULT_TIME_ZONE, Language
 from adly_auth.domain.totp import TotpState
 
 
@@ -24,6 +25,8 @@ class User:
     totp_last_step: int | None
     totp_failures: int
     totp_locked_until: datetime | None
+    language: Language = DEFAULT_LANGUAGE
+    time_zone: str = DEFAULT_TIME_ZONE
 
     @property
     def two_factor_enabled(self) -> bool:
@@ -82,3 +85,5 @@ class PendingSignup:
     email: str
     password_hash: str
     expires_at: datetime
+    language: Language = DEFAULT_LANGUAGE
+    time_zone: str = DEFAULT_TIME_ZONE

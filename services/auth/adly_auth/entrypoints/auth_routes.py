@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 from urllib.parse import parse_qs, unquote_plus
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 from adly_auth.adapters.container import Adapters
 from adly_auth.domain.errors import InvalidCredentials
+from adly_auth.domain.locale import language_of
+from adly_auth.domain.records import User
 from adly_auth.entrypoints.deps import AdaptersDep, CurrentUser
 from adly_auth.entrypoints.schemas import (
     NO_STORE,
@@ -24,8 +26,10 @@ from adly_auth.entrypoints.schemas import (
     JsonWebKeySet,
     LinkToken,
     Me,
+    MeChange,
     NewPassword,
     OAuthErrorBody,
+    Signup,
     SignupAccepted,
     SignupLink,
     TokenResponse,
@@ -33,8 +37,9 @@ from adly_auth.entrypoints.schemas import (
     TwoFactorProof,
     TwoFactorRequired,
 )
-from adly_auth.handlers import accounts, oidc, sessions, two_factor
+from adly_auth.handlers import accounts, oidc, profile, sessions, two_factor
 from adly_auth.handlers.outcomes import OAuthError, Tokens, TwoFactorChallenge
+from adly_auth.handlers.user_events import known_user
 from adly_kit.db import unit_of_work
 from adly_kit.errors import DomainError
 
@@ -69,11 +74,13 @@ def oauth_error(error: OAuthError) -> JSONResponse:
 
 
 @router.post("/signup", status_code=202)
-async def signup(body: Credentials, a: AdaptersDep) -> SignupAccepted:
+async def signup(body: Signup, a: AdaptersDep, accept_language: Annotated[str | None, Header()] = None
+                 ) -> SignupAccepted:
     """Start a sign-up with email and password: a link that finishes it is mailed. The answer
     is the same whether or not the address has an account; if it has, its owner is mailed instead."""
+    language = body.language or language_of(accept_language)
     async with unit_of_work(a.engine) as tx:
-        await accounts.signup(tx, a, body.email, body.password)
+        await accounts.signup(tx, a, body.email, body.password, language, body.time_zone)
     return SignupAccepted()
 
 
@@ -229,9 +236,22 @@ async def logout_everywhere(user: CurrentUser, a: AdaptersDep) -> Response:
 @router.get("/me", response_model=Me)
 async def me(user: CurrentUser, a: AdaptersDep) -> Me:
     async with a.engine.connect() as conn:
-        found = await a.users.get(conn, user.user_id)
-    return Me(id=found.id, email=found.email, email_verified=found.email_verified_at is not None,
-              two_factor_enabled=found.two_factor_enabled, created_at=found.created_at)
+        found = await known_user(conn, a, user.user_id)
+    return me_of(found)
+
+
+@router.patch("/me", response_model=Me)
+async def change_me(body: MeChange, user: CurrentUser, a: AdaptersDep) -> Me:
+    """Change the language of your mail or your time zone (the daily digest follows it)."""
+    async with unit_of_work(a.engine) as tx:
+        changed = await profile.change_locale(tx, a, user.user_id, body.language, body.time_zone)
+    return me_of(changed)
+
+
+def me_of(user: User) -> Me:
+    return Me(id=user.id, email=user.email, email_verified=user.email_verified_at is not None,
+              two_factor_enabled=user.two_factor_enabled, created_at=user.created_at, language=user.language,
+              time_zone=user.time_zone)
 
 
 @router.post("/2fa/enroll", status_code=201, response_model=Enrolment)

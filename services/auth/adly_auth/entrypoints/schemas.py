@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from adly_auth.domain.locale import DEFAULT_TIME_ZONE, Language
 from adly_events.contracts.auth import WorkspaceRole
 
 # On every answer that carries a token or a secret (RFC 6749 §5.1).
@@ -22,6 +23,12 @@ class Request(BaseModel):
 class Credentials(Request):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1024)
+
+
+class Signup(Credentials):
+    language: Language | None = Field(default=None, description="Of the account's mail; without it, the "
+                                      "Accept-Language header's first choice (Arabic or else English).")
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE, max_length=64, description="IANA name, e.g. Asia/Riyadh.")
 
 
 class TwoFactorLogin(Request):
@@ -86,6 +93,33 @@ class Me(BaseModel):
     email_verified: bool
     two_factor_enabled: bool
     created_at: datetime
+    language: Language
+    time_zone: str = Field(description="IANA name, e.g. Asia/Riyadh.")
+
+
+class MeChange(Request):
+    """Only what is given (and not null) changes."""
+
+    language: Language | None = None
+    time_zone: str | None = Field(default=None, max_length=64, description="IANA name, e.g. Asia/Riyadh.")
+
+
+class ContactsQuery(Request):
+    user_ids: list[UUID] = Field(max_length=500)
+
+
+class Contact(BaseModel):
+    user_id: UUID
+    email: str
+    email_verified: bool
+    language: Language
+    time_zone: str
+
+
+class Contacts(BaseModel):
+    """Only the asked-for users who are members of the workspace; the others are left out."""
+
+    contacts: list[Contact]
 
 
 class Enrolment(BaseModel):

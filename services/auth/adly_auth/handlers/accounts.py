@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adly_auth.adapters.container import Adapters
 from adly_auth.domain.credentials import check_password, normalise_email
 from adly_auth.domain.errors import InvalidCredentials
+from adly_auth.domain.locale import DEFAULT_LANGUAGE, DEFAULT_TIME_ZONE, Language, check_time_zone
 from adly_auth.domain.records import Mail, PendingSignup
 from adly_auth.handlers.outcomes import Tokens, TwoFactorChallenge
 from adly_auth.handlers.sessions import revoke_all_sessions, start_session
@@ -23,17 +24,21 @@ from adly_kit.sql import utc_now
 VERIFY_EMAIL, RESET_PASSWORD = "verify_email", "reset_password"
 
 
-async def signup(tx: AsyncConnection, a: Adapters, email: str, password: str) -> None:
+async def signup(tx: AsyncConnection, a: Adapters, email: str, password: str,
+                 language: Language = DEFAULT_LANGUAGE, time_zone: str = DEFAULT_TIME_ZONE) -> None:
     """Mail the address a link that finishes the sign-up, or, if it has an account already,
     a note to its owner. The caller's answer is the same, and so is the work behind it: the
     password is hashed and one mail is queued either way, and nothing else is written, so a
-    sign-up tells no one who is a customer (docs/identity.md, "Sign-up")."""
+    sign-up tells no one who is a customer (docs/identity.md, "Sign-up"). The link carries the
+    language and time zone to the account it creates."""
     email = normalise_email(email)
     check_password(password, email)
+    check_time_zone(time_zone)
     password_hash = await a.passwords.hash(password)  # also when it is thrown away: the same work
     existing = await a.users.by_email(tx, email)
     if existing is None:
-        pending = PendingSignup(email, password_hash, utc_now() + a.seconds("email_verification_ttl"))
+        expires_at = utc_now() + a.seconds("email_verification_ttl")
+        pending = PendingSignup(email, password_hash, expires_at, language, time_zone)
         await a.mail.enqueue(tx, _signup_link(a, pending))
     else:
         await a.mail.enqueue(tx, _signup_attempt(a, existing.email))
@@ -45,7 +50,8 @@ async def confirm_signup(tx: AsyncConnection, a: Adapters, token: str) -> Tokens
     pending = a.signup_tokens.open(token)
     user_id = uuid.uuid4()
     if (pending is None or pending.expires_at <= utc_now()
-            or not await a.users.add(tx, user_id, pending.email, pending.password_hash, verified=True)):
+            or not await a.users.add(tx, user_id, pending.email, pending.password_hash, verified=True,
+                                     language=pending.language, time_zone=pending.time_zone)):
         raise InvalidInput("The link is invalid, used or expired; if you finished signing up, sign in.", field="token")
     await record_user_event(tx, a, user_id, UserRegistered(method="password"))
     await record_user_event(tx, a, user_id, EmailVerified())

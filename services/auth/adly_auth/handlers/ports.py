@@ -13,6 +13,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adly_auth.domain.locale import DEFAULT_LANGUAGE, DEFAULT_TIME_ZONE, Language
 from adly_auth.domain.records import ApiKey, Invitation, Mail, PresentedRefreshToken, User
 from adly_auth.domain.totp import TotpState
 from adly_auth.domain.workspace import Role, Workspace
@@ -44,9 +45,11 @@ class UserStore(Protocol):
     async def by_email(self, tx: AsyncConnection, email: str) -> User | None: ...
 
     async def add(self, tx: AsyncConnection, user_id: UUID, email: str, password_hash: str | None,
-                  verified: bool) -> bool:
+                  verified: bool, language: Language = DEFAULT_LANGUAGE, time_zone: str = DEFAULT_TIME_ZONE) -> bool:
         """False if the email is taken."""
         ...
+
+    async def set_locale(self, tx: AsyncConnection, user_id: UUID, language: Language, time_zone: str) -> None: ...
 
     async def set_password_hash(self, tx: AsyncConnection, user_id: UUID, password_hash: str) -> None: ...
 

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from adly_auth.adapters.container import Adapters
 from adly_auth.adapters.signup_tokens import SealedSignupTokens
+from adly_auth.domain.locale import DEFAULT_LANGUAGE, DEFAULT_TIME_ZONE, Language
 from adly_auth.domain.records import ApiKey, Invitation, Mail, PresentedRefreshToken, User
 from adly_auth.domain.secrets import new_refresh_token
 from adly_auth.domain.totp import TotpState
@@ -94,12 +95,16 @@ class InMemoryUsers:
     async def by_email(self, tx: Tx, email: str) -> User | None:
         return next((u for u in self.rows.values() if u.email == email), None)
 
-    async def add(self, tx: Tx, user_id: UUID, email: str, password_hash: str | None, verified: bool) -> bool:
+    async def add(self, tx: Tx, user_id: UUID, email: str, password_hash: str | None, verified: bool,
+                  language: Language = DEFAULT_LANGUAGE, time_zone: str = DEFAULT_TIME_ZONE) -> bool:
         if await self.by_email(tx, email) is not None:
             return False
         self.rows[user_id] = User(user_id, email, password_hash, utc_now() if verified else None, utc_now(), 0,
-                                  None, None, None, 0, None)
+                                  None, None, None, 0, None, language, time_zone)
         return True
+
+    async def set_locale(self, tx: Tx, user_id: UUID, language: Language, time_zone: str) -> None:
+        self._change(user_id, language=language, time_zone=time_zone)
 
     async def set_password_hash(self, tx: Tx, user_id: UUID, password_hash: str) -> None:
         self._change(user_id, password_hash=password_hash)
