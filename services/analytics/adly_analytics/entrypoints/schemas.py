@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from adly_analytics.domain.digest import CampaignLine, Digest
 from adly_analytics.domain.figures import Amounts, Change, Figures
 from adly_analytics.handlers.reading import Overview, Page, Point
 from adly_events.contracts.common import AdPlatform, Money
@@ -148,6 +149,52 @@ class BreakdownOut(BaseModel):
         return cls(by=by, next_cursor=page.next_cursor, rows=[
             GroupOut(platform=k.platform, campaign_id=k.campaign_id, ad_set_id=k.ad_set_id, ad_id=k.ad_id,
                      product=k.product, figures=FiguresOut.of(f)) for k, f in page.rows])
+
+
+class DigestCampaignOut(BaseModel):
+    campaign_id: UUID
+    name: str | None = Field(description="Null: analytics keeps no campaign names yet.")
+    spend: Decimal | None
+    revenue: Decimal | None
+    orders: int
+    roas: Decimal | None
+
+    @classmethod
+    def of(cls, line: CampaignLine) -> DigestCampaignOut:
+        return cls(campaign_id=line.campaign_id, name=line.name, spend=_cents(line.spend),
+                   revenue=_cents(line.revenue), orders=line.orders, roas=_cents(line.roas))
+
+
+class DigestOut(BaseModel):
+    """One workspace day for the notifications service's digest mail (internal). Money is a decimal
+    string in `currency`; an amount in another currency or in several is null (nothing is converted)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "workspace_id": "3f2b8c1e-7a4d-4e9b-8c2a-1d5e6f7a8b9c", "day": "2026-12-05", "currency": "SAR",
+        "spend": "123.45", "revenue": "456.00", "orders": 3, "roas": "3.69", "impressions": 1000, "clicks": 40,
+        "campaigns": [{"campaign_id": "0b7e6a52-3f0c-4d55-9d0e-6f1f3c2b8a11", "name": None, "spend": "100.00",
+                       "revenue": "400.00", "orders": 2, "roas": "4.00"}]}]})
+
+    workspace_id: UUID
+    day: date = Field(description="The workspace's day.")
+    currency: str | None = Field(description="Null on a day with no money, or money in several currencies.")
+    spend: Decimal | None
+    revenue: Decimal | None = Field(description="ADLY-attributed revenue after refunds.")
+    orders: int
+    roas: Decimal | None = Field(description="ADLY-attributed revenue ÷ spend, to 2 places.")
+    impressions: int
+    clicks: int
+    campaigns: list[DigestCampaignOut] = Field(description="Top 5 by attributed revenue, then spend.")
+
+    @classmethod
+    def of(cls, d: Digest) -> DigestOut:
+        return cls(workspace_id=d.workspace_id, day=d.day, currency=d.currency, spend=_cents(d.spend),
+                   revenue=_cents(d.revenue), orders=d.orders, roas=_cents(d.roas), impressions=d.impressions,
+                   clicks=d.clicks, campaigns=[DigestCampaignOut.of(line) for line in d.campaigns])
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENTS, ROUND_HALF_EVEN)
 
 
 def _listed(amounts: Amounts) -> list[MoneyOut]:

@@ -1,5 +1,5 @@
 """What the dashboard asks: the overview of a period beside the one before, a time series by day
-or hour, and breakdowns. All read from the cells (never the raw facts); the domain rolls them up
+or hour, breakdowns, and a day for the daily digest mail. All read from the cells (never the raw facts); the domain rolls them up
 and recomputes the ratios. Days are the workspace's."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_analytics.adapters.container import Adapters
+from adly_analytics.domain.digest import TOP_CAMPAIGNS, Digest
 from adly_analytics.domain.figures import Change, Figures, Key, Totals, compare, previous_period
 from adly_analytics.handlers.ports import Grain
 from adly_events.contracts.common import AdPlatform
@@ -81,10 +82,24 @@ class Page:
 
 async def overview(tx: AsyncConnection, a: Adapters, workspace_id: UUID, period: Period) -> Overview:
     before = Period(*previous_period(period.start, period.end))
-    now, then = [Figures(next(iter((await a.cells.sums(tx, workspace_id, "workspace", (), p.start, p.end)).values()),
-                              Totals())) for p in (period, before)]
+    now, then = [await period_figures(tx, a, workspace_id, p) for p in (period, before)]
     reach = await a.cells.reach(tx, workspace_id, period.start, period.end) if now.totals.reach_rows == 1 else None
     return Overview(period, before, now, then, compare(now, then), reach)
+
+
+async def period_figures(tx: AsyncConnection, a: Adapters, workspace_id: UUID, period: Period) -> Figures:
+    """The whole workspace over the period (the overview's `current`)."""
+    sums = await a.cells.sums(tx, workspace_id, "workspace", (), period.start, period.end)
+    return Figures(next(iter(sums.values()), Totals()))
+
+
+async def digest(tx: AsyncConnection, a: Adapters, workspace_id: UUID, day: date) -> Digest:
+    """One day for the daily digest mail: the overview's figures and the by-campaign breakdown's top."""
+    period = Period(day, day)
+    # One more than shown: the group of orders credited to no campaign may be among them.
+    top = await breakdown(tx, a, workspace_id, period, By.CAMPAIGN, limit=TOP_CAMPAIGNS + 1)
+    return Digest.of(workspace_id, day, await period_figures(tx, a, workspace_id, period),
+                     [(key.campaign_id, figures) for key, figures in top.rows])
 
 
 async def daily(tx: AsyncConnection, a: Adapters, workspace_id: UUID, period: Period, *,
