@@ -69,6 +69,11 @@ STEP = 30  # TOTP step, seconds (RFC 6238 default, docs/identity.md)
 # ----------------------------------------------------------------------------- mail
 
 
+# Notifications mail from an address of its own in the stack, so the tests of auth's account
+# mail count and read auth's mails alone (every workspace change also mails its owners now).
+NOTIFICATIONS_FROM = "notifications@e2e.adly.test"
+
+
 class Inbox:
     """aiosmtpd handler keeping every delivered message."""
 
@@ -82,13 +87,23 @@ class Inbox:
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:
+        """Auth's mails to `address` (its account mail); notifications' are `notified`."""
         with self._lock:
-            return [m for m in self.messages if (m["To"] or "").lower() == address.lower()]
+            return [m for m in self.messages if (m["To"] or "").lower() == address.lower()
+                    and NOTIFICATIONS_FROM not in (m["From"] or "")]
 
-    def link_token(self, address: str, path: str) -> str | None:
-        """The token of the newest link `/<path>?token=…` or `/<path>/<token>` mailed to `address`."""
-        for message in reversed(self.to(address)):
-            body = message.get_payload(decode=True).decode()
+    def notified(self, address: str) -> list[Message]:
+        """Notifications' mails to `address`, oldest first."""
+        with self._lock:
+            return [m for m in self.messages if (m["To"] or "").lower() == address.lower()
+                    and NOTIFICATIONS_FROM in (m["From"] or "")]
+
+    def link_token(self, address: str, path: str, after: int = 0) -> str | None:
+        """The token of the newest link `/<path>?token=…` or `/<path>/<token>` mailed to `address`
+        (among its mails after the first `after`); notifications' mails are multipart."""
+        for message in reversed(self.to(address)[after:]):
+            body = "".join(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+                           for part in message.walk() if part.get_content_type() == "text/plain")
             match = re.search(rf"/{path}(?:\?token=|/)([A-Za-z0-9_%.~-]+)", body)
             if match:
                 return unquote(match.group(1))
@@ -226,10 +241,7 @@ class Stack:
     def mail_token(self, email: str, path: str, *, timeout: float = 20.0, after: int = 0) -> str:
         """The token of a link mailed to `email` (among mails after the first `after` ones)."""
         def found() -> str | None:
-            mails = self.inbox.to(email)[after:]
-            if not mails:
-                return None
-            return self.inbox.link_token(email, path)
+            return self.inbox.link_token(email, path, after)
 
         token = eventually(found, timeout=timeout)
         assert token, f"no /{path} mail reached {email} in {timeout:.0f}s"
@@ -578,11 +590,21 @@ def _ad_platform_env(fakes: dict[str, Any]) -> dict[str, str]:
 WEBHOOK_RETRY_DELAYS = "[0.2,0.2,0.2,0.2,0.2,0.2,0.2]"
 
 
-def notifications_env(base: dict[str, str], port: int, receiver: WebhookReceiver) -> dict[str, str]:
+def notifications_env(base: dict[str, str], port: int, receiver: WebhookReceiver, smtp_port: int, auth_url: str,
+                      gateway_url: str) -> dict[str, str]:
     """Deliveries to the stack's receiver on 127.0.0.1 only (plain http, a private address:
-    the development exception, refused in production), retried at once."""
+    the development exception, refused in production), retried at once; mail to the stack's
+    SMTP server, addressed by the stack's auth, unsubscribe links through its gateway."""
     return base | {
         "ADLY_HTTP_PORT": str(port),
+        "ADLY_SMTP_HOST": "127.0.0.1",
+        "ADLY_SMTP_PORT": str(smtp_port),
+        "ADLY_SMTP_STARTTLS": "false",
+        "ADLY_AUTH_URL": auth_url,
+        "ADLY_ANALYTICS_URL": f"http://127.0.0.1:{free_port()}",  # not in this stack: digests wait
+        "ADLY_PUBLIC_API_URL": gateway_url,
+        "ADLY_MAIL_FROM": f"ADLY <{NOTIFICATIONS_FROM}>",
+        "ADLY_MAIL_RETRY_DELAYS": WEBHOOK_RETRY_DELAYS,
         "ADLY_WEBHOOK_PRIVATE_HOSTS": json.dumps([receiver.host]),
         "ADLY_WEBHOOK_RETRY_DELAYS": WEBHOOK_RETRY_DELAYS,
         "ADLY_WEBHOOK_TIMEOUT_SECONDS": "5",
@@ -661,7 +683,8 @@ def _e2e(postgres_url: str, kafka: KafkaUnderTest, logs: Path) -> Iterator[Stack
             "catalog": catalog_env(base, ports["catalog"], urls["gateway"], platforms),
             "creative": creative_env(base, ports["creative"], urls["gateway"], logs),
             "campaigns": campaigns_env(base, ports["campaigns"], urls["creative"], meta, ad_platforms),
-            "notifications": notifications_env(base, ports["notifications"], receiver),
+            "notifications": notifications_env(base, ports["notifications"], receiver, smtp_port, urls["auth"],
+                                               urls["gateway"]),
             "gateway": gateway_env(base, ports["gateway"], urls["auth"], urls["catalog"],
                                    ADLY_UPSTREAM_CAMPAIGNS=urls["campaigns"], ADLY_UPSTREAM_CREATIVE=urls["creative"],
                                    ADLY_UPSTREAM_NOTIFICATIONS=urls["notifications"]),

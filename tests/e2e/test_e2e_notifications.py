@@ -11,14 +11,17 @@ the catalog records `SyncFailed`), and:
 - endpoints on loopback or a private range are refused (422 naming `url`), analysts cannot
   read the endpoints and outsiders do not see the workspace at all;
 - a marketer who turned `sync.failed` off gets no item of the next failing sync, which the
-  owner does get.
-
-Email is deferred (docs/notifications.md#email), so its part of the issue is not here.
+  owner does get;
+- the failing sync mails the owner in Arabic (their language, set at auth) and the marketer in
+  English, over the stack's SMTP server; the marketer's one-click unsubscribe link, POSTed to
+  the gateway as a mail client would, stops their next `sync.failed` mail and not the owner's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.message import Message
 from typing import Any
 
 import httpx
@@ -230,3 +233,49 @@ def test_a_marketer_who_turns_sync_failures_off_gets_none_of_the_next(e2e: Stack
     news = eventually(lambda: [i for i in shop.sync_failures() if i["id"] not in seen], timeout=30, interval=0.1)
     assert len(news) == 1, news
     assert [i["id"] for i in shop.sync_failures(marketer)] == [told[0]["id"]]
+
+
+def subject(message: Message) -> str:
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def part(message: Message, kind: str) -> str:
+    found = next(p for p in message.walk() if p.get_content_type() == f"text/{kind}")
+    return found.get_payload(decode=True).decode(found.get_content_charset() or "utf-8")
+
+
+def test_a_failing_sync_mails_each_in_their_language_and_one_click_unsubscribes(e2e: Stack, shop: Shop):
+    marketer, owner = shop.member("marketer"), shop.owner
+    arabic = e2e.request("PATCH", "/v1/auth/me", who=owner, json={"language": "ar"})
+    assert arabic.status_code == 200 and arabic.json()["language"] == "ar", show(arabic)
+    try:
+        def sync_mails(person: Person, title: str) -> list[Message]:
+            return [m for m in e2e.inbox.notified(person.email) if subject(m) == title]
+
+        owner_had, marketer_had = len(sync_mails(owner, "فشلت مزامنة المتجر")), len(
+            sync_mails(marketer, "A store sync failed"))
+        shop.fail_a_sync()
+        to_owner = eventually(lambda: sync_mails(owner, "فشلت مزامنة المتجر")[owner_had:], timeout=60, interval=0.1)
+        to_marketer = eventually(lambda: sync_mails(marketer, "A store sync failed")[marketer_had:], timeout=60,
+                                 interval=0.1)
+        assert len(to_owner) == 1 and len(to_marketer) == 1, (to_owner, to_marketer)
+        html = part(to_owner[0], "html")
+        assert 'dir="rtl"' in html and 'lang="ar"' in html
+        assert "توقفت مزامنة متجرك" in part(to_owner[0], "plain")
+        assert to_marketer[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        link = str(make_header(decode_header(to_marketer[0]["List-Unsubscribe"]))).strip("<>")
+        assert link.startswith(f"{e2e.gateway_url}/v1/notifications/unsubscribe?token="), link
+
+        clicked = httpx.post(link, content=b"List-Unsubscribe=One-Click", timeout=30,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert clicked.status_code == 200, clicked.text
+        settings = shop.call("GET", "/notifications/preferences", marketer).json()["kinds"]
+        assert next(k for k in settings if k["kind"] == "sync.failed")["channels"]["email"] is False
+
+        shop.fail_a_sync()
+        # The owner's mail and the marketer's would be queued in one transaction: once the owner's
+        # second came, the marketer's mail of this failure would have been queued too.
+        eventually(lambda: len(sync_mails(owner, "فشلت مزامنة المتجر")) == owner_had + 2, timeout=60, interval=0.1)
+        assert len(sync_mails(marketer, "A store sync failed")) == marketer_had + 1
+    finally:
+        e2e.request("PATCH", "/v1/auth/me", who=owner, json={"language": "en"})

@@ -9,7 +9,7 @@ from adly_kit.service import Service, topics_of
 from adly_notifications.adapters.container import open_adapters
 from adly_notifications.entrypoints.consumers import subscriptions
 from adly_notifications.entrypoints.http import router
-from adly_notifications.entrypoints.runners import deliver_webhooks
+from adly_notifications.entrypoints.runners import deliver_webhooks, schedule_digests, send_mail
 from adly_notifications.projections import projections
 from adly_notifications.settings import NotificationsSettings
 
@@ -29,7 +29,7 @@ def build() -> Service:
         projections=list(projections),
         produces=topics_of(CATALOG, CONTEXT),
         settings_class=NotificationsSettings,
-        background=[deliver_webhooks],
+        background=[deliver_webhooks, send_mail, schedule_digests],
     )
 
 

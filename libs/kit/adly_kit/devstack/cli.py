@@ -43,19 +43,22 @@ def parser() -> argparse.ArgumentParser:
     mail = commands.add_parser(
         "mail",
         help="the mail auth wrote to its log under adly-dev run (no mail server): the newest to ADDRESS",
-        description="adly-dev run has auth write each mail to var/logs/auth.log (ADLY_MAIL_TRANSPORT=log).",
+        description="adly-dev run has auth and notifications write each mail to var/logs/<service>.log "
+                    "(ADLY_MAIL_TRANSPORT=log).",
     )
     mail.add_argument("address", nargs="?", help="only mails to this address (default: every mail)")
     mail.add_argument("--token", metavar="PATH",
                       help="print only the token of the newest /PATH?token=... link, e.g. confirm-signup")
     mail.add_argument("--data-dir", type=Path, help="as given to adly-dev run (default: <repo>/var)")
+    mail.add_argument("--service", choices=("auth", "notifications"), default="auth",
+                      help="whose mail: auth's account mail (default) or notifications' (notices, digests)")
     mail.add_argument("--wait", type=float, default=10.0,
                       help="seconds to wait for the mail to be written (default 10)")
     return root
 
 
 def show_mail(args: argparse.Namespace) -> int:
-    log = (args.data_dir or default_data_dir()).absolute() / "logs" / "auth.log"
+    log = (args.data_dir or default_data_dir()).absolute() / "logs" / f"{args.service}.log"
     deadline = time.monotonic() + max(0.0, args.wait)
     while True:  # auth writes the mail a moment after it answered the request that queued it
         mails = [m for m in mails_in_log(log) if args.address is None or m["to"].lower() == args.address.lower()]

@@ -121,8 +121,12 @@ class Options:
             env["ADLY_CREATIVE_URL"] = self.url_of("creative")  # the ads' media bytes, to upload
         if service == "catalog" and not given("PUBLIC_API_URL"):
             env["ADLY_PUBLIC_API_URL"] = self.url_of("gateway")
-        if service == "auth" and not (given("MAIL_TRANSPORT") or given("SMTP_HOST")):
-            env["ADLY_MAIL_TRANSPORT"] = "log"  # no mail server here: mails go to var/logs/auth.log
+        if service in ("auth", "notifications") and not (given("MAIL_TRANSPORT") or given("SMTP_HOST")):
+            env["ADLY_MAIL_TRANSPORT"] = "log"  # no mail server here: mails go to var/logs/<service>.log
+        if service == "notifications":  # addresses from auth, digest figures from analytics, at send time
+            env |= {"ADLY_AUTH_URL": self.url_of("auth"), "ADLY_ANALYTICS_URL": self.url_of("analytics")}
+            if not given("PUBLIC_API_URL"):
+                env["ADLY_PUBLIC_API_URL"] = self.url_of("gateway")  # where unsubscribe links point
         if (plan := self.sandbox_plan) is not None:
             env |= plan.env_for(service)
         return env

@@ -111,6 +111,7 @@ ROUTES: tuple[Route, ...] = (
     _r({"POST"}, "/v1/auth/2fa/confirm", "auth", U, credential=True, rate_policy=RatePolicy.TWO_FACTOR),
     _r({"POST"}, "/v1/auth/2fa/verify", "auth", U, credential=True, rate_policy=RatePolicy.TWO_FACTOR),
     _r({"GET"}, "/v1/auth/me", "auth", U),
+    _r({"PATCH"}, "/v1/auth/me", "auth", U),
     _r(READS, "/.well-known/jwks.json", "auth", P),
     # --- public callbacks: platforms redirect merchants and deliver webhooks; the services verify them
     _r({"GET", "POST"}, "/v1/stores/oauth", "catalog", P, prefix=True),
@@ -161,6 +162,8 @@ ROUTES: tuple[Route, ...] = (
     _r(READS, f"{W}/analytics", "analytics", WS, "analytics.read", prefix=True),
     _r({"POST"}, f"{W}/analytics", "analytics", WS, "analytics.read", prefix=True),
     # --- notifications --------------------------------------------------------------------
+    # A mail's one-click unsubscribe link (RFC 8058): its signed token is the credential.
+    _r({"GET", "POST"}, "/v1/notifications/unsubscribe", "notifications", P),
     # A member's own feed and preferences: marking read and setting preferences are reading.
     _r(READS | {"POST", "PUT"}, f"{W}/notifications", "notifications", WS, "notifications.read", prefix=True),
     _r(READS, f"{W}/webhooks", "notifications", WS, "webhooks.read", prefix=True),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,12 +17,25 @@ from adly_kit.eventstore import EventStore
 from adly_kit.outbound import make_client
 from adly_kit.service import Runtime
 from adly_kit.worklist import Worklist
+from adly_notifications.adapters.directory import AnalyticsDigests, AuthContacts
 from adly_notifications.adapters.feed_store import FeedRepository
+from adly_notifications.adapters.mail_sender import mail_sender_for
+from adly_notifications.adapters.mail_store import MailRepository
 from adly_notifications.adapters.members_store import MemberRepository
 from adly_notifications.adapters.preferences_store import PreferenceRepository
 from adly_notifications.adapters.webhook_sender import HttpWebhookSender
 from adly_notifications.adapters.webhook_store import WebhookRepository
-from adly_notifications.handlers.ports import FeedStore, MemberStore, PreferenceStore, WebhookSender, WebhookStore
+from adly_notifications.handlers.ports import (
+    ContactBook,
+    DigestFigures,
+    FeedStore,
+    MailSender,
+    MailStore,
+    MemberStore,
+    PreferenceStore,
+    WebhookSender,
+    WebhookStore,
+)
 from adly_notifications.settings import NotificationsSettings
 
 
@@ -36,6 +51,13 @@ class Adapters:
     feed: FeedStore
     members: MemberStore
     preferences: PreferenceStore
+    mails: MailStore
+    mail_queue: Worklist
+    mail_sender: MailSender
+    mail_random: Callable[[], float]      # the mail retry schedule's jitter, in [0, 1)
+    contacts: ContactBook
+    figures: DigestFigures
+    unsubscribe_key: bytes
 
 
 @asynccontextmanager
@@ -46,6 +68,7 @@ async def open_adapters(runtime: Runtime) -> AsyncIterator[Adapters]:
             timeout=settings.webhook_timeout_seconds, connect_timeout=min(5.0, settings.webhook_timeout_seconds),
             max_connections=2)) for _ in range(max(1, settings.webhook_concurrency // 2))]
         keyring = Keyring.from_setting(settings.encryption_keys.get_secret_value())
+        internal = await stack.enter_async_context(make_client(timeout=10.0, connect_timeout=5.0))
         yield Adapters(
             settings=settings, engine=runtime.engine, store=runtime.store,
             webhooks=WebhookRepository(settings.schema, keyring, runtime.store),
@@ -55,4 +78,19 @@ async def open_adapters(runtime: Runtime) -> AsyncIterator[Adapters]:
             webhook_random=random.random,
             feed=FeedRepository(settings.schema), members=MemberRepository(settings.schema),
             preferences=PreferenceRepository(settings.schema),
+            mails=MailRepository(settings.schema),
+            mail_queue=Worklist(settings.schema, "mails", runnable_states=["pending"],
+                                lease_seconds=settings.mail_lease_seconds),
+            mail_sender=mail_sender_for(settings), mail_random=random.random,
+            contacts=AuthContacts(internal, settings), figures=AnalyticsDigests(internal, settings),
+            unsubscribe_key=unsubscribe_key(settings),
         )
+
+
+def unsubscribe_key(settings: NotificationsSettings) -> bytes:
+    """The key of unsubscribe links: its own setting, else one derived from the encryption keys
+    (a link must outlive a restart, so it cannot be random per process)."""
+    if settings.unsubscribe_key is not None:
+        return settings.unsubscribe_key.get_secret_value().encode()
+    return hmac.new(settings.encryption_keys.get_secret_value().encode(), b"adly-unsubscribe-links",
+                    hashlib.sha256).digest()

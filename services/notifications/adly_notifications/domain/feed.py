@@ -22,6 +22,9 @@ TERMS: dict[str, dict[str, str]] = {
         "owner": "owner", "admin": "admin", "marketer": "marketer", "analyst": "analyst",
         "merchant": "disconnected by a member", "uninstalled": "the app was uninstalled",
         "credentials_revoked": "its credentials were revoked", "no_reason": "The platform gave no reason.",
+        "pause": "It paused what it watches", "change_budget": "It changed a daily budget",
+        "move_budget": "It moved budget between platforms", "notify": "It only tells you",
+        "dry_run": "A dry run: nothing was changed",
     },
     "ar": {
         "meta": "ميتا", "google_ads": "إعلانات Google", "tiktok": "تيك توك", "snapchat": "سناب شات",
@@ -29,6 +32,9 @@ TERMS: dict[str, dict[str, str]] = {
         "owner": "مالك", "admin": "مشرف", "marketer": "مسوّق", "analyst": "محلل",
         "merchant": "فصله أحد الأعضاء", "uninstalled": "أُزيل التطبيق", "credentials_revoked": "أُلغيت صلاحياته",
         "no_reason": "لم تذكر المنصة سببًا.",
+        "pause": "أوقفت ما تراقبه مؤقتًا", "change_budget": "غيّرت ميزانية يومية",
+        "move_budget": "نقلت الميزانية بين المنصات", "notify": "تكتفي بتنبيهك",
+        "dry_run": "تجربة فقط: لم يتغير شيء",
     },
 }
 

@@ -14,6 +14,7 @@ from adly_events.contracts.auth import WorkspaceRole as Role
 CHANNELS = ("feed", "email")
 LANGUAGES = ("en", "ar")
 
+EVERYONE = frozenset(Role)
 OWNERS = frozenset({Role.OWNER})
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
 MAKERS = frozenset({Role.OWNER, Role.ADMIN, Role.MARKETER})
@@ -28,7 +29,7 @@ class Words:
 @dataclass(frozen=True)
 class Kind:
     name: str
-    source: str                        # the consumed event type, e.g. "SyncFailed"
+    source: str                        # the consumed event type, e.g. "SyncFailed"; "" for the digest
     roles: frozenset[Role]             # told by default
     mutable: bool                      # may a member turn it off
     words: dict[str, Words]            # language -> words with {params}
@@ -38,8 +39,8 @@ class Kind:
 
 
 def _kind(name: str, source: str, roles: frozenset[Role], mutable: bool, en: tuple[str, str], ar: tuple[str, str],
-          also_tells: str | None = None) -> Kind:
-    return Kind(name, source, roles, mutable, {"en": Words(*en), "ar": Words(*ar)}, also_tells=also_tells)
+          also_tells: str | None = None, channels: tuple[str, ...] = CHANNELS) -> Kind:
+    return Kind(name, source, roles, mutable, {"en": Words(*en), "ar": Words(*ar)}, channels, also_tells)
 
 
 TABLE = [
@@ -79,11 +80,19 @@ TABLE = [
     _kind("member.removed", "MemberRemoved", OWNERS, True,
           ("A member left the workspace", "A member was removed and no longer has access."),
           ("غادر عضو مساحة العمل", "أُزيل أحد الأعضاء ولم يعد بإمكانه الوصول.")),
+    _kind("rule.fired", "RuleFired", MAKERS, True,
+          ("Rule “{rule}” fired", "{action}. {reasoning}"),
+          ("نُفّذت القاعدة «{rule}»", "{action}. {reasoning}")),
     _kind("webhook.disabled", "WebhookEndpointDisabled", MANAGERS, False,
           ("A webhook endpoint was disabled", "It kept failing since {failing_since} ({reason}). Enable it again "
                                               "once it answers."),
           ("أُوقفت نقطة استقبال Webhook", "ظلت تفشل منذ {failing_since} ({reason}). فعّلها من جديد عندما تستجيب.")),
+    # Not from an event: the digest scheduler queues it when each member's own morning comes
+    # (handlers/mail.py). By email only; everyone, analysts too, as it is their daily reading.
+    _kind("digest.daily", "", EVERYONE, True,
+          ("Your daily performance digest", "What your campaigns spent and earned yesterday."),
+          ("ملخص أدائك اليومي", "ما أنفقته حملاتك وما حققته أمس."), channels=("email",)),
 ]
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in TABLE}
-BY_SOURCE: dict[str, Kind] = {kind.source: kind for kind in TABLE}
+BY_SOURCE: dict[str, Kind] = {kind.source: kind for kind in TABLE if kind.source}

@@ -9,6 +9,7 @@ second effect.
 
 from __future__ import annotations
 
+from adly_events.contracts.analytics import RuleFired
 from adly_events.contracts.auth import (
     MemberAdded,
     MemberRemoved,
@@ -69,7 +70,8 @@ async def workspace_deleted(event: WorkspaceDeleted, delivery: Delivery[Adapters
 
 
 @notices.on(SyncFailed, StoreDisconnected, CreativeGenerated, CreativeGenerationFailed, CreativesReceived,
-            CampaignPublished, CampaignPublishFailed, AdReviewChanged, AdAccountAccessLost, WebhookEndpointDisabled)
+            CampaignPublished, CampaignPublishFailed, AdReviewChanged, AdAccountAccessLost, WebhookEndpointDisabled,
+            RuleFired)
 async def notice(event: Contract, delivery: Delivery[Adapters]) -> None:
     await intake.take(delivery.tx, delivery.adapters, event, delivery.envelope)
 

@@ -1,5 +1,9 @@
 """Long-running runners of the notifications service (worker role).
 
+`send_mail` works off the mails table (adly_kit.worklist; handlers/mail.py says how one mail
+is sent) and `schedule_digests` queues each member's daily digest when their clock passes the
+send hour (every `digest_check_seconds`).
+
 `deliver_webhooks` sends the deliveries work table (adly_kit.worklist): it claims due
 deliveries under a lease (FOR UPDATE SKIP LOCKED, so any number of workers share it), reads
 them with their endpoints and secrets in the same short transaction, and sends up to
@@ -19,37 +23,109 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
 from adly_kit.db import unit_of_work
 from adly_kit.sql import utc_now
-from adly_kit.worklist import worker_name
+from adly_kit.worklist import run_worklist, worker_name
 from adly_notifications.adapters.container import Adapters
+from adly_notifications.adapters.mail_store import mails_channel
 from adly_notifications.adapters.webhook_store import deliveries_channel
+from adly_notifications.domain.mailing import newest_digest_day
 from adly_notifications.domain.webhooks import Outcome
-from adly_notifications.handlers import webhooks
-from adly_notifications.handlers.ports import DueDelivery
+from adly_notifications.handlers import mail, webhooks
+from adly_notifications.handlers.ports import DueDelivery, LeaseLost
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0   # the longest a retry that fell due waits for a worker
+DIGEST_PAGE = 500    # members looked at per query, and at most the contacts asked of auth at once
 
 
 async def deliver_webhooks(a: Adapters) -> None:
     """Deliver until cancelled."""
-    async with wakeups(a) as wake:
+    async with wakeups(a, deliveries_channel(a.settings.schema), "webhooks") as wake:
         await Deliverer(a, wake).run()
 
 
+async def send_mail(a: Adapters) -> None:
+    """Send queued mail until cancelled, `mail_concurrency` at a time."""
+    async with wakeups(a, mails_channel(a.settings.schema), "mail") as wake:
+        async def work(item: UUID, worker: str) -> None:
+            await send_one_mail(a, item, worker)
+
+        await run_worklist(a.engine, a.mail_queue, work, concurrency=a.settings.mail_concurrency,
+                           poll_seconds=POLL_SECONDS, wake=wake)
+
+
+async def schedule_digests(a: Adapters) -> None:
+    """Queue the digests that fell due, every `digest_check_seconds`, until cancelled."""
+    while True:
+        try:
+            await queue_digests(a, utc_now())
+        except Exception:  # auth or the database away: the next round catches up
+            log.exception("queueing daily digests failed; trying again next round")
+        await asyncio.sleep(a.settings.digest_check_seconds)
+
+
+async def queue_digests(a: Adapters, now: datetime) -> int:
+    """One round: the digests due at `now` queued, a page of members at a time; how many."""
+    day, after, queued = newest_digest_day(now), None, 0
+    while True:
+        async with unit_of_work(a.engine) as tx:
+            page = await a.mails.awaiting_digest(tx, day, after, DIGEST_PAGE)
+        due = await mail.digests_due(a, page, now)
+        async with unit_of_work(a.engine) as tx:
+            queued += await a.mails.enqueue(tx, due)
+        if len(page) < DIGEST_PAGE:
+            return queued
+        after = page[-1]
+
+
+async def send_one_mail(a: Adapters, mail_id: UUID, worker: str) -> str | None:
+    """One claimed mail: read, sent, settled; its state after (None: not pending any more)."""
+    async with unit_of_work(a.engine) as tx:
+        found = await mail.claimed(tx, a, mail_id, worker)
+    if found is None:
+        return None
+    due, wanted = found
+
+    async def hand_over() -> None:
+        async with unit_of_work(a.engine) as tx:
+            if not await a.mails.handing_over(tx, due.id, worker):
+                raise LeaseLost(str(due.id))
+
+    outcome = await mail.attempt(a, due, wanted, hand_over)
+    async with unit_of_work(a.engine) as tx:
+        state = await mail.settle(tx, a, due, outcome)
+    if state != "sent":
+        log.info("mail not sent", extra={"mail": str(due.id), "kind": due.kind, "state": state, "error": outcome.error})
+    return state
+
+
+async def send_due_mail(a: Adapters, limit: int = 1000) -> list[str | None]:
+    """Every mail due now, once each, in the order queued; their new states (tests and commands
+    drive the retry clock with this instead of waiting for the runner)."""
+    worker, states = worker_name(), list[str | None]()
+    while len(states) < limit:
+        async with unit_of_work(a.engine) as tx:
+            claimed = await a.mail_queue.claim(tx, worker, min(a.settings.mail_concurrency, limit - len(states)))
+        if not claimed:
+            break
+        states += [await send_one_mail(a, item, worker) for item in claimed]
+    return states
+
+
 @asynccontextmanager
-async def wakeups(a: Adapters) -> AsyncIterator[asyncio.Event]:
-    """Set when deliveries are queued (LISTEN on the table's channel), so none waits for a poll."""
+async def wakeups(a: Adapters, channel: str, purpose: str) -> AsyncIterator[asyncio.Event]:
+    """Set when work is queued (LISTEN on the table's channel), so none waits for a poll."""
     wake = asyncio.Event()
     listener = await asyncpg.connect(
-        a.settings.asyncpg_dsn, server_settings={"application_name": f"adly-{a.settings.schema}-webhooks"})
+        a.settings.asyncpg_dsn, server_settings={"application_name": f"adly-{a.settings.schema}-{purpose}"})
     try:
-        await listener.add_listener(deliveries_channel(a.settings.schema), lambda *_: wake.set())
+        await listener.add_listener(channel, lambda *_: wake.set())
         yield wake
     finally:
         await listener.close()

@@ -3,7 +3,7 @@
 Each `notice_of_*` reads one event type (docs/notifications.md, "What notifies whom"); an
 event that tells nobody anything (an ad approved, an event with no workspace) gives None.
 `tell` writes the feed rows of the notice's audience, records `NotificationCreated` for the
-live socket, and hands the notice to the webhooks. The notice's id is stable per source
+live socket, queues the mails of those told by email, and hands the notice to the webhooks. The notice's id is stable per source
 event and kind, so a replay finds it recorded and adds nothing.
 """
 
@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_events import EventEnvelope
+from adly_events.contracts.analytics import RuleFired
 from adly_events.contracts.auth import MemberAdded, MemberRemoved
 from adly_events.contracts.campaigns import (
     AdAccountAccessLost,
@@ -33,7 +34,7 @@ from adly_notifications.adapters.container import Adapters
 from adly_notifications.domain.audience import recipients
 from adly_notifications.domain.kinds import KINDS
 from adly_notifications.domain.notices import Notice
-from adly_notifications.handlers import webhooks
+from adly_notifications.handlers import mail, webhooks
 
 E = TypeVar("E", bound=Contract)
 Mapper = Callable[[Any, EventEnvelope], Notice | None]
@@ -72,6 +73,7 @@ async def tell(tx: AsyncConnection, a: Adapters, notice: Notice, envelope: Event
                                                        source_event_id=notice.source_event_id, link=notice.link)],
                      aggregate_id=notice.id, expected_version=0, workspace_id=notice.workspace_id,
                      causation_id=envelope.event_id, correlation_id=envelope.correlation_id or envelope.event_id)
+    await mail.enqueue(tx, a, notice, members)
     await webhooks.enqueue(tx, a, notice)
     return told
 
@@ -176,6 +178,21 @@ def notice_of_access_lost(event: AdAccountAccessLost, envelope: EventEnvelope) -
                    {"ad_account_id": str(envelope.aggregate_id), "platform": event.platform.value,
                     "platform_account_id": event.platform_account_id, "reason": event.reason,
                     "platform_error_code": event.platform_error_code}, "/settings/ad-accounts")
+
+
+# -- analytics -------------------------------------------------------------------------------
+
+@maps(RuleFired)
+def notice_of_rule_fired(event: RuleFired, envelope: EventEnvelope) -> Notice:
+    campaign = str(event.target.campaign_id)
+    return _notice("rule.fired", envelope,
+                   {"rule": event.rule_name, "action": "dry_run" if event.dry_run else event.action.kind.value,
+                    "reasoning": event.reasoning, "campaign_id": campaign},
+                   {"rule_id": str(envelope.aggregate_id), "rule_name": event.rule_name, "metric": event.metric.value,
+                    "campaign_id": campaign, "level": event.target.level, "action": event.action.kind.value,
+                    "dry_run": event.dry_run, "figures": event.figures, "reasoning": event.reasoning,
+                    "since": event.since.isoformat(), "until": event.until.isoformat()},
+                   f"/campaigns/{campaign}")
 
 
 # -- auth --------------------------------------------------------------------------------------

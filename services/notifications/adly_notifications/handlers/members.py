@@ -3,7 +3,7 @@
 Auth's events of one workspace arrive in order (one aggregate, one partition); each is
 applied only if newer than the last one applied, so an old event fed back from a dead-letter
 topic cannot bring a removed member back. A removed member is told nothing more and their
-feed and preferences go with them; a deleted workspace keeps nothing.
+feed, preferences and unsent mail go with them; a deleted workspace keeps nothing.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ async def member_removed(tx: AsyncConnection, a: Adapters, event: MemberRemoved,
         await a.members.remove(tx, workspace_id, event.user_id)
         await a.feed.forget_member(tx, workspace_id, event.user_id)
         await a.preferences.forget_member(tx, workspace_id, event.user_id)
+        await a.mails.forget_member(tx, workspace_id, event.user_id)
         return True
     return False
 
@@ -69,3 +70,4 @@ async def workspace_deleted(tx: AsyncConnection, a: Adapters, event: WorkspaceDe
         await a.members.remove_workspace(tx, workspace_id)
         await a.feed.forget_workspace(tx, workspace_id)
         await a.preferences.forget_workspace(tx, workspace_id)
+        await a.mails.forget_workspace(tx, workspace_id)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adly_events.contracts.auth import WorkspaceRole
 from adly_events.contracts.common import Contract
 from adly_notifications.domain.audience import Member
+from adly_notifications.domain.letters import Digest, Letter, Recipient
 from adly_notifications.domain.notices import Notice
 from adly_notifications.domain.preferences import Choice, Preferences
 from adly_notifications.domain.webhooks import Address, DeliveryLog, Endpoint, Outcome, Target
@@ -103,3 +104,68 @@ class PreferenceStore(Protocol):
     async def turned_off(self, tx: AsyncConnection, workspace_id: UUID, kind: str, channel: str) -> set[UUID]: ...
     async def forget_member(self, tx: AsyncConnection, workspace_id: UUID, user_id: UUID) -> None: ...
     async def forget_workspace(self, tx: AsyncConnection, workspace_id: UUID) -> None: ...
+
+
+# --- mail ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewMail:
+    id: UUID
+    workspace_id: UUID
+    user_id: UUID
+    kind: str
+    notification_id: UUID | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    link: str | None = None
+    day: date | None = None        # a digest's day
+
+
+@dataclass(frozen=True)
+class DueMail:
+    id: UUID
+    workspace_id: UUID
+    user_id: UUID
+    kind: str
+    notification_id: UUID | None
+    params: Mapping[str, str]
+    link: str | None
+    day: date | None
+    tries: int                     # attempts that reached the server so far
+
+
+class MailStore(Protocol):
+    async def enqueue(self, tx: AsyncConnection, mails: Sequence[NewMail]) -> int: ...
+    async def due(self, tx: AsyncConnection, mail_ids: Sequence[UUID], worker: str) -> list[DueMail]: ...
+    async def handing_over(self, tx: AsyncConnection, mail_id: UUID, worker: str) -> bool: ...
+    async def finish(self, tx: AsyncConnection, mail_id: UUID, state: str, error: str | None) -> None: ...
+    async def retry(self, tx: AsyncConnection, mail_id: UUID, in_seconds: float, error: str,
+                    handed_over: bool) -> None: ...
+    async def awaiting_digest(self, tx: AsyncConnection, day: date, after: tuple[UUID, UUID] | None,
+                              limit: int) -> list[tuple[UUID, UUID]]: ...
+    async def forget_member(self, tx: AsyncConnection, workspace_id: UUID, user_id: UUID) -> None: ...
+    async def forget_workspace(self, tx: AsyncConnection, workspace_id: UUID) -> None: ...
+
+
+class LeaseLost(Exception):
+    """Another worker took the mail over (this one's lease ran out): this one stops sending it."""
+
+
+class Unavailable(Exception):
+    """Auth or analytics did not answer: the mail is tried again later."""
+
+
+class ContactBook(Protocol):
+    async def contacts(self, workspace_id: UUID, user_ids: Sequence[UUID]) -> dict[UUID, Recipient]:
+        """The members' addresses, languages and time zones; a user who is no longer a member is absent."""
+        ...
+
+
+class DigestFigures(Protocol):
+    async def digest(self, workspace_id: UUID, day: date) -> Digest: ...
+
+
+class MailSender(Protocol):
+    async def send(self, letter: Letter, before_data: Callable[[], Awaitable[None]]) -> None:
+        """Raises adly_kit.mail.MailRefused. `before_data` runs once the server took the envelope
+        and before the message goes over; what it raises (LeaseLost) ends the session unsent."""
+        ...

@@ -2,7 +2,8 @@
 
 `world()` builds the service's `Adapters` on them: events the handlers record land in
 `World.events` (through a store that checks versions as the real one does), webhook
-deliveries the notices ask for in `World.deliveries`; any other adapter is `Unused`.
+deliveries the notices ask for in `World.deliveries`, mails in `World.mails`; any other
+adapter is `Unused`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from adly_notifications.adapters.container import Adapters
 from adly_notifications.domain.audience import Member
 from adly_notifications.domain.notices import Notice
 from adly_notifications.domain.preferences import Choice, Preferences
-from adly_notifications.handlers.ports import FeedItem
+from adly_notifications.handlers.ports import FeedItem, NewMail
 from adly_notifications.settings import NotificationsSettings
 
 Tx = Any
@@ -165,6 +166,29 @@ class Deliveries:
 
 
 @dataclass
+class Mails:
+    """The mail queue, as far as the intake and the members reach it: queued mails by id."""
+
+    queued: dict[UUID, NewMail] = field(default_factory=dict)
+    dropped: set[UUID] = field(default_factory=set)
+
+    async def enqueue(self, tx: Tx, mails: Sequence[NewMail]) -> int:
+        fresh = [m for m in mails if m.id not in self.queued]
+        self.queued |= {m.id: m for m in fresh}
+        return len(fresh)
+
+    def to(self, user_id: UUID, kind: str | None = None) -> list[NewMail]:
+        return [m for m in self.queued.values() if m.user_id == user_id and m.id not in self.dropped
+                and kind in (None, m.kind)]
+
+    async def forget_member(self, tx: Tx, workspace_id: UUID, user_id: UUID) -> None:
+        self.dropped |= {m.id for m in self.queued.values() if (m.workspace_id, m.user_id) == (workspace_id, user_id)}
+
+    async def forget_workspace(self, tx: Tx, workspace_id: UUID) -> None:
+        self.dropped |= {m.id for m in self.queued.values() if m.workspace_id == workspace_id}
+
+
+@dataclass
 class World:
     adapters: Adapters
     feed: InMemoryFeed
@@ -172,16 +196,17 @@ class World:
     preferences: InMemoryPreferences
     store: RecordingStore
     deliveries: Deliveries
+    mails: Mails
 
 
 def world() -> World:
     parts = {"feed": InMemoryFeed(), "members": InMemoryMembers(), "preferences": InMemoryPreferences(),
-             "store": RecordingStore(), "webhooks": Deliveries()}
+             "store": RecordingStore(), "webhooks": Deliveries(), "mails": Mails()}
     settings = NotificationsSettings(database_url="postgresql://unit@nowhere/none", kafka_bootstrap_servers="nowhere:9092")
     given = parts | {"settings": settings, "engine": Unused("engine")}
     adapters = Adapters(**{f.name: given.get(f.name, Unused(f.name)) for f in dataclasses.fields(Adapters)})
     return World(adapters, parts["feed"], parts["members"], parts["preferences"], parts["store"],  # type: ignore[arg-type]
-                 parts["webhooks"])  # type: ignore[arg-type]
+                 parts["webhooks"], parts["mails"])  # type: ignore[arg-type]
 
 
 def new_id() -> UUID:

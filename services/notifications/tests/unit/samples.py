@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
 from adly_events import CATALOG, EventEnvelope
+from adly_events.contracts.analytics import RuleAction, RuleActionKind, RuleFired, RuleMetric, RuleTarget
 from adly_events.contracts.auth import MemberAdded, MemberRemoved, WorkspaceRole
 from adly_events.contracts.campaigns import (
     AdAccountAccessLost,
@@ -60,6 +61,14 @@ def events(user: UUID | None = None) -> dict[str, Contract]:
                                                       reason="The token was revoked."),
         "member.invited": MemberAdded(user_id=user or uuid.uuid4(), role=WorkspaceRole.MARKETER),
         "member.removed": MemberRemoved(user_id=user or uuid.uuid4(), removed_by=uuid.uuid4()),
+        "rule.fired": RuleFired(rule_name="CPA above 40", metric=RuleMetric.CPA, threshold=Decimal(40),
+                                since=date(2026, 6, 10), until=date(2026, 6, 12),
+                                figures={"cpa": "", "spend": "300.00 SAR", "orders": "0"},
+                                target=RuleTarget(level="ad_set", campaign_id=uuid.uuid4(), platform=META,
+                                                  platform_ad_set_id="as-1"),
+                                action=RuleAction(kind=RuleActionKind.PAUSE), dry_run=False,
+                                reasoning="CPA over 3 days (0 orders), target 40.",
+                                fired_at=datetime(2026, 6, 12, tzinfo=UTC)),
         "webhook.disabled": WebhookEndpointDisabled(endpoint_id=uuid.uuid4(), reason="HTTP 500",
                                                     failing_since=datetime(2026, 12, 1, 8, 0, tzinfo=UTC)),
     }

@@ -196,3 +196,39 @@ async def test_a_deleted_workspace_keeps_no_member_feed_or_preference():
     assert w.feed.of(workspace_id, owner) == [] and w.preferences.chosen == {}
     later = events()["sync.failed"]
     assert await intake.take(NO_DATABASE, w.adapters, later, envelope(later, workspace_id)) == []
+
+
+async def test_a_notice_queues_one_mail_per_member_told_by_email_and_a_replay_queues_none():
+    w, workspace_id = world(), uuid.uuid4()
+    owner, admin, marketer, analyst = await team(w, workspace_id)
+    await preferences.change(NO_DATABASE, w.adapters, workspace_id, admin, {"sync.failed": {"email": False}})
+    event = events()["sync.failed"]
+    sent = envelope(event, workspace_id)
+
+    told = await intake.take(NO_DATABASE, w.adapters, event, sent)
+    await intake.take(NO_DATABASE, w.adapters, event, sent)
+
+    assert set(told) == {owner, admin, marketer}  # the feed is still the admin's
+    assert [len(w.mails.to(user, "sync.failed")) for user in (owner, admin, marketer, analyst)] == [1, 0, 1, 0]
+    (mail,) = w.mails.to(owner, "sync.failed")
+    assert mail.params["reason"] == "Salla refused the access token." and mail.link == f"/stores/{event.store_id}"
+
+
+async def test_a_kind_that_cannot_be_turned_off_is_mailed_even_to_who_tried():
+    w, workspace_id = world(), uuid.uuid4()
+    owner, admin, *_ = await team(w, workspace_id)
+    w.preferences.chosen[workspace_id, admin] = {("store.disconnected", "email"): False}  # as an old row might say
+    event = events()["store.disconnected"]
+    await intake.take(NO_DATABASE, w.adapters, event, envelope(event, workspace_id))
+    assert len(w.mails.to(owner, "store.disconnected")) == len(w.mails.to(admin, "store.disconnected")) == 1
+
+
+async def test_a_removed_member_loses_the_mail_still_queued_for_them():
+    w, workspace_id = world(), uuid.uuid4()
+    owner, _, marketer, _ = await team(w, workspace_id)
+    event = events()["sync.failed"]
+    await intake.take(NO_DATABASE, w.adapters, event, envelope(event, workspace_id))
+    removed = MemberRemoved(user_id=marketer, removed_by=owner)
+    await members.member_removed(NO_DATABASE, w.adapters, removed, envelope(removed, workspace_id,
+                                                                           aggregate_id=workspace_id, version=5))
+    assert w.mails.to(marketer) == [] and len(w.mails.to(owner, "sync.failed")) == 1

@@ -11,6 +11,7 @@ import pytest
 from adly_events import CATALOG
 from adly_events.contracts.auth import WorkspaceRole as Role
 from adly_notifications.domain.kinds import CHANNELS, KINDS, LANGUAGES
+from adly_notifications.domain.mailing import DIGEST
 from adly_notifications.handlers.intake import MAPPERS
 
 DOC = Path(__file__).parents[4] / "docs" / "notifications.md"
@@ -34,7 +35,7 @@ def test_each_kind_tells_the_roles_and_mutability_the_doc_says(name):
     assert {r.value for r in kind.roles} == {r.value for r in Role if r.value in told}
 
 
-@pytest.mark.parametrize("name", sorted(KINDS))
+@pytest.mark.parametrize("name", sorted(set(KINDS) - {DIGEST}))
 def test_each_kind_comes_from_a_published_event_the_intake_reads(name):
     kind = KINDS[name]
     model = CATALOG.latest(kind.source).payload_model
@@ -51,11 +52,12 @@ def test_each_kind_has_words_in_english_and_arabic_naming_the_same_params(name):
     assert all(w.title and w.body for w in words.values())
 
 
-def test_the_analyst_is_told_nothing_by_default_and_the_new_member_hears_of_joining():
-    assert all(Role.ANALYST not in kind.roles for kind in KINDS.values())
+def test_the_analyst_gets_only_the_digest_by_default_and_the_new_member_hears_of_joining():
+    assert [name for name, kind in KINDS.items() if Role.ANALYST in kind.roles] == [DIGEST]
     assert KINDS["member.invited"].also_tells == "user_id"
     assert KINDS["campaign.awaiting_approval"].roles == {Role.OWNER, Role.ADMIN}
 
 
-def test_every_kind_goes_to_the_feed_and_email():
-    assert all(kind.channels == CHANNELS for kind in KINDS.values())
+def test_every_kind_goes_to_the_feed_and_email_and_the_digest_by_email_only():
+    assert all(kind.channels == CHANNELS for name, kind in KINDS.items() if name != DIGEST)
+    assert KINDS[DIGEST].channels == ("email",) and KINDS[DIGEST].source == ""
