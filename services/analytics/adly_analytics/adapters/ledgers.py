@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_analytics.adapters.cells import add_cells, copy_into, staging
 from adly_analytics.adapters.records import dump_record, dump_touch, load_record
-from adly_analytics.domain.attribution import Attribution, Entry, OrderRecord
+from adly_analytics.domain.attribution import UNATTRIBUTED, Attribution, Entry, OrderRecord
 from adly_analytics.domain.figures import PerformanceRow, Series
 from adly_analytics.handlers.ports import CellDelta
 from adly_events.contracts.campaigns import PerformanceLevel
+from adly_events.contracts.catalog import CatalogOrder
 from adly_events.contracts.common import AdPlatform, Money
 
+REDECIDED_SEQ = 1000
 SERIES = ("campaign_id", "platform", "level", "object_id", "day", "hour")
 PERFORMANCE = SERIES + ("workspace_id", "revision", "impressions", "clicks", "spend", "spend_currency", "conversions",
                         "conversion_value", "value_currency", "reach", "ad_set_id", "ad_id", "product")
@@ -78,21 +81,48 @@ class OrderRepository:
             {"o": order_id})).first()
         return None if found is None else load_record(found.workspace_id, order_id, found.version, found.record)
 
-    async def save(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
+    async def save(self, tx: AsyncConnection, record: OrderRecord, order: CatalogOrder, entries: Sequence[Entry],
                    deltas: Sequence[CellDelta]) -> None:
         await tx.execute(text(
-            f"INSERT INTO {self.s}.orders (order_id, workspace_id, version, record) "
-            "VALUES (:o, :w, :v, CAST(:r AS jsonb)) ON CONFLICT (order_id) DO UPDATE "
-            "SET version = excluded.version, record = excluded.record WHERE orders.version < excluded.version"),
-            {"o": record.order_id, "w": record.workspace_id, "v": record.version, "r": json.dumps(dump_record(record))})
+            f"INSERT INTO {self.s}.orders (order_id, workspace_id, version, record, placed_at, latest, unattributed) "
+            "VALUES (:o, :w, :v, CAST(:r AS jsonb), :placed, CAST(:latest AS jsonb), :unattributed) "
+            "ON CONFLICT (order_id) DO UPDATE SET version = excluded.version, record = excluded.record, "
+            "placed_at = excluded.placed_at, latest = excluded.latest, unattributed = excluded.unattributed "
+            "WHERE orders.version < excluded.version"),
+            {"o": record.order_id, "w": record.workspace_id, "v": record.version, "r": json.dumps(dump_record(record)),
+             "placed": order.placed_at, "latest": order.model_dump_json(), "unattributed": record.credit == UNATTRIBUTED})
+        await self._entries(tx, record.version, 0, entries)
+        await add_cells(tx, self.s, deltas)
+
+    async def awaiting_credit(self, tx: AsyncConnection, workspace_id: UUID,
+                              placed_since: datetime) -> list[tuple[OrderRecord, CatalogOrder]]:
+        rows = await tx.execute(text(
+            f"SELECT order_id, version, record, latest FROM {self.s}.orders WHERE workspace_id = :w AND unattributed "
+            "AND placed_at >= :since AND latest IS NOT NULL ORDER BY placed_at, order_id FOR UPDATE"),
+            {"w": workspace_id, "since": placed_since})
+        return [(load_record(workspace_id, row.order_id, row.version, row.record),
+                 CatalogOrder.model_validate(row.latest)) for row in rows]
+
+    async def redecided(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
+                        deltas: Sequence[CellDelta]) -> None:
+        await tx.execute(text(
+            f"UPDATE {self.s}.orders SET record = CAST(:r AS jsonb), unattributed = :unattributed "
+            "WHERE order_id = :o AND version = :v"),
+            {"o": record.order_id, "v": record.version, "r": json.dumps(dump_record(record)),
+             "unattributed": record.credit == UNATTRIBUTED})
+        # A version's own entries are numbered from 0; the ones a re-decision adds to it from
+        # REDECIDED_SEQ (an order is decided again at most once: it is then attributed).
+        await self._entries(tx, record.version, REDECIDED_SEQ, entries)
+        await add_cells(tx, self.s, deltas)
+
+    async def _entries(self, tx: AsyncConnection, version: int, first: int, entries: Sequence[Entry]) -> None:
         if entries:
             await tx.execute(text(
                 f"INSERT INTO {self.s}.entries (order_id, version, seq, workspace_id, kind, reason, level, platform, "
                 "campaign_id, ad_set_id, ad_id, day, orders, amount, currency, products, touch) VALUES (:order_id, "
                 ":version, :seq, :workspace_id, :kind, :reason, :level, :platform, :campaign_id, :ad_set_id, :ad_id, "
                 ":day, :orders, :amount, :currency, CAST(:products AS jsonb), CAST(:touch AS jsonb))"),
-                [_entry(record.version, seq, entry) for seq, entry in enumerate(entries)])
-        await add_cells(tx, self.s, deltas)
+                [_entry(version, first + seq, entry) for seq, entry in enumerate(entries)])
 
 
 def _record(row: PerformanceRow) -> tuple[Any, ...]:

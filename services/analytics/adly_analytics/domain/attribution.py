@@ -6,7 +6,7 @@ outputs; what the workspace's campaigns are comes in as a `Campaigns` value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
@@ -158,6 +158,22 @@ def record_order(previous: OrderRecord | None, seen: OrderSeen, campaigns: Campa
     if previous is None:
         return Recorded(record, (_attribution(record, order, order.placed_at.astimezone(tz).date()),))
     return Recorded(record, _moved(previous, record, order, tz) + _changed(previous, record, seen, tz))
+
+
+def redecide(previous: OrderRecord, order: CatalogOrder, campaigns: Campaigns, *,
+             window: timedelta = DEFAULT_WINDOW, tz: tzinfo = UTC) -> Recorded:
+    """An unattributed order decided again now that more campaigns are known: campaigns, orders and
+    publications come on different topics, so an order can be read before the campaign its tags
+    name. If a touch now credits a campaign, the sale moves from unattributed to it on the order's
+    own day (`order` is the order's latest version). A credit once given is never taken back by
+    news of another campaign, so only unattributed orders are looked at."""
+    if previous.credit != UNATTRIBUTED:
+        return Recorded(previous, ())
+    credit, touch = decide(order, campaigns, window=window, tz=tz)
+    if credit == previous.credit:
+        return Recorded(previous, ())
+    record = replace(previous, credit=credit, touch=touch)
+    return Recorded(record, _moved(previous, record, order, tz))
 
 
 def decide(order: CatalogOrder, campaigns: Campaigns, *, window: timedelta = DEFAULT_WINDOW,

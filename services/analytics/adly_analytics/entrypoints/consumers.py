@@ -30,13 +30,14 @@ orders = Subscription("orders")
 
 @campaigns.on(CampaignDrafted)
 async def campaign_drafted(event: CampaignDrafted, delivery: Delivery[Adapters]) -> None:
-    await ingest.campaign_owned(delivery.tx, delivery.adapters, _workspace(delivery), delivery.envelope.aggregate_id)
+    await ingest.campaign_owned(delivery.tx, delivery.adapters, _workspace(delivery), delivery.envelope.aggregate_id,
+                                caused_by=delivery.envelope)
 
 
 @campaigns.on(CampaignPublished)
 async def campaign_published(event: CampaignPublished, delivery: Delivery[Adapters]) -> None:
     await ingest.campaign_published(delivery.tx, delivery.adapters, _workspace(delivery),
-                                    delivery.envelope.aggregate_id, event)
+                                    delivery.envelope.aggregate_id, event, caused_by=delivery.envelope)
 
 
 @campaigns.on(AdAccountConnected)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_analytics.adapters.container import Adapters
-from adly_analytics.domain.attribution import DEFAULT_WINDOW, Entry, OrderSeen, record_order
+from adly_analytics.domain.attribution import DEFAULT_WINDOW, Entry, OrderSeen, record_order, redecide
 from adly_analytics.domain.figures import Amounts, Key, PerformanceRow, Totals, facts, merge, restatement
 from adly_analytics.handlers.ports import CellDelta
 from adly_events import EventEnvelope
@@ -22,16 +22,41 @@ from adly_events.contracts.campaigns import CampaignPublished, PerformanceLevel,
 from adly_events.contracts.common import AdPlatform
 
 
-async def campaign_owned(tx: AsyncConnection, a: Adapters, workspace_id: UUID, campaign_id: UUID) -> None:
+async def campaign_owned(tx: AsyncConnection, a: Adapters, workspace_id: UUID, campaign_id: UUID, *,
+                         caused_by: EventEnvelope | None = None) -> None:
     await a.directory.drafted(tx, workspace_id, campaign_id)
+    await redecide_orders(tx, a, workspace_id, caused_by)
 
 
 async def campaign_published(tx: AsyncConnection, a: Adapters, workspace_id: UUID, campaign_id: UUID,
-                             event: CampaignPublished) -> None:
+                             event: CampaignPublished, *, caused_by: EventEnvelope | None = None) -> None:
     await a.directory.drafted(tx, workspace_id, campaign_id)
     ad_sets = {ad.ad_id: ad.platform_ad_set_id for ad in event.ads}
     await a.directory.published(tx, workspace_id, campaign_id, event.platform, ad_sets)
     await _place_in_ad_sets(tx, a, campaign_id, event.platform, ad_sets)
+    await redecide_orders(tx, a, workspace_id, caused_by)
+
+
+async def redecide_orders(tx: AsyncConnection, a: Adapters, workspace_id: UUID, caused_by: EventEnvelope | None, *,
+                          window: timedelta = DEFAULT_WINDOW) -> tuple[Entry, ...]:
+    """Orders read before the campaign their touches name (another topic) are decided again when it
+    arrives: the unattributed ones placed within the click window before this news, or after it."""
+    since = (caused_by.occurred_at if caused_by is not None else datetime.now(UTC)) - window
+    awaiting = await a.orders.awaiting_credit(tx, workspace_id, since)
+    if not awaiting:
+        return ()
+    tz = ZoneInfo(await a.directory.time_zone(tx, workspace_id))
+    earliest = min(order.placed_at for _, order in awaiting)
+    campaigns = await a.directory.campaigns(tx, workspace_id, (earliest - window).astimezone(tz).date() - timedelta(days=1))
+    moved: list[Entry] = []
+    for previous, order in awaiting:
+        recorded = redecide(previous, order, campaigns, window=window, tz=tz)
+        if recorded.entries:
+            await a.orders.redecided(tx, recorded.record, recorded.entries, entry_deltas(recorded.entries))
+            moved += recorded.entries
+    await announce(tx, a, "order", [(e.workspace_id, e.day, e.credit.campaign_id, e.credit.platform) for e in moved],
+                   caused_by)
+    return tuple(moved)
 
 
 async def _place_in_ad_sets(tx: AsyncConnection, a: Adapters, campaign_id: UUID, platform: AdPlatform,
@@ -78,7 +103,7 @@ async def order_seen(tx: AsyncConnection, a: Adapters, seen: OrderSeen, *, windo
     since = (seen.order.placed_at - window).astimezone(tz).date() - timedelta(days=1)
     campaigns = await a.directory.campaigns(tx, seen.workspace_id, since)
     recorded = record_order(previous, seen, campaigns, window=window, tz=tz)
-    await a.orders.save(tx, recorded.record, recorded.entries, entry_deltas(recorded.entries))
+    await a.orders.save(tx, recorded.record, seen.order, recorded.entries, entry_deltas(recorded.entries))
     await announce(tx, a, "order", [(e.workspace_id, e.day, e.credit.campaign_id, e.credit.platform)
                                     for e in recorded.entries], caused_by)
     return recorded.entries

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal, Protocol
 from uuid import UUID
 
@@ -15,6 +15,7 @@ from adly_analytics.domain.attribution import Campaigns, Entry, OrderRecord
 from adly_analytics.domain.figures import Key, PerformanceRow, Series, Totals
 from adly_analytics.domain.rules import History, RuleSpec
 from adly_events.contracts.analytics import FiguresUpdated, RuleFired
+from adly_events.contracts.catalog import CatalogOrder
 from adly_events.contracts.common import AdPlatform
 
 Grain = Literal["workspace", "ad", "product", "hour"]
@@ -60,8 +61,20 @@ class PerformanceLedger(Protocol):
 class OrderLedger(Protocol):
     async def record(self, tx: AsyncConnection, order_id: UUID) -> OrderRecord | None: ...
 
-    async def save(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
-                   deltas: Sequence[CellDelta]) -> None: ...
+    async def save(self, tx: AsyncConnection, record: OrderRecord, order: CatalogOrder, entries: Sequence[Entry],
+                   deltas: Sequence[CellDelta]) -> None:
+        """Keep the record and the order's latest version (`order`), add the entries and their cells."""
+        ...
+
+    async def awaiting_credit(self, tx: AsyncConnection, workspace_id: UUID,
+                              placed_since: datetime) -> list[tuple[OrderRecord, CatalogOrder]]:
+        """The workspace's unattributed orders placed since then, locked, with their latest versions."""
+        ...
+
+    async def redecided(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
+                        deltas: Sequence[CellDelta]) -> None:
+        """Keep a record decided again at the same version, with the entries that moved its sale."""
+        ...
 
 
 class CellReader(Protocol):

@@ -4,7 +4,7 @@ expected figures are computed here from the same inputs, never read back from th
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from adly_analytics.bootstrap import build
@@ -193,6 +193,30 @@ async def test_analytics_performance_consumed_before_its_publication_moves_into_
     await h.deliver(h.envelope(published(), CAMPAIGN, 5))
     rows = (await h.get("/breakdown", by="ad_set", since=SINCE, until=UNTIL)).json()["rows"]
     assert [(r["ad_set_id"], r["figures"]["spend"]["amount"]) for r in rows] == [("set-1", "100.00")]
+    kept = await h.cells()
+    await rebuild_cells(h.runtime.adapters, [])
+    assert await h.cells() == kept
+
+
+async def test_analytics_an_order_consumed_before_its_campaigns_publication_is_credited_when_it_arrives(analytics):
+    h = analytics
+    # Orders and publications come on different topics: this order is read first, as
+    # unattributed, and moves to its campaign when the publication is read (minutes later).
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    await h.deliver(placed(h, order(when, "249.90", attribution=tagged(), lines=(("p-1", "249.90"),))))
+    period = {"since": (when - timedelta(days=2)).date().isoformat(),
+              "until": (when + timedelta(days=2)).date().isoformat()}
+
+    def by_campaign(rows):
+        return {r["campaign_id"]: (r["figures"]["revenue"]["amount"], r["figures"]["orders"]) for r in rows}
+
+    before = (await h.get("/breakdown", by="campaign", **period)).json()["rows"]
+    assert by_campaign(before) == {None: ("249.90", 1)}
+    await h.deliver(h.envelope(published(), CAMPAIGN, 5))
+    after = (await h.get("/breakdown", by="campaign", **period)).json()["rows"]
+    assert by_campaign(after) == {str(CAMPAIGN): ("249.90", 1)}
+    overview = (await h.get("/overview", **period)).json()["current"]
+    assert overview["orders"] == 1 and overview["revenue"]["amount"] == "249.90"
     kept = await h.cells()
     await rebuild_cells(h.runtime.adapters, [])
     assert await h.cells() == kept

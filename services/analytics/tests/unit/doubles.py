@@ -4,19 +4,20 @@ Postgres or a broker; the engine and the event store fail loudly if a handler re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_analytics.adapters.container import Adapters
-from adly_analytics.domain.attribution import Campaigns, Entry, OrderRecord, Publication
+from adly_analytics.domain.attribution import UNATTRIBUTED, Campaigns, Entry, OrderRecord, Publication
 from adly_analytics.domain.figures import Key, PerformanceRow, Series, Totals, rollup
 from adly_analytics.handlers.ports import CellDelta, Grain
 from adly_analytics.handlers.reading import largest
 from adly_events.contracts.analytics import FiguresUpdated
 from adly_events.contracts.campaigns import PerformanceLevel
+from adly_events.contracts.catalog import CatalogOrder
 from adly_events.contracts.common import AdPlatform
 
 
@@ -123,14 +124,28 @@ class MemoryPerformance:
 class MemoryOrders:
     def __init__(self, cells: MemoryCells) -> None:
         self.records: dict[UUID, OrderRecord] = {}
+        self.latest: dict[UUID, CatalogOrder] = {}
         self.entries: list[Entry] = []
         self.cells = cells
 
     async def record(self, tx: AsyncConnection, order_id: UUID) -> OrderRecord | None:
         return self.records.get(order_id)
 
-    async def save(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
+    async def save(self, tx: AsyncConnection, record: OrderRecord, order: CatalogOrder, entries: Sequence[Entry],
                    deltas: Sequence[CellDelta]) -> None:
+        self.records[record.order_id] = record
+        self.latest[record.order_id] = order
+        self.entries.extend(entries)
+        self.cells.add(deltas)
+
+    async def awaiting_credit(self, tx: AsyncConnection, workspace_id: UUID,
+                              placed_since: datetime) -> list[tuple[OrderRecord, CatalogOrder]]:
+        return sorted(((r, self.latest[o]) for o, r in self.records.items()
+                       if r.workspace_id == workspace_id and r.credit == UNATTRIBUTED
+                       and self.latest[o].placed_at >= placed_since), key=lambda pair: pair[1].placed_at)
+
+    async def redecided(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
+                        deltas: Sequence[CellDelta]) -> None:
         self.records[record.order_id] = record
         self.entries.extend(entries)
         self.cells.add(deltas)

@@ -4,7 +4,7 @@ on in-memory ports: the expected figures are computed here from the same inputs.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from adly_analytics.domain.attribution import OrderSeen
 from adly_analytics.handlers import ingest, reading
 from adly_analytics.handlers.reading import By, Period
+from adly_events import CATALOG, EventEnvelope
 from adly_events.contracts.campaigns import PerformanceLevel
 from adly_events.contracts.catalog import CatalogOrder, OrderAttribution, OrderStatus
 from adly_events.contracts.common import AdPlatform, Money
@@ -204,3 +205,51 @@ async def test_analytics_performance_that_came_before_its_publication_moves_into
     await ingest.campaign_published(NO_DATABASE, a, WORKSPACE, CAMPAIGN, published())
     page = await reading.breakdown(NO_DATABASE, a, WORKSPACE, JUNE, By.AD_SET)
     assert [(k.ad_set_id, f.spend) for k, f in page.rows] == [("set-1", sar("100"))]
+
+
+def news_at(when: datetime, payload=None) -> EventEnvelope:
+    """The envelope of campaigns' news (a draft, a publication), as it happened at `when`."""
+    sent = CATALOG.envelope(payload or published(), aggregate_id=CAMPAIGN, aggregate_version=1, workspace_id=WORKSPACE)
+    return sent.model_copy(update={"occurred_at": when})
+
+
+async def campaign_revenue(a) -> dict[object, Money | None]:
+    page = await reading.breakdown(NO_DATABASE, a, WORKSPACE, JUNE, By.CAMPAIGN)
+    return {k.campaign_id: f.revenue for k, f in page.rows}
+
+
+async def test_analytics_an_order_read_before_its_campaign_is_credited_to_it_when_the_campaign_arrives():
+    a = memory_adapters()
+    placed = datetime(2026, 6, 11, 9, tzinfo=UTC)
+    (first,) = await sell(a, order(placed, "249.90", attribution=tagged()))
+    assert first.credit.campaign_id is None  # the campaign's news had not been read yet
+
+    await ingest.campaign_published(NO_DATABASE, a, WORKSPACE, CAMPAIGN, published(),
+                                    caused_by=news_at(placed + timedelta(minutes=5)))
+
+    assert await campaign_revenue(a) == {CAMPAIGN: sar("249.90")}
+    figures = (await reading.overview(NO_DATABASE, a, WORKSPACE, JUNE)).figures
+    assert (figures.revenue, figures.totals.orders) == (sar("249.90"), 1)  # moved, not counted twice
+    # The same news read again (a redelivery, a second platform) moves nothing more.
+    await ingest.campaign_published(NO_DATABASE, a, WORKSPACE, CAMPAIGN, published(),
+                                    caused_by=news_at(placed + timedelta(minutes=6)))
+    assert await campaign_revenue(a) == {CAMPAIGN: sar("249.90")}
+    assert (await reading.overview(NO_DATABASE, a, WORKSPACE, JUNE)).figures.totals.orders == 1
+
+
+async def test_analytics_an_order_with_no_adly_signal_stays_unattributed_when_a_campaign_arrives():
+    a = memory_adapters()
+    placed = datetime(2026, 6, 11, 9, tzinfo=UTC)
+    await sell(a, order(placed, "80"))
+    await ingest.campaign_published(NO_DATABASE, a, WORKSPACE, CAMPAIGN, published(), caused_by=news_at(placed))
+    assert await campaign_revenue(a) == {None: sar("80")}
+
+
+async def test_analytics_an_order_placed_before_the_click_window_of_the_news_is_not_decided_again():
+    a = memory_adapters()
+    placed = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    await sell(a, order(placed, "80", attribution=tagged()))
+    await ingest.campaign_owned(NO_DATABASE, a, WORKSPACE, CAMPAIGN, caused_by=news_at(placed + timedelta(days=8)))
+    assert await campaign_revenue(a) == {None: sar("80")}
+    await ingest.campaign_owned(NO_DATABASE, a, WORKSPACE, CAMPAIGN, caused_by=news_at(placed + timedelta(days=6)))
+    assert await campaign_revenue(a) == {CAMPAIGN: sar("80")}
