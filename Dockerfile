@@ -22,8 +22,19 @@ RUN python -m venv /opt/adly \
 FROM ${PYTHON_IMAGE}
 ARG SERVICE
 LABEL org.opencontainers.image.title="adly-${SERVICE}"
+# Only creative speaks: the offline provider's voice-overs come from espeak-ng, and without it
+# a video is silent (the step says why). The other images stay without it.
+RUN if [ "${SERVICE}" = creative ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends espeak-ng \
+      && apt-get clean \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
+# /var/lib/adly/assets exists, owned by the service user, so a fresh named volume mounted there
+# (creative's assets in docker-compose.yml) takes that owner: the root filesystem is read-only.
 RUN groupadd --system --gid 10001 adly \
- && useradd --system --uid 10001 --gid adly --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin adly
+ && useradd --system --uid 10001 --gid adly --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin adly \
+ && install -d -o 10001 -g 10001 /var/lib/adly /var/lib/adly/assets
 COPY --from=build /opt/adly /opt/adly
 ENV PATH=/opt/adly/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
