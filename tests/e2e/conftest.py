@@ -230,11 +230,30 @@ class Stack:
     def request(self, method: str, path: str, *, who: Person | ApiKey | None = None, proof: str | None = None,
                 **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", None) or {})
+        if isinstance(who, Person):
+            self.keep_fresh(who)
         if who is not None:
             headers |= who.bearer
         if proof is not None:
             headers["X-2FA-Token"] = proof
         return self.http.request(method, path, headers=headers, **kwargs)
+
+    def keep_fresh(self, person: Person, *, margin: float = 120.0) -> None:
+        """Refresh a person's access token that expires within `margin` seconds, as a client does:
+        the suite on a busy machine outlives a token (10 minutes). A token that is not a JWT of
+        ours, or a refresh auth refuses (a test revoked the session on purpose), is left alone."""
+        try:
+            expires = float(claims_of(person.access_token)["exp"])
+        except Exception:
+            return
+        if expires - time.time() > margin:
+            return
+        answer = self.http.post("/v1/auth/oauth/token", data={"grant_type": "refresh_token",
+                                                               "refresh_token": person.refresh_token})
+        if answer.status_code == 200:
+            tokens = answer.json()
+            person.access_token, person.refresh_token = tokens["access_token"], tokens["refresh_token"]
+            person.sid = claims_of(person.access_token).get("sid", person.sid)
 
     # -- mail
 
@@ -437,6 +456,8 @@ def _wait_ready(name: str, url: str, process: ManagedProcess) -> None:
 
 def service_env(database_url: str, kafka: KafkaUnderTest) -> dict[str, str]:
     """What every service process of the stack shares."""
+    from .otlp import otel_env
+
     return dict(os.environ) | {
         "PYTHONUNBUFFERED": "1",
         "ADLY_ENVIRONMENT": "test",
@@ -449,7 +470,7 @@ def service_env(database_url: str, kafka: KafkaUnderTest) -> dict[str, str]:
         "ADLY_TOPIC_MIN_INSYNC_REPLICAS": "1",
         "ADLY_TOPIC_PARTITIONS": "3",
         "ADLY_CONSUMER_RETRY_BACKOFF_SECONDS": "0.05",
-    }
+    } | otel_env()  # every process's spans to the session's OTLP receiver (tests/e2e/otlp.py)
 
 
 def auth_env(base: dict[str, str], port: int, smtp_port: int) -> dict[str, str]:
@@ -727,6 +748,16 @@ class People:
     outsider: Person
     totp_window: Person
     enrolled_step: int
+
+
+@pytest.fixture(autouse=True)
+def fresh_tokens(request: pytest.FixtureRequest) -> None:
+    """Before each test that uses the shared people, their tokens are fresh (Stack.keep_fresh):
+    some tests send `person.bearer` themselves rather than through `Stack.request`."""
+    if "people" in request.fixturenames:
+        e2e, people = request.getfixturevalue("e2e"), request.getfixturevalue("people")
+        for person in (people.owner, people.admin, people.outsider, people.totp_window):
+            e2e.keep_fresh(person)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from contextlib import asynccontextmanager
@@ -16,10 +17,13 @@ from prometheus_client import make_asgi_app, start_http_server
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from adly_kit import health
 from adly_kit import logging as adly_logging
+from adly_kit.access_log import AccessLog
 from adly_kit.db import database_is_ready
 from adly_kit.errors import DomainError
 from adly_kit.eventstore import ConcurrencyConflict
+from adly_kit.metrics import RequestMetrics
 from adly_kit.service import Runtime
 
 log = logging.getLogger(__name__)
@@ -118,6 +122,8 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
     if runtime.settings.metrics_port is None:
         app.mount("/metrics", make_asgi_app())
     _add_probes(app, runtime)
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(AccessLog)  # inside RequestIds, so its line carries the request id
     app.add_middleware(RequestIds)
     if runtime.settings.sandbox:
         log.warning("SANDBOX: adly-%s runs against local fake platforms (adly-dev run --sandbox); never in production",
@@ -147,19 +153,44 @@ def _start_metrics_listener(runtime: Runtime) -> Any:
 
 
 def _add_probes(app: FastAPI, runtime: Runtime) -> None:
+    """`/health` (liveness: the process answers), `/ready` (may take traffic) and `/health/`
+    (every dependency, for people and monitors; see adly_kit.health for the verdicts)."""
+    broker = app.state.broker_outage = health.Outage()
+
+    async def dependencies() -> tuple[dict, dict]:
+        database, reachable = await asyncio.gather(
+            health.database_check(lambda: database_is_ready(runtime.engine)),
+            runtime.broker.ping(timeout=health.CHECK_TIMEOUT_SECONDS))
+        return database, broker.observe(reachable)
+
     @app.get("/health", include_in_schema=False)
-    async def health() -> dict:
+    async def alive() -> dict:
         return {"status": "ok", "service": runtime.service.name}
 
     @app.get("/ready", include_in_schema=False)
     async def ready():
-        checks = {"database": await database_is_ready(runtime.engine), "broker": await runtime.broker.ping(timeout=2.0)}
-        status = 200 if all(checks.values()) else 503
-        # Consumers still joining their groups do not make the process unready: HTTP serves
-        # meanwhile and their events wait in the topics (Runtime._join_consumer_groups).
-        body = {"status": "ready" if status == 200 else "unavailable", "checks": checks,
-                "consumers": runtime.consumer_state} | ({"sandbox": True} if runtime.settings.sandbox else {})
-        return JSONResponse(body, status)
+        database, broker_state = await dependencies()
+        # A broker blip (under READY_BROKER_GRACE_SECONDS) leaves the pod in rotation: the
+        # outbox keeps what requests write and the relay sends it once the broker is back.
+        # Without its database a process can answer nothing, so that stays a hard check.
+        # Consumers still joining their groups do not make the process unready either: HTTP
+        # serves meanwhile and their events wait in the topics (Runtime._join_consumer_groups).
+        status = 503 if health.DOWN in (database["status"], broker_state["status"]) else 200
+        word = "unavailable" if status == 503 else "degraded" if broker_state["status"] == health.DEGRADED else "ready"
+        checks = {"database": database["status"] == health.OK, "broker": broker_state["status"] == health.OK}
+        body = {"status": word, "checks": checks, "consumers": runtime.consumer_state}
+        if "down_for_seconds" in broker_state:
+            body["broker_down_for_seconds"] = broker_state["down_for_seconds"]
+        return JSONResponse(body | ({"sandbox": True} if runtime.settings.sandbox else {}), status)
+
+    @app.get("/health/", include_in_schema=False)
+    async def health_report():
+        database, broker_state = await dependencies()
+        checks = {"database": database, "broker": broker_state, "disk": health.disk_check(health.data_dir(runtime.settings)),
+                  "memory": health.memory_check(), "external_apis": health.EXTERNAL_APIS.check()}
+        status = health.verdict(checks)
+        body = {"status": status, "timestamp": health.timestamp(), "service": runtime.service.name, "checks": checks}
+        return JSONResponse(body, 503 if status == "unhealthy" else 200)
 
 
 class RequestIds:

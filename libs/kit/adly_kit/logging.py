@@ -9,6 +9,8 @@ from contextvars import ContextVar
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
+from adly_kit.redaction import redact
+
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
@@ -26,11 +28,21 @@ class _Correlation(logging.Filter):
         return True
 
 
+class RedactingFormatter(JsonFormatter):
+    """The finished line masked: message, extras and traceback alike."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        # The development mail transport's line is the mail itself, read back by `adly-dev
+        # mail` (adly_kit.mail.log_message); production refuses that transport.
+        return line if record.name == "adly_kit.mail" and hasattr(record, "mail_body") else redact(line)
+
+
 def setup_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(_Correlation(service))
     handler.setFormatter(
-        JsonFormatter(
+        RedactingFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(trace_id)s %(span_id)s %(request_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         )

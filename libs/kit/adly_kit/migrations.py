@@ -54,6 +54,11 @@ def run_env() -> None:
     async def run() -> None:
         engine = create_async_engine(config.attributes["database_url"])
         async with engine.connect() as connection:
+            # Pods starting together (each runs `migrate` first) take turns: the others wait here,
+            # then find the schema at head, instead of failing on the first one's half-made tables.
+            # A session lock, so it holds across the migrations' own transactions.
+            await connection.execute(text("SELECT pg_advisory_lock(hashtext(:key))"),
+                                     {"key": f"adly-migrate:{target_schema}"})
             await connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {backbone_schema.safe_schema(target_schema)}"))
             await connection.commit()
             await connection.run_sync(migrate)

@@ -21,6 +21,9 @@ from urllib.parse import urljoin
 
 import httpx
 import orjson
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+from adly_kit.health import EXTERNAL_APIS
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +101,35 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
+URL_ATTRIBUTES = ("http.url", "url.full")
+
+
+async def _without_query(span, request) -> None:
+    # WooCommerce takes its consumer key and secret in the query, others their tokens: the
+    # span keeps scheme, host and path only (no user info either).
+    attributes = getattr(span, "attributes", None)
+    if not span.is_recording() or attributes is None:
+        return
+    url = httpx.URL(str(request.url))
+    for key in URL_ATTRIBUTES:
+        if key in attributes:  # whichever the semantic conventions in force recorded
+            span.set_attribute(key, f"{url.scheme}://{url.netloc.decode('ascii')}{url.path}")
+
+
+def traced(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Each call a client span, child of the current one, its traceparent sent along."""
+    if not getattr(client, "_is_instrumented_by_opentelemetry", False):
+        HTTPXClientInstrumentor.instrument_client(client, request_hook=_without_query)
+    return client
+
+
 def make_client(*, timeout: float = 15.0, connect_timeout: float = 5.0, max_connections: int = 50) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+    return traced(httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         follow_redirects=False,  # Outbound follows same-host redirects itself
         trust_env=False,
-    )
+    ))
 
 
 class Outbound:
@@ -119,7 +144,7 @@ class Outbound:
         max_redirects: int = 3,
         name: str = "outbound",
     ) -> None:
-        self.client = client
+        self.client = traced(client)
         self.max_bytes = max_bytes
         self.retry = retry
         self.max_redirects = max_redirects
@@ -143,7 +168,7 @@ class Outbound:
         attempts = policy.attempts if safe else 1
         for attempt in range(1, attempts + 1):
             try:
-                reply = await self._follow(method, url, max_bytes or self.max_bytes, kwargs)
+                reply = await self._attempt(method, url, max_bytes or self.max_bytes, kwargs)
             except Unreachable:
                 if attempt == attempts:
                     raise
@@ -157,6 +182,19 @@ class Outbound:
             log.info("retrying", extra={"client": self.name, "status": reply.status, "attempt": attempt})
             await asyncio.sleep(policy.delay(attempt, wait))
         raise AssertionError("unreachable")
+
+    async def _attempt(self, method: str, url: str, max_bytes: int, kwargs: dict[str, Any]) -> Reply:
+        """One try, its outcome noted as the last-known state /health/ reports (adly_kit.health)."""
+        try:
+            reply = await self._follow(method, url, max_bytes, kwargs)
+        except OutboundError as error:
+            EXTERNAL_APIS.failed(self.name, type(error).__name__)
+            raise
+        if reply.status >= 500 or reply.status == 429:  # a 4xx is about our request, not their health
+            EXTERNAL_APIS.failed(self.name, f"http_{reply.status}")
+        else:
+            EXTERNAL_APIS.succeeded(self.name)
+        return reply
 
     async def _follow(self, method: str, url: str, max_bytes: int, kwargs: dict[str, Any]) -> Reply:
         origin = httpx.URL(url).host

@@ -8,14 +8,17 @@ Exporters follow the standard variables: `OTEL_TRACES_EXPORTER` (`otlp`, `consol
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.trace import Status
 
 from adly_events import TraceContext
+from adly_kit.redaction import redact
 
 _configured = False
 _exporting = False
@@ -57,8 +60,39 @@ def provider_for(exporters: list[SpanExporter]) -> TracerProvider:
         return TracerProvider(resource=Resource.create(), sampler=ALWAYS_OFF)
     provider = TracerProvider(resource=Resource.create())
     for exporter in exporters:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(BatchSpanProcessor(Redacting(exporter)))
     return provider
+
+
+class Redacting(SpanExporter):
+    """Spans masked on their way out, like log lines (`adly_kit.redaction`): an exception
+    event quotes whatever its message held, a client span whatever URL a library saw."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.exporter.export([_masked(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+
+def _masked_values(attributes: Mapping | None) -> dict:
+    return {k: redact(v) if isinstance(v, str) else v for k, v in (attributes or {}).items()}
+
+
+def _masked(span: ReadableSpan) -> ReadableSpan:
+    status = Status(span.status.status_code, redact(span.status.description)) if span.status.description else span.status
+    return ReadableSpan(
+        name=span.name, context=span.context, parent=span.parent, resource=span.resource,
+        attributes=_masked_values(span.attributes), kind=span.kind, links=span.links, status=status,
+        events=[Event(e.name, _masked_values(e.attributes), e.timestamp) for e in span.events],
+        start_time=span.start_time, end_time=span.end_time, instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def recording() -> bool:

@@ -362,7 +362,7 @@ class Journey:
     Bounded: every wait has its own deadline (only a hang reaches one)."""
 
     def __init__(self, gateway_url: str, plan: SandboxPlan, say: Callable[[str], None], mailbox: Mailbox, *,
-                 sync_timeout: float = 90.0, creative_timeout: float = 120.0, campaigns: bool = True) -> None:
+                 sync_timeout: float = 240.0, creative_timeout: float = 300.0, campaigns: bool = True) -> None:
         self.gateway_url, self.plan, self.say, self.mailbox = gateway_url.rstrip("/"), plan, say, mailbox
         self.sync_timeout, self.creative_timeout = sync_timeout, creative_timeout
         self.campaigns = campaigns and bool(plan.ad_accounts)

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 import asyncpg
+from prometheus_client import Counter
 
 from adly_creative.adapters.container import Adapters
 from adly_creative.adapters.jobs import jobs_channel
@@ -42,6 +43,10 @@ from adly_kit.eventstore import ConcurrencyConflict
 from adly_kit.worklist import run_worklist
 
 log = logging.getLogger(__name__)
+
+GENERATED = Counter(
+    "content_generation_success_total",
+    "Creative steps made and recorded (committed), by kind: copy, image, voice, video.", ["type"])
 
 
 async def generate_creatives(a: Adapters) -> None:
@@ -125,5 +130,6 @@ class JobRunner:
                 return
             async with unit_of_work(a.engine) as tx:
                 going_on = await generation.record_step(tx, a, started, step, outcome, made, ctx)
+            GENERATED.labels(step.kind).inc()  # counted once committed: a rolled-back step made nothing
             if not going_on:
                 return
