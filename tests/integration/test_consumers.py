@@ -24,6 +24,9 @@ from adly_kit.testing.sample import counted, new_aggregate
 
 from .test_relay import append_end_markers, append_many, effects_of, start_worker
 
+LEAKY_URL = ("https://shop.example/wp-json/wc/v3/orders?consumer_key=ck_0123456789abcdef0123"
+             "&consumer_secret=cs_0123456789abcdef0123")
+
 
 class Applied:
     """A handler that records what it applied in its transaction, and fails on demand."""
@@ -41,7 +44,8 @@ class Applied:
     async def __call__(self, tx, envelope, payload):
         self.attempts[envelope.event_id] += 1
         if self.fail(envelope, self.attempts[envelope.event_id]):
-            raise RuntimeError(f"cannot apply {envelope.aggregate_version}")
+            # What a library quotes back: the request's URL with a store's keys, a customer's email.
+            raise RuntimeError(f"cannot apply {envelope.aggregate_version}: GET {LEAKY_URL} for ada@example.com")
         await tx.execute(text(f"INSERT INTO {self.table} (aggregate_id, version) VALUES (:a, :v)"),
                          {"a": envelope.aggregate_id, "v": envelope.aggregate_version})
 
@@ -136,7 +140,9 @@ async def test_a_failing_handler_is_retried_three_times_then_dead_lettered_and_r
     assert (await handler.applied())[aggregate] == [1, 3, 2]
     dead = await read_to_end(backbone.settings.kafka_bootstrap_servers, dead_letter_topic(backbone.topic))
     assert len(dead) == 1
-    assert {k: v.decode() for k, v in dead[0].headers}["adly-dlt-exception-message"] == "cannot apply 2"
+    message = {k: v.decode() for k, v in dead[0].headers}["adly-dlt-exception-message"]
+    assert message == ("cannot apply 2: GET https://shop.example/wp-json/wc/v3/orders?consumer_key=[redacted]"
+                       "&consumer_secret=[redacted] for ***@example.com")  # the dead letter keeps no secret
 
 
 async def test_redelivered_events_have_no_second_effect(backbone):

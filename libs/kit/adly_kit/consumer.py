@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adly_events import EventCatalog, EventEnvelope, UnknownEventType, dead_letter_topic
 from adly_kit import metrics, telemetry
 from adly_kit.db import safe_schema
+from adly_kit.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,9 @@ class DeadLetters:
             "adly-dlt-origin-partition": record.header("adly-dlt-origin-partition") or str(record.partition),
             "adly-dlt-origin-offset": record.header("adly-dlt-origin-offset") or str(record.offset),
             "adly-dlt-exception-type": type(error).__name__,
-            "adly-dlt-exception-message": str(error)[:1000],
+            # The payload stays as it was (it is replayed; events carry no secrets or personal
+            # data by contract), but an error's words may quote a URL's keys or an address.
+            "adly-dlt-exception-message": redact(str(error))[:1000],
             "adly-dlt-attempts": str(attempts),
             "adly-dlt-failed-at": datetime.now(UTC).isoformat(),
         }
