@@ -208,6 +208,9 @@ class RequestIds:
         value = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
         value = value if value and len(value) <= 200 else str(uuid.uuid4())
         token = adly_logging.request_id.set(value)
+        # Also in the request's state: an unhandled error is answered by Starlette's outermost
+        # middleware, after this one has returned and the context variable is reset.
+        scope.setdefault("state", {})["request_id"] = value
 
         async def send_with_id(message) -> None:
             if message["type"] == "http.response.start":
@@ -258,6 +261,14 @@ def _add_problem_handlers(app: FastAPI) -> None:
         return problem(409, "Changed by someone else", "Reload and try again.")
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, error: Exception):
-        log.exception("unhandled error")
-        return problem(500, "Internal error")
+    async def unexpected(request: Request, error: Exception):
+        request_id = getattr(request.state, "request_id", None)
+        token = adly_logging.request_id.set(request_id)
+        try:
+            log.exception("unhandled error")
+        finally:
+            adly_logging.request_id.reset(token)
+        answer = problem(500, "Internal error")
+        if request_id:
+            answer.headers["X-Request-ID"] = request_id  # the id the log line has, for the client to quote
+        return answer

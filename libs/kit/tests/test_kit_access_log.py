@@ -111,3 +111,12 @@ async def test_the_server_span_names_the_route_not_the_raw_target():
     recorded = json.dumps(dict(span.attributes))
     assert "th-42" not in recorded and "ck_abc" not in recorded
     assert span.attributes.get("http.target") == "/v1/things/{thing_id}"
+
+
+async def test_an_unhandled_error_is_logged_and_answered_with_the_request_id_the_client_can_quote(log_lines):
+    async with client(kit_app(router)) as http:
+        answer = await http.get("/v1/boom", headers={"x-request-id": "req-boom"})
+    assert answer.status_code == 500 and answer.headers["x-request-id"] == "req-boom"
+    assert "broken" not in answer.text  # the cause stays in the log
+    (error,) = [line for line in log_lines() if line["message"] == "unhandled error"]
+    assert error["request_id"] == "req-boom" and "RuntimeError: broken" in error["exc_info"]
