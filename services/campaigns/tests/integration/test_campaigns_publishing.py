@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from prometheus_client import REGISTRY, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from adly_campaigns.adapters.container import Adapters
 from adly_campaigns.domain.ports import AccountAccess, ErrorKind, ObjectKind, PlatformError, PlatformToken
@@ -32,6 +34,7 @@ from adly_events.contracts.common import AdPlatform, Money
 from adly_kit.db import unit_of_work
 from adly_kit.errors import InvalidInput
 from adly_kit.settings import DEV_IDENTITY_KEY
+from adly_kit.testing.plugin import eventually
 from tests.fakes.meta import FakeMeta
 
 from .publishing_world import (
@@ -261,3 +264,33 @@ async def test_one_platform_failing_leaves_the_other_live(service: Adapters, met
 def budgets(existing: Sequence[PlatformBudget], platform: AdPlatform) -> list[PlatformBudget]:
     daily = Budget(kind=BudgetKind.DAILY, amount=Money(amount=Decimal("100"), currency="SAR"))
     return [*existing, PlatformBudget(platform=platform, budget=daily)]
+
+
+# -- campaign_creation_duration_seconds{platform}, as Prometheus scrapes it ------------------
+
+def scraped(name: str) -> list[Any]:
+    """The samples of one metric family, read back from the text /metrics serves."""
+    families = text_string_to_metric_families(generate_latest(REGISTRY).decode())
+    return next((f.samples for f in families if f.name == name), [])
+
+
+def creations_on(platform: str) -> float:
+    return sum(s.value for s in scraped("campaign_creation_duration_seconds")
+               if s.name == "campaign_creation_duration_seconds_count" and s.labels["platform"] == platform)
+
+
+async def test_a_campaign_live_on_meta_is_one_more_creation_observed_for_meta(
+        service: Adapters, meta: FakeMeta, assets: CreativeAssets) -> None:
+    shop = await open_shop(service, meta)
+    campaign_id = await approved_campaign(service, shop, assets)
+    before = creations_on("meta")
+
+    await publish(service, shop, campaign_id)
+
+    assert await settled(service, campaign_id) == "live"
+
+    async def observed() -> bool:  # the runner observes just after the commit the test saw
+        return creations_on("meta") == before + 1
+
+    assert await eventually(observed), creations_on("meta")
+
