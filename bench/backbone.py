@@ -333,7 +333,7 @@ async def _drain_with_relay(
         "SELECT last_autoanalyze IS NOT NULL OR last_analyze IS NOT NULL FROM pg_stat_user_tables "
         "WHERE schemaname = $1 AND relname = 'outbox'", schema)  # fmt: skip
     relay = OutboxRelay(settings.asyncpg_dsn, schema, config, batch_size=size)
-    plan = [r[0] for r in await conn.fetch("EXPLAIN " + relay._select.replace("$1", str(size)))]
+    plan = [r[0] for r in await conn.fetch("EXPLAIN " + relay._select.replace("$1", str(size)).replace("$2", "'{}'"))]
     say(f"relay: draining {schema} with OutboxRelay(batch_size={size})")
     meter = _cpu(ctx)
     wall0 = time.time()

@@ -189,9 +189,10 @@ async def test_relay_killed_mid_batch_loses_nothing_and_the_consumer_applies_eac
     async with backbone.engine.begin() as tx:
         await tx.execute(text(f"CREATE TABLE {backbone.settings.schema}.effects (event_id uuid, aggregate_id uuid, version int)"))
     events = await append_many(backbone, aggregates=400, versions=5)
-    # Batches of 50: the first two are published and marked; the third is killed after the
-    # broker acknowledged 22 of its rows and before the relay marked any of them.
-    marked, sent = 100, 122
+    # Batches of 50, sent a page ahead of marking: the first is published and marked, the
+    # second published and not yet marked, the third killed after the broker acknowledged 22
+    # of its rows.
+    marked, sent = 50, 122
     consumer = start_worker(backbone, "consumer")
     relay = start_stalled_relay(backbone, batch_size=50, stall_before=sent + 1)
     bootstrap, topic = backbone.settings.kafka_bootstrap_servers, backbone.topic
@@ -218,7 +219,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_the_consumer_applies_eac
     assert {event_id for event_id, _ in rows} == {e.event_id for e in events + markers}
     assert [count for _, count in rows] == [1] * len(events + markers)
     # The new relay published every row the first one had not marked, once, in order per
-    # aggregate; the 22 sent but unmarked rows are on the topic twice (at least once).
+    # aggregate; the 72 sent but unmarked rows are on the topic twice (at least once).
     crashed = {(r.partition, r.offset) for r in before_crash}
     marker_ids = {str(m.event_id) for m in markers}
     after_crash = [r for r in records if (r.partition, r.offset) not in crashed

@@ -4,6 +4,9 @@
 - Reads unpublished rows in position order, sends them, and marks them published only
   after the broker acknowledged every one. A crash in between republishes; consumers
   deduplicate by event id, so nothing is applied twice.
+- With a backlog, the next page is read and sent while the broker acknowledges the page
+  before it (two pages in flight, never more), so reading, sending and marking overlap.
+  Pages are sent in position order by one producer, which keeps each partition's order.
 - Reads "rows not yet published", never "rows after a cursor", so a row that commits
   after a higher position was already published is still found (RELIABILITY E3).
   Two events of one aggregate are written by transactions that follow each other, so
@@ -18,6 +21,7 @@ import asyncio
 import logging
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 
 import asyncpg
@@ -41,7 +45,7 @@ class OutboxRow:
     schema_version: int
     traceparent: str | None
     tracestate: str | None
-    envelope: str
+    envelope: bytes
 
     def headers(self) -> list[tuple[str, bytes]]:
         return [
@@ -55,6 +59,14 @@ class OutboxRow:
         """The producing operation's W3C trace context."""
         carrier = {"traceparent": self.traceparent} if self.traceparent else {}
         return carrier | ({"tracestate": self.tracestate} if self.tracestate else {})
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows sent together, and the future of the broker's acknowledgement of all of them."""
+
+    rows: list[OutboxRow]
+    acknowledged: asyncio.Future
 
 
 class OutboxRelay:
@@ -78,14 +90,16 @@ class OutboxRelay:
         self._lock_key = zlib.crc32(f"adly.relay.{self.schema}".encode())
         self.is_leader = False
         self._lag_recorded_at = 0.0
+        self._recording = False
         s = self.schema
         # The page is chosen on the outbox alone, then joined: ordering the join itself made
         # Postgres convert the whole backlog before an ANALYZE had seen the outbox grow.
         self._select = f"""
             SELECT o.position, o.topic, e.aggregate_id::text, e.event_id::text, e.event_type, e.schema_version,
-                   e.envelope->'trace'->>'traceparent', e.envelope->'trace'->>'tracestate', e.envelope::text
+                   e.envelope->'trace'->>'traceparent', e.envelope->'trace'->>'tracestate',
+                   convert_to(e.envelope::text, 'UTF8')
             FROM (SELECT position, event_id, topic FROM {s}.outbox
-                  WHERE published_at IS NULL ORDER BY position LIMIT $1) o
+                  WHERE published_at IS NULL AND position <> ALL($2::bigint[]) ORDER BY position LIMIT $1) o
             JOIN {s}.events e USING (event_id)
             ORDER BY o.position"""
         self._mark = f"UPDATE {s}.outbox SET published_at = now() WHERE position = ANY($1::bigint[])"
@@ -105,17 +119,22 @@ class OutboxRelay:
                 await asyncio.sleep(self.standby_seconds)
 
     async def _run_once(self) -> None:
-        connection = await asyncpg.connect(self.dsn, server_settings={"application_name": f"adly-{self.schema}-relay"})
+        connect = {"server_settings": {"application_name": f"adly-{self.schema}-relay"}}
+        connection = await asyncpg.connect(self.dsn, **connect)
         try:
             await self._become_leader(connection)
             await connection.add_listener(notify_channel(self.schema), self._on_notify)
+            # Pages are read on a connection of their own, so the next read overlaps the
+            # marking of the page before it (one connection runs one statement at a time).
+            reader = await asyncpg.connect(self.dsn, **connect)
             producer = AIOKafkaProducer(**self.producer_config)
-            await producer.start()
             try:
+                await producer.start()
                 while True:
-                    await self._drain(connection, producer)
+                    await self._drain(connection, reader, producer)
             finally:
                 await producer.stop()
+                await reader.close()
         finally:
             self.is_leader = False
             await connection.close()
@@ -129,29 +148,57 @@ class OutboxRelay:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
-    async def _drain(self, connection: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
-        self._wake.clear()
-        rows = [OutboxRow(*r) for r in await connection.fetch(self._select, self.batch_size)]
-        if rows:
-            await self._publish(producer, rows)
-            await connection.execute(self._mark, [r.position for r in rows])
-        await self._record_lag(connection)
-        if len(rows) < self.batch_size:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
+    async def _drain(self, leader: asyncpg.Connection, reader: asyncpg.Connection,
+                     producer: AIOKafkaProducer) -> None:
+        """Relay until the outbox is empty, then park until a commit's notification (or the poll).
 
-    async def _publish(self, producer: AIOKafkaProducer, rows: list[OutboxRow]) -> None:
-        acks = [await self._send(producer, row) for row in rows]
-        await asyncio.gather(*acks)
-        for row in rows:
-            metrics.EVENTS_PUBLISHED.labels(self.schema, row.topic).inc()
+        A full page means a backlog: the next page is read while this one is sent and the one
+        before it is acknowledged and marked, leaving out both (neither may be marked yet)."""
+        self._wake.clear()
+        previous: Page | None = None
+        rows = await self._fetch(reader, [])
+        while rows:
+            following = None
+            if len(rows) == self.batch_size:
+                unmarked = [r.position for r in (previous.rows if previous else [])] + [r.position for r in rows]
+                following = asyncio.ensure_future(self._fetch(reader, unmarked))
+                await asyncio.sleep(0)  # the query is on its way before this page's sends take the loop
+            try:
+                page = Page(rows, await self._publish(producer, rows))
+                if previous is not None:
+                    await self._settle(leader, previous)
+            except BaseException:
+                if following is not None:
+                    following.cancel()
+                raise
+            previous = page
+            rows = await following if following is not None else []
+        if previous is not None:
+            await self._settle(leader, previous)
+        await self._record_lag(leader)
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        except TimeoutError:
+            pass
+
+    async def _fetch(self, reader: asyncpg.Connection, unmarked: list[int]) -> list[OutboxRow]:
+        return [OutboxRow(*r) for r in await reader.fetch(self._select, self.batch_size, unmarked)]
+
+    async def _publish(self, producer: AIOKafkaProducer, rows: list[OutboxRow]) -> asyncio.Future:
+        """Send a page in order; the future completes when the broker acknowledged all of it."""
+        self._recording = telemetry.recording()
+        return asyncio.gather(*[await self._send(producer, row) for row in rows])
+
+    async def _settle(self, leader: asyncpg.Connection, page: Page) -> None:
+        await page.acknowledged
+        await leader.execute(self._mark, [r.position for r in page.rows])
+        for topic, count in Counter(r.topic for r in page.rows).items():
+            metrics.EVENTS_PUBLISHED.labels(self.schema, topic).inc(count)
 
     async def _send(self, producer: AIOKafkaProducer, row: OutboxRow) -> asyncio.Future:
         # The relay's hot path: fields come from SQL rather than from parsing each envelope,
         # and a publish span is opened only when traces are being recorded at all.
-        if telemetry.recording():
+        if self._recording:
             with telemetry.tracer().start_as_current_span(
                 f"{row.topic} publish", context=propagate.extract(row.trace_context()),
                 kind=trace.SpanKind.PRODUCER,
@@ -161,7 +208,7 @@ class OutboxRelay:
                 headers = telemetry.inject_headers(row.headers())
         else:
             headers = row.headers() + [(k, v.encode()) for k, v in row.trace_context().items()]
-        return await producer.send(row.topic, row.envelope.encode(), key=row.key.encode(), headers=headers)
+        return await producer.send(row.topic, row.envelope, key=row.key.encode(), headers=headers)
 
     async def _record_lag(self, connection: asyncpg.Connection) -> None:
         now = time.monotonic()
