@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +27,7 @@ import asyncpg
 from aiokafka import TopicPartition
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sa_exc
@@ -168,10 +171,12 @@ class IdempotentConsumer:
             except INFRASTRUCTURE_ERRORS:
                 await asyncio.sleep(self.backoff_seconds)  # then the batch is rewound and redelivered
                 raise
-        elapsed = time.perf_counter() - started
-        for index, record in enumerate(records):
-            self._count(record, outcomes[index])
-            metrics.HANDLER_SECONDS.labels(self.name, record.topic).observe(elapsed / len(records))
+        each = (time.perf_counter() - started) / len(records)
+        for (topic, outcome), count in Counter((r.topic, outcomes[i]) for i, r in enumerate(records)).items():
+            metrics.EVENTS_CONSUMED.labels(self.name, topic, outcome).inc(count)
+            handled = metrics.HANDLER_SECONDS.labels(self.name, topic)
+            for _ in range(count):
+                handled.observe(each)
         return [outcomes[i] for i in range(len(records))]
 
     async def _apply_all(self, readable: list) -> dict[int, str]:
@@ -234,14 +239,14 @@ class IdempotentConsumer:
         await self.handler(tx, envelope, payload)
         return "applied"
 
-    def _count(self, record: Record, outcome: str) -> str:
-        metrics.EVENTS_CONSUMED.labels(self.name, record.topic, outcome).inc()
-        return outcome
 
-
-def _span(record: Record):
-    """A consumer span per event, child of the span that published it (W3C headers)."""
+def _span(record: Record) -> AbstractContextManager[object]:
+    """A consumer span per event, child of the span that published it (W3C headers). When
+    this process records no spans, the publisher's context is only made current, so events
+    the handler appends still carry its trace (a span nobody keeps cost a fifth of an event)."""
     carrier = {k: v.decode(errors="replace") for k, v in record.headers if k in ("traceparent", "tracestate")}
+    if not telemetry.recording():
+        return _current(propagate.extract(carrier)) if carrier else nullcontext()
     return telemetry.tracer().start_as_current_span(
         f"{record.topic} process",
         context=propagate.extract(carrier),
@@ -249,6 +254,15 @@ def _span(record: Record):
         attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
                     "messaging.kafka.partition": record.partition, "messaging.kafka.offset": record.offset},
     )
+
+
+@contextmanager
+def _current(context: otel_context.Context) -> Iterator[None]:
+    token = otel_context.attach(context)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 def records_of(message: KafkaMessage) -> list[Record]:
