@@ -13,4 +13,5 @@ MODULES: list[str] = [
     "bench.campaigns_performance",  # issue 11: 1,000 ads x 30 days pulled from each platform's fake: rows/s, CPU
     "bench.analytics",  # issue 12: 1M performance rows through ingest vs bare COPY; dashboard p99 over 10M facts, RSS
     "bench.notifications",  # issue 13: signed webhook deliveries to a local receiver per second, p99 enqueue -> delivery
+    "bench.system",  # issue 16: `make run` to ready, each service's resident memory after start and after journeys
 ]
