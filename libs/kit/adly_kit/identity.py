@@ -83,14 +83,14 @@ def _identity_key(request: Request) -> bytes:
     return request.app.state.runtime.settings.internal_identity_key.get_secret_value().encode()
 
 
-def require_identity(request: Request) -> Identity:
+async def require_identity(request: Request) -> Identity:
     identity = verify(request.headers.get(HEADER), _identity_key(request))
     if identity is None:
         raise HTTPException(status_code=401, detail="Requests reach services through the gateway only.")
     return identity
 
 
-def optional_identity(request: Request) -> Identity | None:
+async def optional_identity(request: Request) -> Identity | None:
     return verify(request.headers.get(HEADER), _identity_key(request))
 
 
@@ -104,7 +104,7 @@ def workspace_permission(*names: str):
     gateway has checked already; a service checks again so a bypassed or misrouted request
     fails closed. Outsiders get 404, as if the workspace did not exist."""
 
-    def check(workspace_id: UUID, identity: CurrentIdentity) -> Identity:
+    async def check(workspace_id: UUID, identity: CurrentIdentity) -> Identity:
         if identity.ws != workspace_id or identity.role is None:
             raise HTTPException(status_code=404, detail="No such workspace.")
         for name in names:

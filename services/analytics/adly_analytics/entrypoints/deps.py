@@ -20,7 +20,7 @@ DataExport = workspace_permission("data.export")
 RulesWrite = workspace_permission("analytics.read", "campaigns.write")  # owner, admin, marketer
 
 
-def notifications_for_workspace(workspace_id: UUID, identity: CurrentIdentity) -> Identity:
+async def notifications_for_workspace(workspace_id: UUID, identity: CurrentIdentity) -> Identity:
     """Its signed service identity (`service_identity("notifications", workspace_id, key)`), nobody else's."""
     if identity.kind != "service" or identity.sub != "service:notifications" or identity.ws != workspace_id:
         raise NotAllowed("Only ADLY's notifications service reads a workspace's digest here.")

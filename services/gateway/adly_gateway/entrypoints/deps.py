@@ -14,7 +14,7 @@ from adly_kit.app import adapters
 AdaptersDep = Annotated[Adapters, Depends(adapters)]
 
 
-def edge(a: AdaptersDep) -> Edge:
+async def edge(a: AdaptersDep) -> Edge:
     return a.edge
 
 
