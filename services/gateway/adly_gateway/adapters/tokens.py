@@ -6,6 +6,11 @@
 - `jku`, `x5u`, `jwk`, `x5c` headers are never read: keys come only from the configured JWKS.
 - The JWKS is fetched once, then again only when a token names an unknown `kid`, and at most
   once every `jwks_refresh_min_seconds` (a flood of random kids cannot make us hammer auth).
+- A token verified once is remembered (the last VERIFIED_TOKENS of them): a client sends the
+  same one with every request, and verifying it again cost a third of the gateway's CPU
+  (PyJWT checks each base64 character in Python). A remembered token is still refused once
+  its `exp` (with the leeway) has passed or the JWKS was fetched again; revocation is the
+  read model's, checked per request either way.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +34,7 @@ KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ACCESS_TYP = "at+jwt"
 TWO_FACTOR_TYP = "2fa+jwt"
 _FAILED_FETCH_RETRY_SECONDS = 2.0
+VERIFIED_TOKENS = 10_000
 
 
 class InvalidToken(Exception):
@@ -119,8 +126,11 @@ class TokenVerifier:
         self.audience = audience
         self.two_factor_audience = two_factor_audience
         self.leeway = leeway
+        self._verified: OrderedDict[str, tuple[PyJWK, dict[str, Any]]] = OrderedDict()  # token -> (its key, claims)
 
     async def access_claims(self, token: str) -> dict[str, Any]:
+        if (remembered := self._remembered(token)) is not None:
+            return remembered
         key = await self._key_for(token, ACCESS_TYP)
         try:
             claims = jwt.decode(
@@ -136,7 +146,23 @@ class TokenVerifier:
             raise InvalidToken(type(error).__name__) from None
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise InvalidToken("sub")
-        return claims
+        self._verified[token] = (key, claims)
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return dict(claims)
+
+    def _remembered(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token verified before, while its time and its key still hold."""
+        found = self._verified.get(token)
+        if found is None:
+            return None
+        key, claims = found
+        # The very key object: a JWKS fetched again (a rotation) has new ones, and the token is verified anew.
+        if self.jwks.keys.get(str(key.key_id)) is key and time.time() < claims["exp"] + self.leeway:
+            self._verified.move_to_end(token)
+            return dict(claims)
+        del self._verified[token]
+        return None
 
     async def two_factor_subject(self, token: str) -> str:
         """The `sub` of a valid 2FA proof (`typ=2fa+jwt`, `aud=adly-2fa`)."""

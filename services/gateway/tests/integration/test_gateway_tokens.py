@@ -53,7 +53,8 @@ class StandingClock:
 def jwks_clock(stack):
     jwks = stack.adapters.edge.jwks
     real = jwks.clock
-    jwks.clock = StandingClock(real())
+    # Not before a fetch an earlier test's clock made: that one may be ahead of the real one.
+    jwks.clock = StandingClock(max(real(), jwks._fetched_at or 0.0, jwks._failed_at or 0.0))
     try:
         yield jwks.clock
     finally:
@@ -200,3 +201,33 @@ async def test_a_revoked_session_rejects_its_access_tokens(stack, client):
     await stack.db.execute(f"INSERT INTO {stack.schema}.revoked_sessions (sid, user_id) VALUES ($1, $2)", sid, user)
     assert (await client.get(ME, headers=headers)).status_code == 401
     assert (await client.get(ME, headers=stack.bearer(user))).status_code == 200  # other sessions unaffected
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(stack, client):
+    """Tokens are verified once and remembered; the memory never outlives the token. This
+    one is already past `exp` but inside the leeway, so it has about two seconds left."""
+    leeway = stack.settings.jwt_leeway_seconds
+    now = int(time.time())
+    token = stack.keys.access(str(uuid.uuid4()), iat=now - 600, nbf=now - 600, exp=now - leeway + 2)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get(ME, headers=headers)).status_code == 200
+    assert (await client.get(ME, headers=headers)).status_code == 200  # from memory
+    await asyncio.sleep(max(0.0, now + 2.05 - time.time()))  # its leeway is over: only time had to pass
+    response = await client.get(ME, headers=headers)
+    assert response.status_code == 401, response.text
+
+
+async def test_a_remembered_token_is_refused_once_its_key_leaves_the_jwks(stack, client, keys_factory, jwks_clock):
+    floor = stack.settings.jwks_refresh_min_seconds
+    user = str(uuid.uuid4())
+    token = stack.keys.access(user)
+    assert (await client.get(ME, headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    stack.echo.keys.remove(stack.keys)
+    try:
+        jwks_clock.advance(floor + 0.1)
+        await client.get(ME, headers={"Authorization": f"Bearer {keys_factory().access(user)}"})  # refreshes the JWKS
+        assert (await client.get(ME, headers={"Authorization": f"Bearer {token}"})).status_code == 401
+    finally:
+        stack.echo.keys.insert(0, stack.keys)
+        jwks_clock.advance(floor + 0.1)
+    assert (await client.get(ME, headers=stack.bearer(user))).status_code == 200
