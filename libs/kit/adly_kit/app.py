@@ -86,7 +86,7 @@ async def adapters(connection: HTTPConnection) -> Any:
 
     Each service names it with its own type: `Annotated[Adapters, Depends(adapters)]`.
     Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` one in a worker
-    thread, a thread hop per request (a tenth of the gateway's CPU when this one was)."""
+    thread, a thread hop and back per request."""
     return connection.app.state.runtime.adapters
 
 
