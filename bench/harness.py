@@ -121,18 +121,27 @@ def _cpu_of(fields: list[str], children: bool) -> float:
     return ticks / _TICK
 
 
-def _tree_cpu(stats: dict[int, list[str]], root: int) -> float:
-    """CPU seconds of `root` and all its descendants, including reaped ones."""
+def _tree(stats: dict[int, list[str]], root: int) -> list[int]:
+    """`root` and all its living descendants."""
     kids: dict[int, list[int]] = {}
     for pid, fields in stats.items():
         kids.setdefault(int(fields[1]), []).append(pid)
-    total, todo = 0.0, [root]
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        if pid in stats:
-            total += _cpu_of(stats[pid], children=True)
+        found.append(pid)
         todo += kids.get(pid, [])
-    return total
+    return found
+
+
+def descendants(root: int) -> list[int]:
+    """The living descendants of process `root` (not `root` itself)."""
+    return _tree(_stats(), root)[1:]
+
+
+def _tree_cpu(stats: dict[int, list[str]], root: int) -> float:
+    """CPU seconds of `root` and all its descendants, including reaped ones."""
+    return sum(_cpu_of(stats[pid], children=True) for pid in _tree(stats, root) if pid in stats)
 
 
 def server_pgid(server: Any) -> int | None:

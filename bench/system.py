@@ -31,7 +31,6 @@ import os
 import queue
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,8 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adly_kit.devstack.run import SERVICES
-from bench.harness import ROOT, BenchContext, Row
+from adly_kit.devstack.run import SERVICES, port_taken
+from bench.harness import ROOT, BenchContext, Row, descendants
 
 ISSUE = 16
 NAME = "system"
@@ -105,7 +104,7 @@ class Stack:
         held = {}
         for name in SERVICES:
             watchdog = int(json.loads((self.data / "run" / f"{name}.pid").read_text())["pgid"])
-            held[name] = round(sum(_rss_kb(pid) for pid in _descendants(watchdog)) / 1024, 1)
+            held[name] = round(sum(_rss_kb(pid) for pid in descendants(watchdog)) / 1024, 1)
         return held
 
     def stop(self) -> float:
@@ -120,23 +119,6 @@ class Stack:
         return time.perf_counter() - started
 
 
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo += children.get(pid, [])
-    return found
-
-
 def _rss_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -149,9 +131,8 @@ def _rss_kb(pid: int) -> int:
 
 def _refuse_busy_ports() -> None:
     for port in (GATEWAY_PORT, *range(BASE_PORT, BASE_PORT + 30)):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                raise RuntimeError(f"port {port} is taken; the system benchmark needs {GATEWAY_PORT} and "
+        if port_taken("127.0.0.1", port):
+            raise RuntimeError(f"port {port} is taken; the system benchmark needs {GATEWAY_PORT} and "
                                    f"{BASE_PORT}-{BASE_PORT + 29} free")
 
 

@@ -243,7 +243,7 @@ class IdempotentConsumer:
 def _span(record: Record) -> AbstractContextManager[object]:
     """A consumer span per event, child of the span that published it (W3C headers). When
     this process records no spans, the publisher's context is only made current, so events
-    the handler appends still carry its trace (a span nobody keeps cost a fifth of an event)."""
+    the handler appends still carry its trace (a tracer lookup and a span per event, for nothing)."""
     carrier = {k: v.decode(errors="replace") for k, v in record.headers if k in ("traceparent", "tracestate")}
     if not telemetry.recording():
         return _current(propagate.extract(carrier)) if carrier else nullcontext()
