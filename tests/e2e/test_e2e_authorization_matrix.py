@@ -464,10 +464,13 @@ def make_ads(e2e: Stack, owner: Person, workspace_id: str, store: Store, stalled
     first = eventually(lambda: (r := e2e.request("POST", f"/v1/workspaces/{workspace_id}/campaigns", who=owner, json={
         "name": "matrix", "plan": plan})).status_code != 422 and r, timeout=60, interval=0.2)  # until campaigns knows it
     assert first and first.status_code == 201, first and show(first)
-    job = e2e.request("POST", f"/v1/workspaces/{workspace_id}/creatives/jobs", who=owner, json={
-        "product_ids": [product], "platforms": ["meta"], "language": "en", "variants": 1,
-        "modalities": {"copy": True, "images": []}})
-    assert job.status_code == 202, show(job)
+    # Creative learns the product from the catalog's events on its own consumer, so knowing it in
+    # campaigns says nothing about creative: each is waited for.
+    job_body = {"product_ids": [product], "platforms": ["meta"], "language": "en", "variants": 1,
+                "modalities": {"copy": True, "images": []}}
+    job = eventually(lambda: (r := e2e.request("POST", f"/v1/workspaces/{workspace_id}/creatives/jobs", who=owner,
+                                               json=job_body)).status_code != 422 and r, timeout=60, interval=0.2)
+    assert job and job.status_code == 202, job and show(job)
     ads = Ads(e2e, owner, workspace_id, plan, product, stalled, account, account_id, spare_id, login, job.json()["id"])
     ads.campaigns["draft"] = first.json()["id"]
     # In review soon: the approval, publication, pause and end cases use them up one by one.
