@@ -15,6 +15,8 @@ import subprocess
 import sys
 from collections import defaultdict
 
+import pytest
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from adly_kit import kafka
@@ -51,26 +53,29 @@ async def append_end_markers(backbone) -> list:
     return markers
 
 
-def relay_for(backbone, relay_class=OutboxRelay, **options) -> OutboxRelay:
+def relay_for(backbone, relay_class=OutboxRelay, producer: dict | None = None, **options) -> OutboxRelay:
     settings = backbone.settings
-    return relay_class(settings.asyncpg_dsn, settings.schema, kafka.producer_config(settings), **options)
+    config = kafka.producer_config(settings) | (producer or {})
+    return relay_class(settings.asyncpg_dsn, settings.schema, config, **options)
 
 
 class StalledRelay(OutboxRelay):
-    """The real relay, stopped before its `stall_before`-th send once the broker acknowledged
-    every send before it; it prints `STALLED` and waits there to be killed."""
+    """The real relay, stopped in its `stall_page`-th page once the broker acknowledged every
+    page before it and that page's first `stall_rows` rows; it prints `STALLED` and waits
+    there to be killed."""
 
-    def __init__(self, *args, stall_before: int, **options) -> None:
+    def __init__(self, *args, stall_page: int, stall_rows: int, **options) -> None:
         super().__init__(*args, **options)
-        self.stall_before = stall_before
+        self.stall_page, self.stall_rows = stall_page, stall_rows
         self.acks: list[asyncio.Future] = []
 
-    async def _send(self, producer, row) -> asyncio.Future:
-        if len(self.acks) + 1 == self.stall_before:
+    async def _publish(self, producer, rows) -> asyncio.Future:
+        if len(self.acks) + 1 == self.stall_page:
+            self.acks.append(await super()._publish(producer, rows[:self.stall_rows]))
             await asyncio.gather(*self.acks)
             print(STALLED, flush=True)
             await asyncio.Event().wait()
-        self.acks.append(await super()._send(producer, row))
+        self.acks.append(await super()._publish(producer, rows))
         return self.acks[-1]
 
 
@@ -98,9 +103,12 @@ def event_ids(records) -> list[str]:
     return [dict(r.headers)["adly-event-id"].decode() for r in records]
 
 
-async def test_relay_publishes_every_event_once_keyed_by_aggregate_in_order(backbone):
+@pytest.mark.parametrize("batch_bytes", [None, 1024], ids=["batch-per-partition", "batches-fill-up"])
+async def test_relay_publishes_every_event_once_keyed_by_aggregate_in_order(backbone, batch_bytes):
+    # With 1 KB record batches, a partition's share of a page fills several batches in turn.
     events = await append_many(backbone, aggregates=20, versions=5)
-    task = asyncio.create_task(relay_for(backbone).run())
+    producer = {"max_batch_size": batch_bytes} if batch_bytes else None
+    task = asyncio.create_task(relay_for(backbone, producer=producer).run())
     try:
         assert await eventually(lambda: _none_left(backbone), timeout=60)
         # Nothing is marked published before the broker acknowledged it: the topic is complete.
@@ -112,6 +120,15 @@ async def test_relay_publishes_every_event_once_keyed_by_aggregate_in_order(back
     for key, versions in by_aggregate(records).items():
         assert versions == [1, 2, 3, 4, 5], key
     assert all(r.key == json.loads(r.value)["aggregate_id"].encode() for r in records)
+    # Each aggregate is on the partition a plain keyed `send` picks, as other producers' would be.
+    placed = {r.key: r.partition for r in records}
+    probe = AIOKafkaProducer(**kafka.producer_config(backbone.settings))
+    await probe.start()
+    try:
+        for key, partition in placed.items():
+            assert (await probe.send_and_wait(backbone.topic, b"probe", key=key)).partition == partition, key
+    finally:
+        await probe.stop()
 
 
 async def _none_left(backbone) -> bool:
@@ -172,8 +189,8 @@ def start_worker(backbone, role: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "adly_kit.testing.workers", role, *args], env=_worker_env(backbone))
 
 
-def start_stalled_relay(backbone, batch_size: int, stall_before: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, __file__, str(batch_size), str(stall_before)],
+def start_stalled_relay(backbone, batch_size: int, stall_page: int, stall_rows: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, __file__, str(batch_size), str(stall_page), str(stall_rows)],
                             env=_worker_env(backbone), stdout=subprocess.PIPE, text=True)
 
 
@@ -189,12 +206,12 @@ async def test_relay_killed_mid_batch_loses_nothing_and_the_consumer_applies_eac
     async with backbone.engine.begin() as tx:
         await tx.execute(text(f"CREATE TABLE {backbone.settings.schema}.effects (event_id uuid, aggregate_id uuid, version int)"))
     events = await append_many(backbone, aggregates=400, versions=5)
-    # Batches of 50, sent a page ahead of marking: the first is published and marked, the
-    # second published and not yet marked, the third killed after the broker acknowledged 22
-    # of its rows.
+    # Pages of 50, marked a page behind sending: the first is published and marked, the
+    # second published and not yet marked, the third killed after the broker acknowledged
+    # its first 22 rows.
     marked, sent = 50, 122
     consumer = start_worker(backbone, "consumer")
-    relay = start_stalled_relay(backbone, batch_size=50, stall_before=sent + 1)
+    relay = start_stalled_relay(backbone, batch_size=50, stall_page=3, stall_rows=22)
     bootstrap, topic = backbone.settings.kafka_bootstrap_servers, backbone.topic
     try:
         assert await asyncio.wait_for(stalled(relay), 120)
@@ -266,10 +283,10 @@ async def test_relay_never_skips_rows_that_commit_out_of_order(backbone):
 
 
 if __name__ == "__main__":
-    # `python test_relay.py <batch size> <stall before>`, configured like a service (ADLY_*).
+    # `python test_relay.py <batch size> <stall page> <stall rows>`, configured like a service (ADLY_*).
     from adly_kit.settings import ServiceSettings
 
     settings = ServiceSettings(service_name=os.environ["ADLY_SERVICE_NAME"])
-    batch_size, stall_before = map(int, sys.argv[1:3])
+    batch_size, stall_page, stall_rows = map(int, sys.argv[1:4])
     asyncio.run(StalledRelay(settings.asyncpg_dsn, settings.schema, kafka.producer_config(settings),
-                             batch_size=batch_size, stall_before=stall_before).run())
+                             batch_size=batch_size, stall_page=stall_page, stall_rows=stall_rows).run())

@@ -7,6 +7,10 @@
 - With a backlog, the next page is read and sent while the broker acknowledges the page
   before it (two pages in flight, never more), so reading, sending and marking overlap.
   Pages are sent in position order by one producer, which keeps each partition's order.
+- A page goes out as one record batch per partition (the producer's `create_batch` and
+  `send_batch`), with the partition the producer's own partitioner would give the key, so
+  an aggregate's events land where `send` would put them, in position order. Sending row
+  by row cost the relay a future and an accumulator lookup per event.
 - Reads "rows not yet published", never "rows after a cursor", so a row that commits
   after a higher position was already published is still found (RELIABILITY E3).
   Two events of one aggregate are written by transactions that follow each other, so
@@ -18,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import zlib
@@ -26,6 +31,8 @@ from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import propagate, trace
 
 from adly_kit import metrics, telemetry
@@ -33,6 +40,14 @@ from adly_kit.backbone_schema import notify_channel
 from adly_kit.db import safe_schema
 
 log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=16_384)
+def partition_of(key: bytes, partitions: tuple[int, ...]) -> int:
+    """The partition `AIOKafkaProducer.send` gives `key` with its default partitioner (murmur2,
+    as the Java client), so consumers see the same partitioning either way. Remembered: the
+    pure-Python murmur2 is 8 µs a key, and an aggregate's events keep coming."""
+    return DefaultPartitioner()(key, list(partitions), [])
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,7 @@ class OutboxRelay:
                    e.envelope->'trace'->>'traceparent', e.envelope->'trace'->>'tracestate',
                    convert_to(e.envelope::text, 'UTF8')
             FROM (SELECT position, event_id, topic FROM {s}.outbox
-                  WHERE published_at IS NULL AND position <> ALL($2::bigint[]) ORDER BY position LIMIT $1) o
+                  WHERE published_at IS NULL AND NOT position = ANY($2::bigint[]) ORDER BY position LIMIT $1) o
             JOIN {s}.events e USING (event_id)
             ORDER BY o.position"""
         self._mark = f"UPDATE {s}.outbox SET published_at = now() WHERE position = ANY($1::bigint[])"
@@ -126,7 +141,11 @@ class OutboxRelay:
             await connection.add_listener(notify_channel(self.schema), self._on_notify)
             # Pages are read on a connection of their own, so the next read overlaps the
             # marking of the page before it (one connection runs one statement at a time).
-            reader = await asyncpg.connect(self.dsn, **connect)
+            # Its plans are made for each page's own positions: only then does Postgres hash the
+            # unmarked ones (`= ANY` on a constant). A generic plan compares each row scanned with
+            # every unmarked position, 44 ms a page of 2,000 instead of 16 (PostgreSQL 18).
+            reader = await asyncpg.connect(self.dsn, server_settings=connect["server_settings"] | {
+                "plan_cache_mode": "force_custom_plan"})
             producer = AIOKafkaProducer(**self.producer_config)
             try:
                 await producer.start()
@@ -185,9 +204,27 @@ class OutboxRelay:
         return [OutboxRow(*r) for r in await reader.fetch(self._select, self.batch_size, unmarked)]
 
     async def _publish(self, producer: AIOKafkaProducer, rows: list[OutboxRow]) -> asyncio.Future:
-        """Send a page in order; the future completes when the broker acknowledged all of it."""
+        """Send a page, in order within each partition; the future completes when the broker
+        acknowledged all of it."""
         self._recording = telemetry.recording()
-        return asyncio.gather(*[await self._send(producer, row) for row in rows])
+        partitions: dict[str, tuple[int, ...]] = {}
+        batches: dict[tuple[str, int], BatchBuilder] = {}
+        sent: list[asyncio.Future] = []
+        for row in rows:
+            if row.topic not in partitions:
+                partitions[row.topic] = tuple(sorted(await producer.partitions_for(row.topic)))
+            key = row.key.encode()
+            place = (row.topic, partition_of(key, partitions[row.topic]))
+            record = {"timestamp": None, "key": key, "value": row.envelope, "headers": self._headers(row)}
+            batch = batches.get(place)
+            if batch is None or batch.append(**record) is None:
+                if batch is not None:  # full: it goes now, and the partition's next rows follow it
+                    sent.append(await producer.send_batch(batch, place[0], partition=place[1]))
+                batch = batches[place] = producer.create_batch()
+                batch.append(**record)  # an empty batch takes any record, as `send` would
+        for (topic, partition), batch in batches.items():
+            sent.append(await producer.send_batch(batch, topic, partition=partition))
+        return asyncio.gather(*sent)
 
     async def _settle(self, leader: asyncpg.Connection, page: Page) -> None:
         await page.acknowledged
@@ -195,7 +232,7 @@ class OutboxRelay:
         for topic, count in Counter(r.topic for r in page.rows).items():
             metrics.EVENTS_PUBLISHED.labels(self.schema, topic).inc(count)
 
-    async def _send(self, producer: AIOKafkaProducer, row: OutboxRow) -> asyncio.Future:
+    def _headers(self, row: OutboxRow) -> list[tuple[str, bytes]]:
         # The relay's hot path: fields come from SQL rather than from parsing each envelope,
         # and a publish span is opened only when traces are being recorded at all.
         if self._recording:
@@ -205,10 +242,8 @@ class OutboxRelay:
                 attributes={"messaging.system": "kafka", "messaging.destination.name": row.topic,
                             "messaging.message.id": row.event_id},
             ):
-                headers = telemetry.inject_headers(row.headers())
-        else:
-            headers = row.headers() + [(k, v.encode()) for k, v in row.trace_context().items()]
-        return await producer.send(row.topic, row.envelope, key=row.key.encode(), headers=headers)
+                return telemetry.inject_headers(row.headers())
+        return row.headers() + [(k, v.encode()) for k, v in row.trace_context().items()]
 
     async def _record_lag(self, connection: asyncpg.Connection) -> None:
         now = time.monotonic()
