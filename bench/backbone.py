@@ -6,7 +6,9 @@
    the `eventsourcing` library's `PostgresApplicationRecorder.insert_events`.
 2. Outbox relay: an `OutboxRelay` (batch 500) draining N pre-filled outbox rows to the
    broker, against a raw `AIOKafkaProducer` with the same `producer_config` sending the
-   same N values (keys, headers) to the same topic and awaiting every ack.
+   same N values (keys, headers) to the same topic and awaiting every ack. The outbox
+   holds 100 events per aggregate; an information row repeats the pair with every event
+   of its own aggregate (the relay remembers key -> partition, which helps only repeats).
 3. End to end: a producer service (EventStore + OutboxRelay, in this process) driven
    open-loop at 200 transactions/s of 5 events, and a consumer service (its own
    process, `Runtime` worker role: IdempotentConsumer via `subscribe`) applying each
@@ -23,6 +25,7 @@ import os
 import sys
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -251,28 +254,35 @@ async def bench_relay(ctx: BenchContext, url: str) -> list[Row]:
     config = producer_config(settings)
     await ensure_topics(settings, [topic])
     engine = make_engine(settings)
-    schemas = {size: f"bench_relay_{size}" for size in sizes}
+    # Runs: (page size, events per aggregate). The rows with a target relay the issue's
+    # workload, 100 events to an aggregate; the relay remembers each key's partition, so
+    # one more run, reported only, sends 20,000 different keys (as a first catalog sync).
+    runs_of = [(size, 100) for size in sizes] + [(RELAY_BATCH, 1)]
+    schemas = {run: f"bench_relay_{run[0]}" + ("_distinct" if run[1] == 1 else "") for run in runs_of}
     prefill_rate = {}
-    for size, schema in schemas.items():
+    for run, schema in schemas.items():
         await _create_schema(engine, schema)
-        say(f"relay: pre-filling outbox {schema} with {total:,} events (100 per transaction)")
-        prefill_rate[size] = await _prefill(engine, EventStore(schema, catalog), catalog, total)
+        say(f"relay: pre-filling outbox {schema} with {total:,} events (100 per transaction, {run[1]} per aggregate)")
+        prefill_rate[run] = await _prefill(engine, EventStore(schema, catalog), catalog, total, run[1])
     await engine.dispose()
 
     conn = await asyncpg.connect(settings.asyncpg_dsn)
     try:
-        first = schemas[sizes[0]]
-        records = await conn.fetch(f"""
-            SELECT e.aggregate_id::text, e.event_id::text, e.event_type, e.schema_version, e.envelope::text
-            FROM {first}.outbox o JOIN {first}.events e USING (event_id) ORDER BY o.position""")
-        # What the relay sends: value, key and its four headers, for each row.
-        messages = [
-            (env.encode(), key.encode(), [
-                ("content-type", b"application/json"), ("adly-event-id", eid.encode()),
-                ("adly-event-type", etype.encode()), ("adly-schema-version", str(version).encode()),
-            ])
-            for key, eid, etype, version, env in records
-        ]  # fmt: skip
+        async def messages_of(schema: str) -> list[tuple[bytes, bytes, list]]:
+            records = await conn.fetch(f"""
+                SELECT e.aggregate_id::text, e.event_id::text, e.event_type, e.schema_version, e.envelope::text
+                FROM {schema}.outbox o JOIN {schema}.events e USING (event_id) ORDER BY o.position""")
+            # What the relay sends: value, key and its four headers, for each row.
+            return [
+                (env.encode(), key.encode(), [
+                    ("content-type", b"application/json"), ("adly-event-id", eid.encode()),
+                    ("adly-event-type", etype.encode()), ("adly-schema-version", str(version).encode()),
+                ])
+                for key, eid, etype, version, env in records
+            ]  # fmt: skip
+
+        messages = await messages_of(schemas[runs_of[0]])
+        distinct_messages = await messages_of(schemas[runs_of[-1]])
         value_bytes = sum(len(v) for v, _, _ in messages) / len(messages)
 
         async def raw(batch_messages: list[tuple[bytes, bytes, list]]) -> float:
@@ -287,40 +297,46 @@ async def bench_relay(ctx: BenchContext, url: str) -> list[Row]:
                 await producer.stop()
 
         await raw(messages[:1000])  # warm-up: topic metadata, broker-side allocation
-        runs = {size: await _drain_with_relay(ctx, conn, settings, config, schemas[size], size) for size in sizes}
+        runs = {run: await _drain_with_relay(ctx, conn, settings, config, schemas[run], run[0]) for run in runs_of}
 
         say(f"relay: raw AIOKafkaProducer sending the same {total:,} messages")
         meter = _cpu(ctx)
         raw_s = await raw(messages)
         raw_cpu = meter.stop()
+        say(f"relay: raw AIOKafkaProducer sending the {total:,} messages of different keys")
+        distinct_raw_s = await raw(distinct_messages)
     finally:
         await conn.close()
 
     rows = []
-    for size, (relay_s, detail) in runs.items():
+    for (size, per_aggregate), (relay_s, detail) in runs.items():
         name = "relay_outbox_to_broker" if size == RELAY_BATCH else f"relay_outbox_to_broker_batch{size}"
+        baseline_s = raw_s if per_aggregate > 1 else distinct_raw_s
         row = ratio_row(
-            ISSUE, name, total / relay_s, total / raw_s, "events/s", 0.8,
-            events=total, relay_s=relay_s, raw_s=raw_s, value_bytes=value_bytes, relay_batch_size=size,
-            kit_default_batch_size=default,
+            ISSUE, name, total / relay_s, total / baseline_s, "events/s", 0.8,
+            events=total, events_per_aggregate=per_aggregate, relay_s=relay_s, raw_s=baseline_s,
+            value_bytes=value_bytes, relay_batch_size=size, kit_default_batch_size=default,
             producer_config={k: v for k, v in config.items() if k != "bootstrap_servers"},
-            prefill_events_per_s=prefill_rate[size], raw_cpu=raw_cpu, **detail,
-            timing="both include the producer's start(); relay also its Postgres connection and leader lock",
+            prefill_events_per_s=prefill_rate[(size, per_aggregate)], raw_cpu=raw_cpu if per_aggregate > 1 else None,
+            **detail, timing="both include the producer's start(); relay also its Postgres connection and leader lock",
         )  # fmt: skip
+        if per_aggregate == 1:  # reported, not a target: the issue's workload is the rows above
+            row = replace(row, name="relay_outbox_to_broker_distinct_keys", target="report", passed=None)
         say(f"{row.name}: relay {row.value:,.0f}/s, raw producer {row.baseline:,.0f}/s ({row.ratio:.2f}x)")
         rows.append(row)
     return rows
 
 
-async def _prefill(engine: AsyncEngine, store: EventStore, catalog: Any, total: int) -> float:
-    """Append `total` events, 100 per transaction (one new aggregate each); events/s."""
+async def _prefill(engine: AsyncEngine, store: EventStore, catalog: Any, total: int, per_aggregate: int = 100) -> float:
+    """Append `total` events, 100 per transaction, `per_aggregate` to each new aggregate; events/s."""
     workspace = uuid.uuid4()
     t0 = time.perf_counter()
     for b in range(total // 100):
-        aggregate = uuid.uuid4()
-        events = [envelope(catalog, b * 100 + i, aggregate, i + 1, workspace) for i in range(100)]
+        aggregates = [uuid.uuid4() for _ in range(100 // per_aggregate)]
+        batches = [([envelope(catalog, b * 100 + a * per_aggregate + i, aggregate, i + 1, workspace)
+                     for i in range(per_aggregate)], 0) for a, aggregate in enumerate(aggregates)]
         async with engine.begin() as tx:
-            await store.append(tx, events, expected_version=0)
+            await store.append_many(tx, batches)
     return total / (time.perf_counter() - t0)
 
 
