@@ -103,12 +103,14 @@ def event_ids(records) -> list[str]:
     return [dict(r.headers)["adly-event-id"].decode() for r in records]
 
 
-@pytest.mark.parametrize("batch_bytes", [None, 1024], ids=["batch-per-partition", "batches-fill-up"])
-async def test_relay_publishes_every_event_once_keyed_by_aggregate_in_order(backbone, batch_bytes):
-    # With 1 KB record batches, a partition's share of a page fills several batches in turn.
+@pytest.mark.parametrize(("page", "batch_bytes"), [(2000, None), (10, None), (10, 1024)],
+                         ids=["row-by-row", "batch-per-partition", "batches-fill-up"])
+async def test_relay_publishes_every_event_once_keyed_by_aggregate_in_order(backbone, page, batch_bytes):
+    # Full pages (a backlog) go out as record batches, a last page row by row; with 1 KB
+    # record batches, a partition's share of a page fills several batches in turn.
     events = await append_many(backbone, aggregates=20, versions=5)
     producer = {"max_batch_size": batch_bytes} if batch_bytes else None
-    task = asyncio.create_task(relay_for(backbone, producer=producer).run())
+    task = asyncio.create_task(relay_for(backbone, producer=producer, batch_size=page).run())
     try:
         assert await eventually(lambda: _none_left(backbone), timeout=60)
         # Nothing is marked published before the broker acknowledged it: the topic is complete.

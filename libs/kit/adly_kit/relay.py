@@ -7,10 +7,12 @@
 - With a backlog, the next page is read and sent while the broker acknowledges the page
   before it (two pages in flight, never more), so reading, sending and marking overlap.
   Pages are sent in position order by one producer, which keeps each partition's order.
-- A page goes out as one record batch per partition (the producer's `create_batch` and
-  `send_batch`), with the partition the producer's own partitioner would give the key, so
-  an aggregate's events land where `send` would put them, in position order. Sending row
-  by row cost the relay a future and an accumulator lookup per event.
+- A full page (a backlog) goes out as one record batch per partition (the producer's
+  `create_batch` and `send_batch`), with the partition the producer's own partitioner
+  would give the key, so an aggregate's events land where `send` would put them, in
+  position order. Row by row cost a future and an accumulator lookup per event. A page
+  that empties the outbox goes row by row: its few rows join the producer's open batches
+  at once, where a batch of their own would wait for the partition's previous one to leave.
 - Reads "rows not yet published", never "rows after a cursor", so a row that commits
   after a higher position was already published is still found (RELIABILITY E3).
   Two events of one aggregate are written by transactions that follow each other, so
@@ -207,6 +209,8 @@ class OutboxRelay:
         """Send a page, in order within each partition; the future completes when the broker
         acknowledged all of it."""
         self._recording = telemetry.recording()
+        if len(rows) < self.batch_size:
+            return asyncio.gather(*[await self._send(producer, row) for row in rows])
         partitions: dict[str, tuple[int, ...]] = {}
         batches: dict[tuple[str, int], BatchBuilder] = {}
         sent: list[asyncio.Future] = []
@@ -231,6 +235,9 @@ class OutboxRelay:
         await leader.execute(self._mark, [r.position for r in page.rows])
         for topic, count in Counter(r.topic for r in page.rows).items():
             metrics.EVENTS_PUBLISHED.labels(self.schema, topic).inc(count)
+
+    async def _send(self, producer: AIOKafkaProducer, row: OutboxRow) -> asyncio.Future:
+        return await producer.send(row.topic, row.envelope, key=row.key.encode(), headers=self._headers(row))
 
     def _headers(self, row: OutboxRow) -> list[tuple[str, bytes]]:
         # The relay's hot path: fields come from SQL rather than from parsing each envelope,
