@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_analytics.adapters.cells import add_cells, copy_into, staging
 from adly_analytics.adapters.records import dump_record, dump_touch, load_record
-from adly_analytics.domain.attribution import UNATTRIBUTED, Attribution, Entry, OrderRecord
+from adly_analytics.domain.attribution import Attribution, Entry, OrderRecord
 from adly_analytics.domain.figures import PerformanceRow, Series
 from adly_analytics.handlers.ports import CellDelta
 from adly_events.contracts.campaigns import PerformanceLevel
@@ -84,20 +84,20 @@ class OrderRepository:
     async def save(self, tx: AsyncConnection, record: OrderRecord, order: CatalogOrder, entries: Sequence[Entry],
                    deltas: Sequence[CellDelta]) -> None:
         await tx.execute(text(
-            f"INSERT INTO {self.s}.orders (order_id, workspace_id, version, record, placed_at, latest, unattributed) "
-            "VALUES (:o, :w, :v, CAST(:r AS jsonb), :placed, CAST(:latest AS jsonb), :unattributed) "
+            f"INSERT INTO {self.s}.orders (order_id, workspace_id, version, record, placed_at, latest, awaiting_campaign) "
+            "VALUES (:o, :w, :v, CAST(:r AS jsonb), :placed, CAST(:latest AS jsonb), :awaiting) "
             "ON CONFLICT (order_id) DO UPDATE SET version = excluded.version, record = excluded.record, "
-            "placed_at = excluded.placed_at, latest = excluded.latest, unattributed = excluded.unattributed "
+            "placed_at = excluded.placed_at, latest = excluded.latest, awaiting_campaign = excluded.awaiting_campaign "
             "WHERE orders.version < excluded.version"),
             {"o": record.order_id, "w": record.workspace_id, "v": record.version, "r": json.dumps(dump_record(record)),
-             "placed": order.placed_at, "latest": order.model_dump_json(), "unattributed": record.credit == UNATTRIBUTED})
+             "placed": order.placed_at, "latest": order.model_dump_json(), "awaiting": record.credit.awaits_campaign})
         await self._entries(tx, record.version, 0, entries)
         await add_cells(tx, self.s, deltas)
 
     async def awaiting_credit(self, tx: AsyncConnection, workspace_id: UUID,
                               placed_since: datetime) -> list[tuple[OrderRecord, CatalogOrder]]:
         rows = await tx.execute(text(
-            f"SELECT order_id, version, record, latest FROM {self.s}.orders WHERE workspace_id = :w AND unattributed "
+            f"SELECT order_id, version, record, latest FROM {self.s}.orders WHERE workspace_id = :w AND awaiting_campaign "
             "AND placed_at >= :since AND latest IS NOT NULL ORDER BY placed_at, order_id FOR UPDATE"),
             {"w": workspace_id, "since": placed_since})
         return [(load_record(workspace_id, row.order_id, row.version, row.record),
@@ -106,12 +106,12 @@ class OrderRepository:
     async def redecided(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
                         deltas: Sequence[CellDelta]) -> None:
         await tx.execute(text(
-            f"UPDATE {self.s}.orders SET record = CAST(:r AS jsonb), unattributed = :unattributed "
+            f"UPDATE {self.s}.orders SET record = CAST(:r AS jsonb), awaiting_campaign = :awaiting "
             "WHERE order_id = :o AND version = :v"),
             {"o": record.order_id, "v": record.version, "r": json.dumps(dump_record(record)),
-             "unattributed": record.credit == UNATTRIBUTED})
+             "awaiting": record.credit.awaits_campaign})
         # A version's own entries are numbered from 0; the ones a re-decision adds to it from
-        # REDECIDED_SEQ (an order is decided again at most once: it is then attributed).
+        # REDECIDED_SEQ (an order moves at most once: it then credits a campaign).
         await self._entries(tx, record.version, REDECIDED_SEQ, entries)
         await add_cells(tx, self.s, deltas)
 

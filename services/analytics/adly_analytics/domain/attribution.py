@@ -70,6 +70,12 @@ class Credit:
     ad_set_id: str | None = None
     ad_id: UUID | None = None
 
+    @property
+    def awaits_campaign(self) -> bool:
+        """No campaign is credited (unattributed, or a platform only): later news of the workspace's
+        campaigns or of their delivery may still name one."""
+        return self.campaign_id is None
+
 
 UNATTRIBUTED = Credit(Level.NONE)
 
@@ -162,15 +168,17 @@ def record_order(previous: OrderRecord | None, seen: OrderSeen, campaigns: Campa
 
 def redecide(previous: OrderRecord, order: CatalogOrder, campaigns: Campaigns, *,
              window: timedelta = DEFAULT_WINDOW, tz: tzinfo = UTC) -> Recorded:
-    """An unattributed order decided again now that more campaigns are known: campaigns, orders and
-    publications come on different topics, so an order can be read before the campaign its tags
-    name. If a touch now credits a campaign, the sale moves from unattributed to it on the order's
-    own day (`order` is the order's latest version). A credit once given is never taken back by
-    news of another campaign, so only unattributed orders are looked at."""
-    if previous.credit != UNATTRIBUTED:
+    """An order that credits no campaign yet, decided again now that more is known: campaigns,
+    publications, performance and orders come on different topics, so an order can be read before
+    the campaign its tags name, or before the performance that shows the one campaign delivering on
+    the platform its click id names. If a touch now credits a campaign, the sale moves there (from
+    unattributed, or from the platform alone) on the order's own day (`order` is the order's
+    latest version). A campaign once credited is never taken back by news of another, so only
+    orders that credit none are looked at, and each moves at most once."""
+    if not previous.credit.awaits_campaign:
         return Recorded(previous, ())
     credit, touch = decide(order, campaigns, window=window, tz=tz)
-    if credit == previous.credit:
+    if credit.awaits_campaign:
         return Recorded(previous, ())
     record = replace(previous, credit=credit, touch=touch)
     return Recorded(record, _moved(previous, record, order, tz))

@@ -6,43 +6,63 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_analytics.adapters.container import Adapters
-from adly_analytics.domain.attribution import DEFAULT_WINDOW, Entry, OrderSeen, record_order, redecide
+from adly_analytics.domain.attribution import (
+    DEFAULT_WINDOW,
+    Entry,
+    OrderRecord,
+    OrderSeen,
+    record_order,
+    redecide,
+)
 from adly_analytics.domain.figures import Amounts, Key, PerformanceRow, Totals, facts, merge, restatement
 from adly_analytics.handlers.ports import CellDelta
 from adly_events import EventEnvelope
 from adly_events.contracts.analytics import FiguresUpdated
 from adly_events.contracts.campaigns import CampaignPublished, PerformanceLevel, PerformanceReported
+from adly_events.contracts.catalog import CatalogOrder
 from adly_events.contracts.common import AdPlatform
 
 
 async def campaign_owned(tx: AsyncConnection, a: Adapters, workspace_id: UUID, campaign_id: UUID, *,
                          caused_by: EventEnvelope | None = None) -> None:
+    awaiting = await orders_awaiting_news(tx, a, workspace_id, caused_by)
     await a.directory.drafted(tx, workspace_id, campaign_id)
-    await redecide_orders(tx, a, workspace_id, caused_by)
+    await redecide_orders(tx, a, workspace_id, awaiting, caused_by)
 
 
 async def campaign_published(tx: AsyncConnection, a: Adapters, workspace_id: UUID, campaign_id: UUID,
                              event: CampaignPublished, *, caused_by: EventEnvelope | None = None) -> None:
+    awaiting = await orders_awaiting_news(tx, a, workspace_id, caused_by)
     await a.directory.drafted(tx, workspace_id, campaign_id)
     ad_sets = {ad.ad_id: ad.platform_ad_set_id for ad in event.ads}
     await a.directory.published(tx, workspace_id, campaign_id, event.platform, ad_sets)
     await _place_in_ad_sets(tx, a, campaign_id, event.platform, ad_sets)
-    await redecide_orders(tx, a, workspace_id, caused_by)
+    await redecide_orders(tx, a, workspace_id, awaiting, caused_by)
 
 
-async def redecide_orders(tx: AsyncConnection, a: Adapters, workspace_id: UUID, caused_by: EventEnvelope | None, *,
+async def orders_awaiting_news(tx: AsyncConnection, a: Adapters, workspace_id: UUID, caused_by: EventEnvelope | None, *,
+                               placed_since: datetime | None = None,
+                               window: timedelta = DEFAULT_WINDOW) -> list[tuple[OrderRecord, CatalogOrder]]:
+    """The orders a piece of news may credit: those crediting no campaign yet, placed since
+    `placed_since`, by default within the click window before the news, or after it. Locked first,
+    before the news' transaction touches any cell: an order's own transaction locks its row and
+    then its cells, and taking the two in the other order could deadlock with it."""
+    since = placed_since or (caused_by.occurred_at if caused_by is not None else datetime.now(UTC)) - window
+    return await a.orders.awaiting_credit(tx, workspace_id, since)
+
+
+async def redecide_orders(tx: AsyncConnection, a: Adapters, workspace_id: UUID,
+                          awaiting: Sequence[tuple[OrderRecord, CatalogOrder]], caused_by: EventEnvelope | None, *,
                           window: timedelta = DEFAULT_WINDOW) -> tuple[Entry, ...]:
-    """Orders read before the campaign their touches name (another topic) are decided again when it
-    arrives: the unattributed ones placed within the click window before this news, or after it."""
-    since = (caused_by.occurred_at if caused_by is not None else datetime.now(UTC)) - window
-    awaiting = await a.orders.awaiting_credit(tx, workspace_id, since)
+    """Orders read before the news that names their campaign (another topic) are decided again once
+    it is recorded: those that now credit a campaign move their sale there."""
     if not awaiting:
         return ()
     tz = ZoneInfo(await a.directory.time_zone(tx, workspace_id))
@@ -86,10 +106,22 @@ async def performance_reported(tx: AsyncConnection, a: Adapters,
     previous = await a.performance.latest(tx, list(incoming))
     changed = [row for series, row in incoming.items() if restatement(previous.get(series), row) is not None]
     if changed:
+        # A day with impressions says which campaign was delivering on its platform: that credits an
+        # order whose one signal was the platform's click id, read before this performance. Such
+        # orders placed since that day (a day early, whatever the workspace's zone) are decided again.
+        delivered: dict[UUID, date] = {}
+        for row in changed:
+            if row.impressions > 0:
+                delivered[row.workspace_id] = min(row.day, delivered.get(row.workspace_id, row.day))
+        awaiting = {w: await orders_awaiting_news(tx, a, w, caused_by,
+                                                  placed_since=datetime.combine(day - timedelta(days=1), time.min, UTC))
+                    for w, day in sorted(delivered.items())}
         deltas = [d for row in changed for d in _replacing(previous.get(row.series), row)]
         await a.performance.save(tx, changed, deltas)
         await announce(tx, a, "performance", [(r.workspace_id, r.day, r.campaign_id, r.platform) for r in changed],
                        caused_by)
+        for workspace_id, orders in awaiting.items():
+            await redecide_orders(tx, a, workspace_id, orders, caused_by)
     return len(changed)
 
 

@@ -68,7 +68,8 @@ class OrderLedger(Protocol):
 
     async def awaiting_credit(self, tx: AsyncConnection, workspace_id: UUID,
                               placed_since: datetime) -> list[tuple[OrderRecord, CatalogOrder]]:
-        """The workspace's unattributed orders placed since then, locked, with their latest versions."""
+        """The workspace's orders crediting no campaign yet (unattributed, or a platform only) placed
+        since then, locked, with their latest versions."""
         ...
 
     async def redecided(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],

@@ -220,3 +220,28 @@ async def test_analytics_an_order_consumed_before_its_campaigns_publication_is_c
     kept = await h.cells()
     await rebuild_cells(h.runtime.adapters, [])
     assert await h.cells() == kept
+
+
+async def test_analytics_a_click_id_order_read_before_its_campaigns_performance_is_credited_when_it_arrives(analytics):
+    h = analytics
+    # The order's one signal is Meta's click id: Meta, but which campaign? The performance
+    # consumed after it shows the one campaign delivering there that day, and the order moves to it.
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    clicked = OrderAttribution(click_ids={"fbclid": "IwAR0xyz"})
+    await h.deliver(h.envelope(published(), CAMPAIGN, 5),
+                    placed(h, order(when, "180.00", attribution=clicked, lines=(("p-1", "180.00"),))))
+    period = {"since": (when - timedelta(days=2)).date().isoformat(),
+              "until": (when + timedelta(days=2)).date().isoformat()}
+
+    async def by_campaign():
+        rows = (await h.get("/breakdown", by="campaign", **period)).json()["rows"]
+        return {r["campaign_id"]: (r["figures"]["revenue"] or {}).get("amount") for r in rows}
+
+    assert await by_campaign() == {None: "180.00"}
+    await h.deliver(h.envelope(performance(when.date(), "40.00"), series_id()))
+    assert await by_campaign() == {str(CAMPAIGN): "180.00"}
+    overview = (await h.get("/overview", **period)).json()["current"]
+    assert overview["orders"] == 1 and overview["revenue"]["amount"] == "180.00"
+    kept = await h.cells()
+    await rebuild_cells(h.runtime.adapters, [])
+    assert await h.cells() == kept

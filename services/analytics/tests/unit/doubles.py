@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_analytics.adapters.container import Adapters
-from adly_analytics.domain.attribution import UNATTRIBUTED, Campaigns, Entry, OrderRecord, Publication
+from adly_analytics.domain.attribution import Campaigns, Entry, OrderRecord, Publication
 from adly_analytics.domain.figures import Key, PerformanceRow, Series, Totals, rollup
 from adly_analytics.handlers.ports import CellDelta, Grain
 from adly_analytics.handlers.reading import largest
@@ -141,7 +141,7 @@ class MemoryOrders:
     async def awaiting_credit(self, tx: AsyncConnection, workspace_id: UUID,
                               placed_since: datetime) -> list[tuple[OrderRecord, CatalogOrder]]:
         return sorted(((r, self.latest[o]) for o, r in self.records.items()
-                       if r.workspace_id == workspace_id and r.credit == UNATTRIBUTED
+                       if r.workspace_id == workspace_id and r.credit.awaits_campaign
                        and self.latest[o].placed_at >= placed_since), key=lambda pair: pair[1].placed_at)
 
     async def redecided(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],

@@ -20,6 +20,7 @@ from adly_analytics.domain.attribution import (
     Recorded,
     decide,
     record_order,
+    redecide,
 )
 from adly_analytics.domain.touches import Signal
 from adly_events.contracts.catalog import (
@@ -188,6 +189,51 @@ def test_a_click_id_alone_is_platform_only_when_no_campaign_delivered_in_the_win
     may = Publication(CAMPAIGN, AdPlatform.META, {}, days(date(2026, 5, 1), date(2026, 6, 20)))
     assert first(order(OrderAttribution(click_ids={"fbclid": "x"})), Campaigns(published=(may,))).credit == Credit(
         Level.PLATFORM, AdPlatform.META)
+
+
+# -- decided again: an order read before what names its campaign --------------------------------
+
+NOT_YET_DELIVERING = Campaigns(published=(Publication(CAMPAIGN, AdPlatform.META, {}, frozenset()),))
+
+
+def test_a_click_id_credited_to_its_platform_moves_to_the_campaign_later_performance_shows_delivering() -> None:
+    clicked = order(OrderAttribution(click_ids={"fbclid": "x"}))
+    before = record_order(None, seen(clicked), NOT_YET_DELIVERING)
+    assert before.record.credit == Credit(Level.PLATFORM, AdPlatform.META)
+    delivering = Campaigns(published=(Publication(CAMPAIGN, AdPlatform.META, {}, JUNE),))
+    after = redecide(before.record, clicked, delivering)
+    assert after.record.credit == Credit(Level.CAMPAIGN, AdPlatform.META, CAMPAIGN)
+    gone, moved = after.entries
+    assert isinstance(gone, Adjustment) and (gone.credit, gone.reason) == (before.record.credit, Reason.MOVED)
+    assert (gone.amount, gone.orders) == (sar("-200.00"), -1)
+    assert isinstance(moved, Attribution) and (moved.credit, moved.revenue, moved.orders) == (
+        after.record.credit, sar("200.00"), 1)
+    assert moved.day == gone.day == PLACED.date()
+
+
+def test_a_click_id_stays_with_its_platform_when_the_news_shows_two_campaigns_delivering_there() -> None:
+    clicked = order(OrderAttribution(click_ids={"fbclid": "x"}))
+    before = record_order(None, seen(clicked), NOT_YET_DELIVERING)
+    both = Campaigns(published=(Publication(CAMPAIGN, AdPlatform.META, {}, JUNE),
+                                Publication(TIKTOK_CAMPAIGN, AdPlatform.META, {}, JUNE)))
+    assert redecide(before.record, clicked, both) == Recorded(before.record, ())
+
+
+def test_a_campaign_once_credited_is_never_taken_back_by_news_of_another() -> None:
+    clicked = order(OrderAttribution(click_ids={"fbclid": "x"}))
+    credited = record_order(None, seen(clicked), Campaigns(published=(META_LIVE,)))
+    assert credited.record.credit.campaign_id == CAMPAIGN
+    both = Campaigns(published=(META_LIVE, Publication(TIKTOK_CAMPAIGN, AdPlatform.META, {}, JUNE)))
+    assert redecide(credited.record, clicked, both) == Recorded(credited.record, ())
+
+
+def test_an_order_read_before_its_campaign_moves_from_the_platform_to_the_ad_its_tags_name() -> None:
+    tagged = order(OrderAttribution(landing_site=TAGGED))
+    before = record_order(None, seen(tagged), Campaigns())
+    assert before.record.credit == Credit(Level.PLATFORM, AdPlatform.META)  # its fbclid, until the ids are known
+    after = redecide(before.record, tagged, CAMPAIGNS)
+    assert after.record.credit == Credit(Level.AD, AdPlatform.META, CAMPAIGN, "ad-set-1", AD)
+    assert redecide(after.record, tagged, CAMPAIGNS) == Recorded(after.record, ())  # and only once
 
 
 def test_a_click_id_seen_in_an_old_first_visit_is_dated_by_that_visit_not_by_the_order() -> None:

@@ -253,3 +253,30 @@ async def test_analytics_an_order_placed_before_the_click_window_of_the_news_is_
     assert await campaign_revenue(a) == {None: sar("80")}
     await ingest.campaign_owned(NO_DATABASE, a, WORKSPACE, CAMPAIGN, caused_by=news_at(placed + timedelta(days=6)))
     assert await campaign_revenue(a) == {CAMPAIGN: sar("80")}
+
+
+async def test_analytics_an_order_whose_only_signal_is_a_click_id_goes_to_the_campaign_its_performance_shows():
+    a = memory_adapters()
+    await ingest.campaign_published(NO_DATABASE, a, WORKSPACE, CAMPAIGN, published())
+    placed = datetime(2026, 6, 11, 9, tzinfo=UTC)
+    (first,) = await sell(a, order(placed, "249.90", attribution=OrderAttribution(click_ids={"fbclid": "IwAR0"})))
+    assert (first.credit.platform, first.credit.campaign_id) == (AdPlatform.META, None)  # no delivery known yet
+
+    await report(a, performance(date(2026, 6, 10), "100"))  # the campaign delivered on Meta the day before
+
+    assert await campaign_revenue(a) == {CAMPAIGN: sar("249.90")}
+    figures = (await reading.overview(NO_DATABASE, a, WORKSPACE, JUNE)).figures
+    assert (figures.revenue, figures.totals.orders) == (sar("249.90"), 1)  # moved, not counted twice
+    await report(a, performance(date(2026, 6, 10), "120", revision=2))  # a restatement moves nothing more
+    assert await campaign_revenue(a) == {CAMPAIGN: sar("249.90")}
+    assert (await reading.overview(NO_DATABASE, a, WORKSPACE, JUNE)).figures.totals.orders == 1
+
+
+async def test_analytics_performance_without_impressions_credits_no_click_id_order():
+    a = memory_adapters()
+    await ingest.campaign_published(NO_DATABASE, a, WORKSPACE, CAMPAIGN, published())
+    await sell(a, order(datetime(2026, 6, 11, 9, tzinfo=UTC), "80", attribution=OrderAttribution(click_ids={"fbclid": "x"})))
+    await report(a, performance(date(2026, 6, 10), "0", impressions=0, clicks=0))
+    page = await reading.breakdown(NO_DATABASE, a, WORKSPACE, JUNE, By.PLATFORM)
+    assert [(k.platform, k.campaign_id, f.revenue) for k, f in page.rows if f.revenue] == [
+        (AdPlatform.META, None, sar("80"))]
