@@ -84,13 +84,16 @@ class OrderRepository:
     async def save(self, tx: AsyncConnection, record: OrderRecord, order: CatalogOrder, entries: Sequence[Entry],
                    deltas: Sequence[CellDelta]) -> None:
         await tx.execute(text(
-            f"INSERT INTO {self.s}.orders (order_id, workspace_id, version, record, placed_at, latest, awaiting_campaign) "
-            "VALUES (:o, :w, :v, CAST(:r AS jsonb), :placed, CAST(:latest AS jsonb), :awaiting) "
+            f"INSERT INTO {self.s}.orders (order_id, workspace_id, version, record, placed_at, latest, awaiting_campaign, "
+            "awaiting_delivery) VALUES (:o, :w, :v, CAST(:r AS jsonb), :placed, CAST(:latest AS jsonb), :awaiting, "
+            ":delivery) "
             "ON CONFLICT (order_id) DO UPDATE SET version = excluded.version, record = excluded.record, "
-            "placed_at = excluded.placed_at, latest = excluded.latest, awaiting_campaign = excluded.awaiting_campaign "
+            "placed_at = excluded.placed_at, latest = excluded.latest, awaiting_campaign = excluded.awaiting_campaign, "
+            "awaiting_delivery = excluded.awaiting_delivery "
             "WHERE orders.version < excluded.version"),
             {"o": record.order_id, "w": record.workspace_id, "v": record.version, "r": json.dumps(dump_record(record)),
-             "placed": order.placed_at, "latest": order.model_dump_json(), "awaiting": record.credit.awaits_campaign})
+             "placed": order.placed_at, "latest": order.model_dump_json(), "awaiting": record.credit.awaits_campaign,
+             "delivery": _platform(record)})
         await self._entries(tx, record.version, 0, entries)
         await add_cells(tx, self.s, deltas)
 
@@ -103,13 +106,24 @@ class OrderRepository:
         return [(load_record(workspace_id, row.order_id, row.version, row.record),
                  CatalogOrder.model_validate(row.latest)) for row in rows]
 
+    async def awaiting_delivery(self, tx: AsyncConnection, workspace_id: UUID, platforms: Sequence[AdPlatform],
+                                placed_from: datetime, placed_until: datetime) -> list[tuple[OrderRecord, CatalogOrder]]:
+        rows = await tx.execute(text(
+            f"SELECT order_id, version, record, latest FROM {self.s}.orders WHERE workspace_id = :w "
+            "AND awaiting_delivery = ANY(:platforms) AND placed_at >= :since AND placed_at < :until "
+            "ORDER BY placed_at, order_id FOR UPDATE"),
+            {"w": workspace_id, "platforms": [p.value for p in platforms], "since": placed_from, "until": placed_until})
+        return [(load_record(workspace_id, row.order_id, row.version, row.record),
+                 CatalogOrder.model_validate(row.latest)) for row in rows]
+
     async def redecided(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
                         deltas: Sequence[CellDelta]) -> None:
         await tx.execute(text(
-            f"UPDATE {self.s}.orders SET record = CAST(:r AS jsonb), awaiting_campaign = :awaiting "
+            f"UPDATE {self.s}.orders SET record = CAST(:r AS jsonb), awaiting_campaign = :awaiting, "
+            "awaiting_delivery = :delivery "
             "WHERE order_id = :o AND version = :v"),
             {"o": record.order_id, "v": record.version, "r": json.dumps(dump_record(record)),
-             "awaiting": record.credit.awaits_campaign})
+             "awaiting": record.credit.awaits_campaign, "delivery": _platform(record)})
         # A version's own entries are numbered from 0; the ones a re-decision adds to it from
         # REDECIDED_SEQ (an order moves at most once: it then credits a campaign).
         await self._entries(tx, record.version, REDECIDED_SEQ, entries)
@@ -151,3 +165,8 @@ def _entry(version: int, seq: int, entry: Entry) -> dict[str, Any]:
             "amount": money.amount, "currency": money.currency,
             "products": json.dumps([{"product": p.product, "amount": str(p.amount.amount)} for p in entry.products]),
             "touch": json.dumps(dump_touch(entry.touch)) if isinstance(entry, Attribution) else None}
+
+
+def _platform(record: OrderRecord) -> str | None:
+    platform = record.awaiting_delivery
+    return None if platform is None else platform.value

@@ -141,6 +141,14 @@ class OrderRecord:
     net: Money
     counted: bool
 
+    @property
+    def awaiting_delivery(self) -> AdPlatform | None:
+        """The platform whose delivery may still name this order's campaign: the order credits that
+        platform alone, from a click id (the one campaign delivering there in its window would win)."""
+        if self.credit.level is Level.PLATFORM and self.touch is not None and self.touch.signal is Signal.CLICK_ID:
+            return self.credit.platform
+        return None
+
 
 @dataclass(frozen=True)
 class Recorded:

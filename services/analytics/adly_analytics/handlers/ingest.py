@@ -58,6 +58,26 @@ async def orders_awaiting_news(tx: AsyncConnection, a: Adapters, workspace_id: U
     return await a.orders.awaiting_credit(tx, workspace_id, since)
 
 
+async def orders_awaiting_delivery(tx: AsyncConnection, a: Adapters, rows: Sequence[PerformanceRow], *,
+                                   window: timedelta = DEFAULT_WINDOW) -> dict[UUID, list[tuple[OrderRecord, CatalogOrder]]]:
+    """The orders performance rows may credit: a day with impressions says which campaign was
+    delivering on its platform, which names the campaign of an order whose one signal was that
+    platform's click id. Those placed from the first such day to a click window after the last
+    (a day more each side, whatever the workspace's zone), locked first, as news' orders are."""
+    spans: dict[UUID, tuple[set[AdPlatform], date, date]] = {}
+    for row in rows:
+        if row.impressions > 0:
+            platforms, first, last = spans.get(row.workspace_id, (set(), row.day, row.day))
+            spans[row.workspace_id] = (platforms | {row.platform}, min(first, row.day), max(last, row.day))
+    awaiting = {}
+    for workspace_id, (platforms, first, last) in sorted(spans.items()):
+        placed_from = datetime.combine(first - timedelta(days=1), time.min, UTC)
+        placed_until = datetime.combine(last + window + timedelta(days=2), time.min, UTC)
+        awaiting[workspace_id] = await a.orders.awaiting_delivery(tx, workspace_id, sorted(platforms), placed_from,
+                                                                  placed_until)
+    return awaiting
+
+
 async def redecide_orders(tx: AsyncConnection, a: Adapters, workspace_id: UUID,
                           awaiting: Sequence[tuple[OrderRecord, CatalogOrder]], caused_by: EventEnvelope | None, *,
                           window: timedelta = DEFAULT_WINDOW) -> tuple[Entry, ...]:
@@ -106,16 +126,7 @@ async def performance_reported(tx: AsyncConnection, a: Adapters,
     previous = await a.performance.latest(tx, list(incoming))
     changed = [row for series, row in incoming.items() if restatement(previous.get(series), row) is not None]
     if changed:
-        # A day with impressions says which campaign was delivering on its platform: that credits an
-        # order whose one signal was the platform's click id, read before this performance. Such
-        # orders placed since that day (a day early, whatever the workspace's zone) are decided again.
-        delivered: dict[UUID, date] = {}
-        for row in changed:
-            if row.impressions > 0:
-                delivered[row.workspace_id] = min(row.day, delivered.get(row.workspace_id, row.day))
-        awaiting = {w: await orders_awaiting_news(tx, a, w, caused_by,
-                                                  placed_since=datetime.combine(day - timedelta(days=1), time.min, UTC))
-                    for w, day in sorted(delivered.items())}
+        awaiting = await orders_awaiting_delivery(tx, a, changed)
         deltas = [d for row in changed for d in _replacing(previous.get(row.series), row)]
         await a.performance.save(tx, changed, deltas)
         await announce(tx, a, "performance", [(r.workspace_id, r.day, r.campaign_id, r.platform) for r in changed],

@@ -72,6 +72,12 @@ class OrderLedger(Protocol):
         since then, locked, with their latest versions."""
         ...
 
+    async def awaiting_delivery(self, tx: AsyncConnection, workspace_id: UUID, platforms: Sequence[AdPlatform],
+                                placed_from: datetime, placed_until: datetime) -> list[tuple[OrderRecord, CatalogOrder]]:
+        """The workspace's orders crediting one of `platforms` alone from a click id, placed in that
+        span, locked, with their latest versions."""
+        ...
+
     async def redecided(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
                         deltas: Sequence[CellDelta]) -> None:
         """Keep a record decided again at the same version, with the entries that moved its sale."""

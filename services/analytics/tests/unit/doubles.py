@@ -144,6 +144,12 @@ class MemoryOrders:
                        if r.workspace_id == workspace_id and r.credit.awaits_campaign
                        and self.latest[o].placed_at >= placed_since), key=lambda pair: pair[1].placed_at)
 
+    async def awaiting_delivery(self, tx: AsyncConnection, workspace_id: UUID, platforms: Sequence[AdPlatform],
+                                placed_from: datetime, placed_until: datetime) -> list[tuple[OrderRecord, CatalogOrder]]:
+        return sorted(((r, self.latest[o]) for o, r in self.records.items()
+                       if r.workspace_id == workspace_id and r.awaiting_delivery in platforms
+                       and placed_from <= self.latest[o].placed_at < placed_until), key=lambda pair: pair[1].placed_at)
+
     async def redecided(self, tx: AsyncConnection, record: OrderRecord, entries: Sequence[Entry],
                         deltas: Sequence[CellDelta]) -> None:
         self.records[record.order_id] = record

@@ -211,6 +211,18 @@ def test_a_click_id_credited_to_its_platform_moves_to_the_campaign_later_perform
     assert moved.day == gone.day == PLACED.date()
 
 
+def test_only_a_platform_credit_from_a_click_id_waits_for_that_platforms_delivery() -> None:
+    def recorded(signals: OrderAttribution, campaigns: Campaigns) -> OrderRecord:
+        return record_order(None, seen(order(signals)), campaigns).record
+
+    assert recorded(OrderAttribution(click_ids={"ttclid": "x"}), NOT_YET_DELIVERING).awaiting_delivery == AdPlatform.TIKTOK
+    referred = OrderAttribution(landing_site="/", referrer="https://l.instagram.com/")
+    assert recorded(referred, NOT_YET_DELIVERING).credit.level == Level.PLATFORM
+    assert recorded(referred, NOT_YET_DELIVERING).awaiting_delivery is None  # a referrer never names a campaign
+    assert recorded(OrderAttribution(click_ids={"fbclid": "x"}), Campaigns(published=(META_LIVE,))).awaiting_delivery is None
+    assert recorded(OrderAttribution(), NOT_YET_DELIVERING).awaiting_delivery is None
+
+
 def test_a_click_id_stays_with_its_platform_when_the_news_shows_two_campaigns_delivering_there() -> None:
     clicked = order(OrderAttribution(click_ids={"fbclid": "x"}))
     before = record_order(None, seen(clicked), NOT_YET_DELIVERING)
