@@ -237,3 +237,60 @@ async def _any_file(path):
 async def _effects(backbone, n):
     async with backbone.engine.connect() as conn:
         return (await conn.execute(text(f"SELECT count(*) FROM {backbone.settings.schema}.effects"))).scalar() >= n
+
+
+class AppliedInRuns(Applied):
+    """Applied, with the runs it was handed (their versions), failing on the versions in `broken`."""
+
+    def __init__(self, backbone, broken=()):
+        super().__init__(backbone)
+        self.broken = set(broken)
+        self.runs: list[list[int]] = []
+
+    async def run(self, tx, run):
+        versions = [envelope.aggregate_version for envelope, _ in run]
+        self.runs.append(versions)
+        if self.broken & set(versions):
+            raise RuntimeError(f"cannot apply {sorted(self.broken & set(versions))}")
+        for envelope, payload in run:
+            await super().__call__(tx, envelope, payload)
+
+
+def consumer_in_runs(backbone, handler, broker, takes):
+    from adly_kit.consumer import Runs
+
+    return IdempotentConsumer(
+        "adly.test.runs", handler, engine=backbone.engine, schema=backbone.settings.schema, catalog=backbone.catalog,
+        dead_letters=DeadLetters(broker), max_retries=1, backoff_seconds=0.01, runs=Runs(takes, handler.run),
+    )
+
+
+async def test_consecutive_events_handled_in_runs_arrive_together_in_order_and_once(backbone):
+    handler = await AppliedInRuns(backbone).create()
+    broker = broker_for(backbone)
+    consumer = consumer_in_runs(backbone, handler, broker, takes=lambda payload: payload.amount != 3)
+    events = counted(backbone.catalog, new_aggregate(), range(1, 7))
+    batch = [events[0], events[1], events[1], events[2], events[3], events[4], events[5]]
+    async with broker:
+        await broker.connect()
+        outcomes = await consumer.process_batch([_record(backbone, e) for e in batch])
+        again = await consumer.process_batch([_record(backbone, e) for e in events])
+    assert outcomes == ["applied", "applied", "duplicate", "applied", "applied", "applied", "applied"]
+    assert handler.runs == [[1, 2], [4, 5, 6]]  # 3 is not taken: it goes alone, between the two runs
+    assert (await handler.applied())[events[0].aggregate_id] == [1, 2, 3, 4, 5, 6]
+    assert again == ["duplicate"] * 6 and len(handler.runs) == 2
+
+
+async def test_a_run_with_a_bad_event_is_applied_event_by_event_and_only_that_one_is_dead_lettered(backbone):
+    handler = await AppliedInRuns(backbone, broken={3}).create()
+    broker = broker_for(backbone)
+    consumer = consumer_in_runs(backbone, handler, broker, takes=lambda payload: True)
+    events = counted(backbone.catalog, new_aggregate(), range(1, 6))
+    async with broker:
+        await broker.connect()
+        outcomes = await consumer.process_batch([_record(backbone, e) for e in events])
+    assert outcomes == ["applied", "applied", "dead_lettered", "applied", "applied"]
+    assert handler.runs[0] == [1, 2, 3, 4, 5] and handler.runs[1:] == [[1], [2], [3], [3], [4], [5]]
+    assert (await handler.applied())[events[0].aggregate_id] == [1, 2, 4, 5]  # the failed run left nothing
+    dead = await read_to_end(backbone.settings.kafka_bootstrap_servers, dead_letter_topic(backbone.topic))
+    assert [d.value for d in dead] == [events[2].to_json()]

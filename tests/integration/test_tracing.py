@@ -66,3 +66,25 @@ async def test_the_consumer_span_belongs_to_the_trace_of_the_request_that_append
 
 async def _count(items, n):
     return len(items) >= n
+
+
+async def test_a_run_of_events_is_one_consumer_span_linked_to_each_events_trace(backbone):
+    from adly_kit.consumer import Record, Runs
+
+    _provider()
+    seen = []
+
+    async def run(tx, events):
+        seen.append(trace.get_current_span().get_span_context().span_id)
+
+    consumer = IdempotentConsumer("adly.test.traced-runs", run, engine=backbone.engine, schema=backbone.settings.schema,
+                                  catalog=backbone.catalog, dead_letters=DeadLetters(None), runs=Runs(lambda p: True, run))
+    traces = [int.from_bytes(bytes([n]) * 16) for n in (1, 2, 3)]
+    records = [Record(backbone.topic, 0, n, e.key, e.to_json(), (("traceparent", f"00-{t:032x}-{n + 1:016x}-01".encode()),))
+               for n, (e, t) in enumerate(zip(counted(backbone.catalog, new_aggregate(), range(1, 4)), traces, strict=True))]
+    assert await consumer.process_batch(records) == ["applied"] * 3
+
+    (span_id,) = seen  # one call for the run
+    span = next(s for s in exporter.get_finished_spans() if s.context.span_id == span_id)
+    assert span.name == f"{backbone.topic} process" and span.attributes["messaging.batch.message_count"] == 3
+    assert [link.context.trace_id for link in span.links] == traces

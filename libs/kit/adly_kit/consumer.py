@@ -4,9 +4,9 @@ Delivery semantics, declared once here for every subscriber (STYLE 7, RELIABILIT
 - an explicit consumer group per handler, `auto_offset_reset=earliest` for new groups,
   auto-commit off, offsets committed only after the handler's transaction committed
   (`AckPolicy.NACK_ON_ERROR`: an infrastructure error rewinds to the same record);
-- records are applied in batches, one transaction per batch, each record in its own
-  savepoint; the handler's writes and the inbox row of the event id commit together, so
-  a redelivered event has no second effect;
+- records are applied in batches, one transaction per batch; the handler's writes and the
+  inbox row of the event id commit together, so a redelivered event has no second effect;
+  consecutive events of a type handled in runs (`Runs`) go to their handler together;
 - a handler error is retried with exponential backoff, then the record goes to
   `<topic>.DLT` on the same partition with its origin and the error in headers, and
   the partition moves on: one bad message never stops the others.
@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +43,16 @@ from adly_kit.redaction import redact
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncConnection, EventEnvelope, BaseModel], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Events handled in runs: `takes` says which payloads, `handler` gets a run of consecutive
+    ones of one type (their envelopes and payloads, in order) in the batch's transaction."""
+
+    takes: Callable[[BaseModel], bool]
+    handler: Callable[[AsyncConnection, Sequence[tuple[EventEnvelope, BaseModel]]], Awaitable[None]]
+
 
 # Errors of the infrastructure, not of the event: retrying later can succeed, so the
 # record is redelivered instead of dead-lettered (a database outage must not empty topics).
@@ -124,9 +134,11 @@ class IdempotentConsumer:
         dead_letters: DeadLetters,
         max_retries: int = 3,
         backoff_seconds: float = 0.2,
+        runs: Runs | None = None,
     ) -> None:
         self.name = name
         self.handler = handler
+        self.runs = runs
         self.engine = engine
         self.catalog = catalog
         self.dead_letters = dead_letters
@@ -183,6 +195,7 @@ class IdempotentConsumer:
     async def _apply_all(self, readable: list) -> dict[int, str]:
         """The common case: one inbox statement for the batch, the handlers, one commit."""
         outcomes: dict[int, str] = {}
+        run: list = []  # consecutive fresh events of one type handled in runs, not yet applied
         async with self.engine.begin() as tx:
             fresh = await self._claim_all(tx, [envelope.event_id for _, _, envelope, _ in readable])
             for index, record, envelope, payload in readable:
@@ -190,6 +203,13 @@ class IdempotentConsumer:
                     outcomes[index] = "duplicate"
                     continue
                 fresh.discard(envelope.event_id)  # the same event twice in one batch applies once
+                taken = self.runs is not None and self.runs.takes(payload)
+                if run and (not taken or type(run[0][3]) is not type(payload)):
+                    outcomes |= await self._apply_run(tx, run)
+                    run = []
+                if taken:
+                    run.append((index, record, envelope, payload))
+                    continue
                 with _span(record):
                     try:
                         await self.handler(tx, envelope, payload)
@@ -198,7 +218,22 @@ class IdempotentConsumer:
                     except Exception as error:
                         raise _HandlerFailed(index) from error
                 outcomes[index] = "applied"
+            if run:
+                outcomes |= await self._apply_run(tx, run)
         return outcomes
+
+    async def _apply_run(self, tx: AsyncConnection, run: list) -> dict[int, str]:
+        """A run's events in one call; if it fails, the batch is applied record by record and
+        the run's first event counts the failed try."""
+        assert self.runs is not None
+        with _run_span([record for _, record, _, _ in run]):
+            try:
+                await self.runs.handler(tx, [(envelope, payload) for _, _, envelope, payload in run])
+            except INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception as error:
+                raise _HandlerFailed(run[0][0]) from error
+        return {index: "applied" for index, _, _, _ in run}
 
     async def _claim_all(self, tx: AsyncConnection, event_ids: list) -> set:
         rows = await tx.execute(self._claim_many, {"consumer": self.name, "event_ids": event_ids})
@@ -237,7 +272,10 @@ class IdempotentConsumer:
         claimed = await tx.execute(self._claim, {"consumer": self.name, "event_id": envelope.event_id})
         if claimed.rowcount == 0:
             return "duplicate"
-        await self.handler(tx, envelope, payload)
+        if self.runs is not None and self.runs.takes(payload):
+            await self.runs.handler(tx, [(envelope, payload)])
+        else:
+            await self.handler(tx, envelope, payload)
         return "applied"
 
 
@@ -254,6 +292,24 @@ def _span(record: Record) -> AbstractContextManager[object]:
         kind=trace.SpanKind.CONSUMER,
         attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
                     "messaging.kafka.partition": record.partition, "messaging.kafka.offset": record.offset},
+    )
+
+
+def _run_span(records: Sequence[Record]) -> AbstractContextManager[object]:
+    """One consumer span for a run, linked to the span that published each of its events (the
+    OpenTelemetry shape for a batch: a span has one parent); without recording, the last
+    event's context is made current, so what the handler appends carries a trace."""
+    if len(records) == 1:
+        return _span(records[0])
+    contexts = [propagate.extract({k: v.decode(errors="replace") for k, v in r.headers
+                                   if k in ("traceparent", "tracestate")}) for r in records]
+    if not telemetry.recording():
+        return _current(contexts[-1])
+    links = [trace.Link(c) for c in (trace.get_current_span(ctx).get_span_context() for ctx in contexts) if c.is_valid]
+    return telemetry.tracer().start_as_current_span(
+        f"{records[0].topic} process", kind=trace.SpanKind.CONSUMER, links=links,
+        attributes={"messaging.system": "kafka", "messaging.destination.name": records[0].topic,
+                    "messaging.batch.message_count": len(records)},
     )
 
 

@@ -92,3 +92,17 @@ async def test_analytics_an_ingest_rolled_back_leaves_neither_figures_nor_update
         await tx.rollback()
 
     assert await updates(h) == [] and await h.cells() == []
+
+
+async def test_analytics_a_consumed_batch_of_reports_is_written_together_and_announced_once(analytics):
+    h = analytics
+    campaigns = [uuid.UUID(int=n + 1) for n in range(10)]
+    reports = [h.envelope(performance(date(2026, 6, 1 + n % 20), "10", campaign=campaigns[n // 20]), series_id())
+               for n in range(200)]
+    assert await h.deliver(*reports) == ["applied"] * 200
+
+    (update,) = await updates(h)  # one live update for the consumer's batch, not one per report
+    assert update["causation_id"] == str(reports[-1].event_id)
+    assert update["payload"]["days"] == [date(2026, 6, d).isoformat() for d in range(1, 21)]
+    (spend,) = await h.rows("SELECT sum(spend) FROM {s}.cells WHERE grain = 'workspace'")
+    assert spend[0] == 2000
