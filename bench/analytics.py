@@ -6,11 +6,15 @@ each, through `handlers.ingest.campaign_published`), then ROWS daily ad-level pe
 consumed batch runs: per batch of BATCH rows (the kit consumer's `max_records`, 200), one
 transaction that claims the batch's event ids in the inbox (the consumer's own statement) and
 calls `handlers.ingest.performance_reported` with the list (facts COPYed and upserted, cells'
-deltas COPYed and added, one `FiguresUpdated` with its outbox row), then commits. Building the
+deltas COPYed and added, one `FiguresUpdated` with its outbox row), then commits: what the
+service's performance consumer does with a batch, whose reports it handles as one run
+(`Subscription.on_run`), less the rules, of which this workspace has none. Building the
 events (what the consumer's decoding does) is outside the timing; the transaction is inside.
 Baseline, same run: the same rows as tuples, COPYed by asyncpg (`copy_records_to_table`, one call)
 into a bare logged table of the same columns with no key or index. Row analytics_ingest_rows_per_s
-(target >= 0.7x the bare COPY), and the same path with batches of BACKFILL rows (info).
+(target >= 0.7x the bare COPY), the same path with batches of BACKFILL rows (info), and the same
+rows COPYed into the service's facts table with its key and index and nothing else (info: no
+ingest that keeps one fact per series, let alone its rollups, can be faster than that).
 
 Dashboard. Another fresh database: one workspace with FACTS daily ad rows (10,000,000; 1,000,000
 with --quick, said in the row) over 730 days, 4 other workspaces with a fifth of that between
@@ -189,18 +193,25 @@ async def through_service(runtime: Any, workspace: uuid.UUID, rows: int, batch: 
             "process_cpu_s_incl_event_building": time.process_time() - cpu}
 
 
-async def bare_copy(url: str, workspace: uuid.UUID, rows: int) -> dict[str, Any]:
+async def bare_copy(url: str, workspace: uuid.UUID, rows: int, *, keyed: bool = False) -> dict[str, Any]:
+    """COPY of the rows into a bare table (no key, no index), or, `keyed`, into the service's facts
+    table with its key and index and nothing else (no rollup, no revision check): the most any
+    ingest that keeps one fact per series can reach, emptied again afterwards."""
     import asyncpg
 
     records = [bare_record(workspace, row) for row in ingest_rows(workspace, rows)]
     connection = await asyncpg.connect(url)
+    table, schema = ("performance", SCHEMA) if keyed else ("bench_bare_performance", None)
     try:
-        await connection.execute("DROP TABLE IF EXISTS bench_bare_performance")
-        await connection.execute(f"CREATE TABLE bench_bare_performance (LIKE {SCHEMA}.performance)")  # no key, no index
+        if not keyed:
+            await connection.execute("DROP TABLE IF EXISTS bench_bare_performance")
+            await connection.execute(f"CREATE TABLE bench_bare_performance (LIKE {SCHEMA}.performance)")
         started = time.perf_counter()
-        await connection.copy_records_to_table("bench_bare_performance", records=records,
+        await connection.copy_records_to_table(table, schema_name=schema, records=records,
                                                columns=list(PERFORMANCE_COLUMNS))
         seconds = time.perf_counter() - started
+        if keyed:
+            await connection.execute(f"TRUNCATE {SCHEMA}.performance")
     finally:
         await connection.close()
     return {"rows": len(records), "seconds": seconds, "rows_per_s": len(records) / seconds}
@@ -216,8 +227,11 @@ async def ingest_rows_measured(ctx: BenchContext) -> list[Row]:
         workspace = uuid.uuid4()
         await publish_campaigns(runtime, workspace, max(1, rows // (ADS * 1000)))
         say(f"bare COPY of {rows:,} rows")
-        bare = await bare_copy(url.replace("postgresql+asyncpg://", "postgresql://"), workspace, rows)
-        say(f"bare COPY: {bare['rows_per_s']:,.0f} rows/s; the service's batch path, batches of {BATCH}")
+        plain = url.replace("postgresql+asyncpg://", "postgresql://")
+        bare = await bare_copy(plain, workspace, rows)
+        keyed = await bare_copy(plain, workspace, rows, keyed=True)
+        say(f"bare COPY: {bare['rows_per_s']:,.0f} rows/s, into the keyed facts table {keyed['rows_per_s']:,.0f}; "
+            f"the service's batch path, batches of {BATCH}")
         ours = await through_service(runtime, workspace, rows, BATCH)
         say(f"service: {ours['rows_per_s']:,.0f} rows/s ({ours['seconds']:.1f} s)")
         async with runtime.engine.begin() as tx:
@@ -237,6 +251,9 @@ async def ingest_rows_measured(ctx: BenchContext) -> list[Row]:
                   TARGET_RATIO, **detail),
         Row(ISSUE, "analytics_bare_copy_rows_per_s", bare["rows_per_s"], "rows/s", None, None,
             "info (the baseline: asyncpg COPY into a bare table)", None),
+        Row(ISSUE, "analytics_keyed_copy_rows_per_s", keyed["rows_per_s"], "rows/s", bare["rows_per_s"],
+            keyed["rows_per_s"] / bare["rows_per_s"],
+            "info (COPY into the keyed facts table alone: the ceiling of any ingest)", None, keyed),
         Row(ISSUE, f"analytics_ingest_batch{BACKFILL}_rows_per_s", backfill["rows_per_s"], "rows/s",
             bare["rows_per_s"], backfill["rows_per_s"] / bare["rows_per_s"], f"info (batches of {BACKFILL})",
             None, backfill),
