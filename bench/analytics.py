@@ -14,7 +14,11 @@ Baseline, same run: the same rows as tuples, COPYed by asyncpg (`copy_records_to
 into a bare logged table of the same columns with no key or index. Row analytics_ingest_rows_per_s
 (target >= 0.7x the bare COPY), the same path with batches of BACKFILL rows (info), and the same
 rows COPYed into the service's facts table with its key and index and nothing else (info: no
-ingest that keeps one fact per series, let alone its rollups, can be faster than that).
+ingest that keeps one fact per series, let alone its rollups, can be faster than that), the same
+rows upserted by hand through a temporary table in batches of BACKFILL (info: the least a correct
+ingest does in SQL, still without inbox or rollups), and the
+consumer's own transaction per batch of BATCH with no handler, inbox claim and fsynced commit
+(info: the ceiling of any handler at the consumer's batch size).
 
 Dashboard. Another fresh database: one workspace with FACTS daily ad rows (10,000,000; 1,000,000
 with --quick, said in the row) over 730 days, 4 other workspaces with a fifth of that between
@@ -166,8 +170,10 @@ async def publish_campaigns(runtime: Any, workspace: uuid.UUID, count: int) -> N
                 ads=ads))
 
 
-async def through_service(runtime: Any, workspace: uuid.UUID, rows: int, batch: int) -> dict[str, Any]:
-    """The consumer's transaction per batch: inbox claim, the batch handler, commit."""
+async def through_service(runtime: Any, workspace: uuid.UUID, rows: int, batch: int, *,
+                          handled: bool = True) -> dict[str, Any]:
+    """The consumer's transaction per batch: inbox claim, the batch handler (unless not `handled`:
+    what the consumer costs before any handler), commit."""
     from sqlalchemy import text
 
     from adly_analytics.handlers import ingest
@@ -187,7 +193,10 @@ async def through_service(runtime: Any, workspace: uuid.UUID, rows: int, batch: 
         started = time.perf_counter()
         async with unit_of_work(runtime.engine) as tx:
             await tx.execute(claim, {"consumer": "adly.analytics.performance", "event_ids": ids})
-            written += await ingest.performance_reported(tx, a, [(workspace, e) for e in events])
+            if handled:
+                written += await ingest.performance_reported(tx, a, [(workspace, e) for e in events])
+            else:
+                written += len(events)
         timed += time.perf_counter() - started
     return {"rows": written, "seconds": timed, "rows_per_s": written / timed, "batch": batch,
             "process_cpu_s_incl_event_building": time.process_time() - cpu}
@@ -217,6 +226,33 @@ async def bare_copy(url: str, workspace: uuid.UUID, rows: int, *, keyed: bool = 
     return {"rows": len(records), "seconds": seconds, "rows_per_s": len(records) / seconds}
 
 
+async def staged_upsert(url: str, workspace: uuid.UUID, rows: int, batch: int) -> dict[str, Any]:
+    """The least a correct ingest does in SQL, by hand: per batch, COPY into a temporary table and
+    upsert into the keyed facts table where the revision is newer, one commit; no inbox, no
+    rollup, no Python per row but the tuples. Emptied again afterwards."""
+    import asyncpg
+
+    records = [bare_record(workspace, row) for row in ingest_rows(workspace, rows)]
+    series = "campaign_id, platform, level, object_id, day, hour"
+    newer = ", ".join(f"{c} = excluded.{c}" for c in PERFORMANCE_COLUMNS if c not in series.split(", "))
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(f"CREATE TEMP TABLE staged (LIKE {SCHEMA}.performance) ON COMMIT DELETE ROWS")
+        started = time.perf_counter()
+        for first in range(0, len(records), batch):
+            async with connection.transaction():
+                await connection.copy_records_to_table("staged", records=records[first:first + batch],
+                                                       columns=list(PERFORMANCE_COLUMNS))
+                await connection.execute(
+                    f"INSERT INTO {SCHEMA}.performance SELECT * FROM staged ON CONFLICT ({series}) "
+                    f"DO UPDATE SET {newer} WHERE performance.revision < excluded.revision")
+        seconds = time.perf_counter() - started
+        await connection.execute(f"TRUNCATE {SCHEMA}.performance")
+    finally:
+        await connection.close()
+    return {"rows": len(records), "seconds": seconds, "rows_per_s": len(records) / seconds, "batch": batch}
+
+
 async def ingest_rows_measured(ctx: BenchContext) -> list[Row]:
     from sqlalchemy import text
 
@@ -230,6 +266,7 @@ async def ingest_rows_measured(ctx: BenchContext) -> list[Row]:
         plain = url.replace("postgresql+asyncpg://", "postgresql://")
         bare = await bare_copy(plain, workspace, rows)
         keyed = await bare_copy(plain, workspace, rows, keyed=True)
+        upserted = await staged_upsert(plain, workspace, rows, BACKFILL)
         say(f"bare COPY: {bare['rows_per_s']:,.0f} rows/s, into the keyed facts table {keyed['rows_per_s']:,.0f}; "
             f"the service's batch path, batches of {BATCH}")
         ours = await through_service(runtime, workspace, rows, BATCH)
@@ -239,6 +276,9 @@ async def ingest_rows_measured(ctx: BenchContext) -> list[Row]:
         backfill_rows = rows // 5
         backfill = await through_service(runtime, workspace, backfill_rows, BACKFILL)
         say(f"service, batches of {BACKFILL}: {backfill['rows_per_s']:,.0f} rows/s over {backfill_rows:,} rows")
+        consumer_only = await through_service(runtime, workspace, backfill_rows, BATCH, handled=False)
+        say(f"the consumer alone (inbox claim and commit), batches of {BATCH}: "
+            f"{consumer_only['rows_per_s']:,.0f} rows/s")
         async with runtime.engine.connect() as conn:
             updates = (await conn.execute(text(
                 f"SELECT count(*) FROM {SCHEMA}.events WHERE event_type = 'FiguresUpdated'"))).scalar_one()
@@ -254,6 +294,14 @@ async def ingest_rows_measured(ctx: BenchContext) -> list[Row]:
         Row(ISSUE, "analytics_keyed_copy_rows_per_s", keyed["rows_per_s"], "rows/s", bare["rows_per_s"],
             keyed["rows_per_s"] / bare["rows_per_s"],
             "info (COPY into the keyed facts table alone: the ceiling of any ingest)", None, keyed),
+        Row(ISSUE, f"analytics_staged_upsert{BACKFILL}_rows_per_s", upserted["rows_per_s"], "rows/s", bare["rows_per_s"],
+            upserted["rows_per_s"] / bare["rows_per_s"],
+            f"info (COPY to a temporary table and upsert into the facts, batches of {BACKFILL}: no inbox, no rollup)",
+            None, upserted),
+        Row(ISSUE, "analytics_consumer_alone_rows_per_s", consumer_only["rows_per_s"], "rows/s", bare["rows_per_s"],
+            consumer_only["rows_per_s"] / bare["rows_per_s"],
+            f"info (inbox claim and commit per batch of {BATCH}, no handler: the ceiling at that size)", None,
+            consumer_only),
         Row(ISSUE, f"analytics_ingest_batch{BACKFILL}_rows_per_s", backfill["rows_per_s"], "rows/s",
             bare["rows_per_s"], backfill["rows_per_s"] / bare["rows_per_s"], f"info (batches of {BACKFILL})",
             None, backfill),
