@@ -48,13 +48,12 @@ async def campaign_published(tx: AsyncConnection, a: Adapters, workspace_id: UUI
 
 
 async def orders_awaiting_news(tx: AsyncConnection, a: Adapters, workspace_id: UUID, caused_by: EventEnvelope | None, *,
-                               placed_since: datetime | None = None,
                                window: timedelta = DEFAULT_WINDOW) -> list[tuple[OrderRecord, CatalogOrder]]:
-    """The orders a piece of news may credit: those crediting no campaign yet, placed since
-    `placed_since`, by default within the click window before the news, or after it. Locked first,
-    before the news' transaction touches any cell: an order's own transaction locks its row and
-    then its cells, and taking the two in the other order could deadlock with it."""
-    since = placed_since or (caused_by.occurred_at if caused_by is not None else datetime.now(UTC)) - window
+    """The orders a piece of news may credit: those crediting no campaign yet, placed within the
+    click window before the news, or after it. Locked first, before the news' transaction touches
+    any cell: an order's own transaction locks its row and then its cells, and taking the two in
+    the other order could deadlock with it."""
+    since = (caused_by.occurred_at if caused_by is not None else datetime.now(UTC)) - window
     return await a.orders.awaiting_credit(tx, workspace_id, since)
 
 
