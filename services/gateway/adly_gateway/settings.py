@@ -30,7 +30,6 @@ class GatewaySettings(ServiceSettings):
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 3.0
     upstream_max_connections: int = 256
-    upstream_max_keepalive: int = 64
     # Tokens (docs/identity.md).
     jwt_issuer: str = "adly-auth"
     jwt_audience: str = "adly-api"

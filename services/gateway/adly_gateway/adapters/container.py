@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
 import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,7 +26,7 @@ from adly_gateway.adapters.openapi import OpenApiMerger
 from adly_gateway.adapters.rate_limits import RateLimiter
 from adly_gateway.adapters.read_model import ReadModel, ReadModelWriter
 from adly_gateway.adapters.tokens import JWKS, TokenVerifier
-from adly_gateway.adapters.upstream import Upstreams, make_client
+from adly_gateway.adapters.upstream import Upstreams, make_session
 from adly_gateway.handlers.admission import Admitter
 from adly_gateway.handlers.ports import IdentityRecords
 from adly_gateway.settings import GatewaySettings
@@ -99,14 +100,17 @@ async def open_edge(settings: GatewaySettings) -> AsyncIterator[Edge]:
             reset=_session_untouched,
         )
         opened.push_async_callback(pool.close)
-        client = make_client(
+        session = make_session(
             timeout=settings.upstream_timeout_seconds,
             connect_timeout=settings.upstream_connect_timeout_seconds,
             max_connections=settings.upstream_max_connections,
-            max_keepalive=settings.upstream_max_keepalive,
         )
+        opened.push_async_callback(session.close)
+        # JWKS and the OpenAPI documents: a few calls an hour, on httpx like the other services.
+        client = httpx.AsyncClient(timeout=settings.upstream_timeout_seconds, follow_redirects=False,
+                                   trust_env=False)
         opened.push_async_callback(client.aclose)
-        edge = _edge(settings, pool, client)
+        edge = _edge(settings, pool, client, session)
         edge.live.start()
         opened.push_async_callback(edge.live.stop)
         opened.push_async_callback(edge.openapi.close)
@@ -119,7 +123,8 @@ async def open_edge(settings: GatewaySettings) -> AsyncIterator[Edge]:
         yield edge
 
 
-def _edge(settings: GatewaySettings, pool: asyncpg.Pool, client: httpx.AsyncClient) -> Edge:
+def _edge(settings: GatewaySettings, pool: asyncpg.Pool, client: httpx.AsyncClient,
+          session: aiohttp.ClientSession) -> Edge:
     key = settings.internal_identity_key.get_secret_value().encode()
     jwks = JWKS(settings.jwks_endpoint, client, min_refresh_seconds=settings.jwks_refresh_min_seconds,
                 timeout=settings.jwks_fetch_timeout_seconds)
@@ -130,7 +135,7 @@ def _edge(settings: GatewaySettings, pool: asyncpg.Pool, client: httpx.AsyncClie
         settings=settings,
         identity_key=key,
         admitter=Admitter(tokens, ReadModel(pool, settings.schema), limiter, settings.quotas(), key),
-        upstreams=Upstreams(client, settings.upstream_urls()),
+        upstreams=Upstreams(session, settings.upstream_urls()),
         idempotency=IdempotencyStore(pool, settings.schema, retention_seconds=settings.idempotency_retention_seconds,
                                      lock_seconds=settings.upstream_timeout_seconds + 10.0),
         audit=AuditLog(pool, settings.schema),

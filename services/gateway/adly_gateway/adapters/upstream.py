@@ -1,10 +1,18 @@
-"""The HTTP client of the upstream services: one pooled client, timeouts, no redirects followed."""
+"""The HTTP client of the upstream services: one pooled aiohttp session, timeouts, no redirects followed.
+
+aiohttp rather than httpx here: httpcore's pool polls the socket of every connection it keeps on
+each request (encode/httpcore#928), which with the 16+ connections of a loaded gateway was a
+tenth of the upstream call's CPU; aiohttp's connector hands out an idle connection without that.
+(docs/benchmarks.md, issue 16, has the profile and the before/after figures.)
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
 
 # RFC 9110 §7.6.1 hop-by-hop fields, plus what the gateway sets itself.
 HOP_BY_HOP = frozenset(
@@ -17,6 +25,9 @@ _RESPONSE_DROP = HOP_BY_HOP | {
     "content-security-policy", "referrer-policy", "access-control-allow-origin", "access-control-allow-credentials",
     "access-control-expose-headers", "ratelimit", "ratelimit-policy",
 }
+# aiohttp would add these when the request lacks them; a proxy sends what the client sent (the
+# gateway's forwarded headers) and nothing else: no invented User-Agent, Accept or Content-Type.
+_NO_AUTO_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
 
 
 class UpstreamError(Exception):
@@ -40,10 +51,6 @@ class UpstreamUnavailable(UpstreamError):
     pass
 
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
-             httpx.LocalProtocolError)
-
-
 @dataclass(frozen=True)
 class UpstreamResponse:
     status: int
@@ -57,30 +64,49 @@ class UpstreamResponse:
 KEEPALIVE_EXPIRY_SECONDS = 4.0
 
 
-def make_client(*, timeout: float, connect_timeout: float, max_connections: int, max_keepalive: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout, connect=connect_timeout),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive,
-                            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS),
-        follow_redirects=False,
+def make_session(*, timeout: float, connect_timeout: float, max_connections: int) -> aiohttp.ClientSession:
+    """`connect_timeout` covers waiting for a pooled connection and opening a new one (aiohttp's
+    `connect`); `timeout` bounds each read of the answer, as httpx's read timeout did."""
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=0,
+                                       keepalive_timeout=KEEPALIVE_EXPIRY_SECONDS),
+        timeout=aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_connect=connect_timeout,
+                                      sock_read=timeout),
+        # Set-Cookie of one caller's answer must never ride along with another caller's request.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=_NO_AUTO_HEADERS,
         trust_env=False,
     )
+    # aiohttp sends a PUT, DELETE or GET whose connection dropped once more, on a new connection.
+    # The first may have reached the service, and if the second cannot connect the error would
+    # say "never sent": the caller must learn the outcome is unknown, and decide to retry itself.
+    # No public switch exists; aiohttp's own test client turns it off the same way (pinned).
+    session._retry_connection = False
+    return session
 
 
 class Upstreams:
-    def __init__(self, client: httpx.AsyncClient, urls: dict[str, str]) -> None:
-        self.client = client
+    def __init__(self, session: aiohttp.ClientSession, urls: dict[str, str]) -> None:
+        self.session = session
         self.urls = urls
 
     async def send(
         self, upstream: str, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
     ) -> UpstreamResponse:
-        url = f"{self.urls[upstream]}{path}" + (f"?{query}" if query else "")
+        # `encoded=True`: the path goes out exactly as the client wrote it and the route table
+        # matched it (docs of domain/paths.py), never re-quoted or normalised on the way.
+        url = URL(f"{self.urls[upstream]}{path}" + (f"?{query}" if query else ""), encoded=True)
         try:
-            response = await self.client.request(method, url, headers=headers, content=body or None)
-        except httpx.TimeoutException as error:
-            raise UpstreamTimeout(upstream, sent=not isinstance(error, _NOT_SENT)) from error
-        except httpx.HTTPError as error:  # connection refused or reset, protocol errors
-            raise UpstreamUnavailable(upstream, sent=not isinstance(error, _NOT_SENT)) from error
-        kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _RESPONSE_DROP]
-        return UpstreamResponse(response.status_code, kept, response.content)
+            async with self.session.request(method, url, headers=CIMultiDict(headers), data=body or None,
+                                            allow_redirects=False) as response:
+                content = await response.read()
+                kept = [(k, v) for k, v in response.headers.items() if k.lower() not in _RESPONSE_DROP]
+                return UpstreamResponse(response.status, kept, content)
+        except aiohttp.ConnectionTimeoutError as error:  # no connection in time: nothing was written
+            raise UpstreamTimeout(upstream, sent=False) from error
+        except TimeoutError as error:  # the answer did not come in time
+            raise UpstreamTimeout(upstream, sent=True) from error
+        except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as error:  # refused, unresolvable: never sent
+            raise UpstreamUnavailable(upstream, sent=False) from error
+        except aiohttp.ClientError as error:  # reset, closed before the answer, a malformed answer
+            raise UpstreamUnavailable(upstream, sent=True) from error

@@ -173,6 +173,62 @@ async def test_keys_are_honoured_outside_a_workspace_scoped_to_the_caller(stack,
     assert stack.echo.calls[("POST", "/v1/auth/2fa/enroll")] == 2
 
 
+async def test_a_delete_lost_after_it_was_sent_is_never_sent_again(stack, client):
+    """HTTP clients may resend a PUT or DELETE whose connection dropped (aiohttp does by default).
+    The gateway does not: the first may have acted, and only the caller can decide to try again."""
+    ws, user = await member(stack)
+    async with breaking() as (breaker, breaker_url):
+        with upstream_at(stack, "auth", breaker_url):  # a member leaving the workspace
+            lost = await client.delete(f"/v1/workspaces/{ws}/members/{user}", headers=stack.bearer(user))
+    assert lost.status_code == 502 and problem_of(lost)["type"].endswith("/outcome-unknown"), lost.text
+    assert len(breaker.requests) == 1
+
+
+class CookieSetter:
+    """An upstream that answers every request with a Set-Cookie, and keeps the request heads."""
+
+    def __init__(self) -> None:
+        self.heads: list[bytes] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:  # the gateway closed its kept connection
+                return
+            length = re.search(rb"(?im)^content-length: *(\d+)", head)
+            self.heads.append(head + (await reader.readexactly(int(length.group(1))) if length else b""))
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                         b"set-cookie: session=someone; Path=/\r\ncontent-length: 2\r\n\r\n{}")
+            await writer.drain()
+
+
+async def test_the_upstream_gets_no_cookie_or_header_the_caller_did_not_send(stack, client):
+    """The gateway's one upstream client serves every caller: a cookie one caller's answer sets is
+    never sent on another's request, and the client adds no User-Agent or Content-Type of its own."""
+    setter = CookieSetter()
+    server = await asyncio.start_server(setter.handle, "127.0.0.1", 0)
+    try:
+        # By name: a client's cookie jar may take cookies from a host name where it refuses an IP's.
+        with upstream_at(stack, "campaigns", f"http://localhost:{server.sockets[0].getsockname()[1]}"):
+            for _ in range(2):  # two callers
+                ws, user = await member(stack)
+                posted = client.build_request("POST", f"/v1/workspaces/{ws}/campaigns", content=b"raw",
+                                              headers=stack.bearer(user))
+                del posted.headers["user-agent"]
+                assert (await client.send(posted)).status_code == 200
+                answered = await client.get(f"/v1/workspaces/{ws}/campaigns", headers=stack.bearer(user))
+                assert answered.status_code == 200 and answered.headers.get("set-cookie"), answered.headers
+    finally:
+        server.close()
+        await server.wait_closed()
+    heads = [head.lower() for head in setter.heads]
+    assert len(heads) == 4 and all(b"\r\ncookie:" not in head for head in heads), heads
+    for posted in heads[0::2]:
+        assert posted.endswith(b"\r\n\r\nraw"), posted
+        assert b"\r\ncontent-type:" not in posted and b"\r\nuser-agent:" not in posted, posted
+
+
 async def test_the_callers_trace_continues_upstream_and_nothing_else_of_its_context(stack, client):
     ws, user = await member(stack, "analyst")
     trace_id = uuid.uuid4().hex
