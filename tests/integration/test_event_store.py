@@ -4,10 +4,15 @@ import asyncio
 import random
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import text
 
-from adly_kit.eventstore import START, ConcurrencyConflict
-from adly_kit.testing.sample import ItemCounted, counted, new_aggregate
+from adly_kit.eventstore import START, ConcurrencyConflict, EventStore
+from adly_kit.testing.sample import ItemCounted, counted, new_aggregate, sample_catalog
+
+
+class ItemAudited(BaseModel):
+    by: str
 
 
 async def append(backbone, events, expected_version):
@@ -115,3 +120,30 @@ async def test_a_unit_of_work_that_fails_before_commit_stores_and_schedules_noth
                 raise RuntimeError("the handler failed after appending")
     assert await count_rows(backbone, "events") == 0
     assert await count_rows(backbone, "outbox") == 0
+
+
+async def test_events_of_one_append_bound_for_different_topics_each_reach_their_own(backbone):
+    """Nearly every append has one topic; one whose event types live in two contexts still
+    schedules each event for its own topic, in version order, alone or beside other aggregates."""
+    catalog = sample_catalog("mixed")
+    catalog.event("ItemAudited", version=1, context="mixed_audit", aggregate="counter")(ItemAudited)
+    store = EventStore(backbone.settings.schema, catalog)
+    first, second = new_aggregate(), new_aggregate()
+
+    def mixed(aggregate, versions):
+        return [catalog.envelope(ItemCounted(amount=v) if v % 2 else ItemAudited(by=f"v{v}"), aggregate_id=aggregate,
+                                 aggregate_version=v, workspace_id=None) for v in versions]
+
+    async with backbone.engine.begin() as tx:
+        await store.append(tx, mixed(first, range(1, 4)), expected_version=0)
+    async with backbone.engine.begin() as tx:
+        await store.append_many(tx, [(mixed(first, range(4, 6)), 3), (counted(catalog, second, range(1, 3)), 0)])
+    async with backbone.engine.connect() as conn:
+        rows = (await conn.execute(text(
+            f"SELECT e.aggregate_id, e.aggregate_version, o.topic FROM {backbone.settings.schema}.outbox o "
+            f"JOIN {backbone.settings.schema}.events e USING (event_id) WHERE e.aggregate_id IN (:a, :b) "
+            "ORDER BY o.position"), {"a": first, "b": second})).all()
+    counter, audit = "adly.mixed.counter", "adly.mixed_audit.counter"
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (first, 1, counter), (first, 2, audit), (first, 3, counter), (first, 4, audit), (first, 5, counter),
+        (second, 1, counter), (second, 2, counter)]

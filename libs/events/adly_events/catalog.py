@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -34,7 +35,7 @@ class EventType:
     payload_model: type[BaseModel]
     description: str
 
-    @property
+    @cached_property  # asked once per event appended: the name's checks run once per type
     def topic(self) -> str:
         return topic_for(self.context, self.aggregate_type)
 

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 def new_event_id() -> UUID:
     """A time-ordered UUID (v7): sorts by creation time, unique across processes."""
-    return UUID(str(uuid6.uuid7()))
+    return UUID(int=uuid6.uuid7().int)  # a plain UUID, not uuid6's subclass; no text round trip
 
 
 def utc_now() -> datetime:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -49,33 +51,31 @@ class EventStore:
     def __init__(self, schema: str, catalog: EventCatalog) -> None:
         self.schema = safe_schema(schema)
         self.catalog = catalog
+        self._counters: dict[str, Counter] = {}
         s = self.schema
-        self._append = text(f"""
+        # One aggregate's events. Versions are `expected_version` + their place in the list
+        # (`_check_contiguous` has made sure of that), so they are not sent.
+        append = f"""
             WITH appended AS (
                 INSERT INTO {s}.events (aggregate_id, aggregate_version, aggregate_type, event_id,
                                         event_type, schema_version, workspace_id, occurred_at, envelope)
-                SELECT :aggregate_id, e.version, :aggregate_type, e.event_id, e.event_type,
-                       e.schema_version, :workspace_id, e.occurred_at, e.envelope::jsonb
-                FROM unnest(CAST(:versions AS integer[]), CAST(:event_ids AS uuid[]),
-                            CAST(:event_types AS text[]), CAST(:schema_versions AS integer[]),
-                            CAST(:occurred_at AS timestamptz[]), CAST(:envelopes AS text[]))
-                     AS e(version, event_id, event_type, schema_version, occurred_at, envelope)
+                SELECT :aggregate_id, CAST(:expected_version AS integer) + e.ord, :aggregate_type, e.event_id,
+                       e.event_type, e.schema_version, :workspace_id, e.occurred_at, e.envelope::jsonb
+                FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]),
+                            CAST(:schema_versions AS integer[]), CAST(:occurred_at AS timestamptz[]),
+                            CAST(:envelopes AS text[]))
+                     WITH ORDINALITY AS e(event_id, event_type, schema_version, occurred_at, envelope, ord)
                 WHERE CAST(:expected_version AS integer) = 0 OR EXISTS (
                     SELECT 1 FROM {s}.events
                     WHERE aggregate_id = :aggregate_id AND aggregate_version = :expected_version)
-                ORDER BY e.version
-                RETURNING event_id, aggregate_version
+                ORDER BY e.ord
+                RETURNING event_id, position
             )
-            INSERT INTO {s}.outbox (event_id, topic)
-            SELECT a.event_id, t.topic
-            FROM appended a JOIN unnest(CAST(:event_ids AS uuid[]), CAST(:topics AS text[])) AS t(event_id, topic)
-                 USING (event_id)
-            ORDER BY a.aggregate_version
-        """)
-        # The same as `_append` for many aggregates; `expected` is each row's aggregate's
-        # version before this append (the same for all its rows: later rows of one
-        # aggregate cannot see the earlier ones in the same statement's snapshot).
-        self._append_many = text(f"""
+        """
+        # The same for many aggregates; `expected` is each row's aggregate's version before
+        # this append (the same for all its rows: later rows of one aggregate cannot see the
+        # earlier ones in the same statement's snapshot).
+        append_many = f"""
             WITH appended AS (
                 INSERT INTO {s}.events (aggregate_id, aggregate_version, aggregate_type, event_id,
                                         event_type, schema_version, workspace_id, occurred_at, envelope)
@@ -94,12 +94,19 @@ class EventStore:
                 ORDER BY e.ord
                 RETURNING event_id, position
             )
+        """
+        # The outbox rows, in the events' order. Nearly always every event of an append goes
+        # to one topic (one aggregate type), which is then sent once instead of per event.
+        one_topic = f"INSERT INTO {s}.outbox (event_id, topic) SELECT a.event_id, :topic FROM appended a ORDER BY a.position"
+        topics = f"""
             INSERT INTO {s}.outbox (event_id, topic)
             SELECT a.event_id, t.topic
             FROM appended a JOIN unnest(CAST(:event_ids AS uuid[]), CAST(:topics AS text[])) AS t(event_id, topic)
                  USING (event_id)
             ORDER BY a.position
-        """)
+        """
+        self._append = {True: text(append + one_topic), False: text(append + topics)}
+        self._append_many = {True: text(append_many + one_topic), False: text(append_many + topics)}
         self._load = text(f"""
             SELECT envelope::text FROM {s}.events
             WHERE aggregate_id = :aggregate_id AND aggregate_version > :after
@@ -128,21 +135,20 @@ class EventStore:
             "aggregate_type": first.aggregate_type,
             "workspace_id": first.workspace_id,
             "expected_version": expected_version,
-            "versions": [e.aggregate_version for e in events],
             "event_ids": [e.event_id for e in events],
             "event_types": [e.event_type for e in events],
             "schema_versions": [e.schema_version for e in events],
             "occurred_at": [e.occurred_at for e in events],
             "envelopes": [e.model_dump_json() for e in events],
-            "topics": [self.catalog.get(e.event_type, e.schema_version).topic for e in events],
         }
+        one_topic = self._topics(events, params)
         try:
-            result = await tx.execute(self._append, params)
+            result = await tx.execute(self._append[one_topic], params)
         except IntegrityError as error:
             raise ConcurrencyConflict(first.aggregate_id, expected_version) from error
         if result.rowcount != len(events):
             raise ConcurrencyConflict(first.aggregate_id, expected_version)
-        metrics.EVENTS_APPENDED.labels(self.schema, first.aggregate_type).inc(len(events))
+        self._appended(first.aggregate_type).inc(len(events))
 
     async def append_many(self, tx: AsyncConnection, batches: Sequence[tuple[Sequence[EventEnvelope], int]]) -> None:
         """Append the new events of many aggregates in one statement: each `(events,
@@ -166,15 +172,31 @@ class EventStore:
             "schema_versions": [e.schema_version for e, _ in rows],
             "occurred_at": [e.occurred_at for e, _ in rows],
             "envelopes": [e.model_dump_json() for e, _ in rows],
-            "topics": [self.catalog.get(e.event_type, e.schema_version).topic for e, _ in rows],
         }
+        one_topic = self._topics([e for e, _ in rows], params)
         try:
-            result = await tx.execute(self._append_many, params)
+            result = await tx.execute(self._append_many[one_topic], params)
         except IntegrityError as error:
             raise ConcurrencyConflict(rows[0][0].aggregate_id, rows[0][1]) from error
         if result.rowcount != len(rows):
             raise ConcurrencyConflict(rows[0][0].aggregate_id, rows[0][1])
-        metrics.EVENTS_APPENDED.labels(self.schema, rows[0][0].aggregate_type).inc(len(rows))
+        self._appended(rows[0][0].aggregate_type).inc(len(rows))
+
+    def _topics(self, events: Sequence[EventEnvelope], params: dict[str, Any]) -> bool:
+        """Put the events' topics in `params`: one `topic` if they share it (True), else `topics`."""
+        topics = [self.catalog.get(e.event_type, e.schema_version).topic for e in events]
+        if all(topic == topics[0] for topic in topics):
+            params["topic"] = topics[0]
+            return True
+        params["topics"] = topics
+        return False
+
+    def _appended(self, aggregate_type: str) -> Counter:
+        # The labelled child, looked up once per aggregate type rather than per append.
+        counter = self._counters.get(aggregate_type)
+        if counter is None:
+            counter = self._counters[aggregate_type] = metrics.EVENTS_APPENDED.labels(self.schema, aggregate_type)
+        return counter
 
     async def load(self, conn: AsyncConnection, aggregate_id: UUID, *, after_version: int = 0) -> list[EventEnvelope]:
         rows = await conn.execute(self._load, {"aggregate_id": aggregate_id, "after": after_version})
