@@ -100,8 +100,7 @@ class Upstreams:
             async with self.session.request(method, url, headers=CIMultiDict(headers), data=body or None,
                                             allow_redirects=False) as response:
                 content = await response.read()
-                kept = [(k, v) for k, v in response.headers.items() if k.lower() not in _RESPONSE_DROP]
-                return UpstreamResponse(response.status, kept, content)
+                return UpstreamResponse(response.status, _kept_headers(response.raw_headers), content)
         except aiohttp.ConnectionTimeoutError as error:  # no connection in time: nothing was written
             raise UpstreamTimeout(upstream, sent=False) from error
         except TimeoutError as error:  # the answer did not come in time
@@ -110,3 +109,9 @@ class Upstreams:
             raise UpstreamUnavailable(upstream, sent=False) from error
         except aiohttp.ClientError as error:  # reset, closed before the answer, a malformed answer
             raise UpstreamUnavailable(upstream, sent=True) from error
+
+
+def _kept_headers(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[str, str]]:
+    # Latin-1 both ways, as the ASGI server writes them: a header's bytes reach the client unchanged.
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+    return [(name, value) for name, value in headers if name.lower() not in _RESPONSE_DROP]

@@ -185,7 +185,8 @@ async def test_a_delete_lost_after_it_was_sent_is_never_sent_again(stack, client
 
 
 class CookieSetter:
-    """An upstream that answers every request with a Set-Cookie, and keeps the request heads."""
+    """An upstream that answers every request with a Set-Cookie (and a header byte outside ASCII),
+    and keeps the request heads."""
 
     def __init__(self) -> None:
         self.heads: list[bytes] = []
@@ -199,7 +200,7 @@ class CookieSetter:
             length = re.search(rb"(?im)^content-length: *(\d+)", head)
             self.heads.append(head + (await reader.readexactly(int(length.group(1))) if length else b""))
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                         b"set-cookie: session=someone; Path=/\r\ncontent-length: 2\r\n\r\n{}")
+                         b"set-cookie: session=someone; Path=/\r\nx-note: caf\xe9\r\ncontent-length: 2\r\n\r\n{}")
             await writer.drain()
 
 
@@ -219,6 +220,7 @@ async def test_the_upstream_gets_no_cookie_or_header_the_caller_did_not_send(sta
                 assert (await client.send(posted)).status_code == 200
                 answered = await client.get(f"/v1/workspaces/{ws}/campaigns", headers=stack.bearer(user))
                 assert answered.status_code == 200 and answered.headers.get("set-cookie"), answered.headers
+                assert (b"x-note", b"caf\xe9") in answered.headers.raw  # a header's bytes pass unchanged
     finally:
         server.close()
         await server.wait_closed()
