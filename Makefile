@@ -52,7 +52,7 @@ kafka-jars: install
 	$(BIN)/python -c "from adly_kit.devstack import ensure_kafka_jars; print(ensure_kafka_jars())"
 
 ## Every issue's benchmark rows in one table; JSON under bench/results/.
-bench: install
+bench: install kafka-jars
 	$(BIN)/python -m bench.run
 
 ## Regenerate the published AsyncAPI document and JSON Schemas after a deliberate change.

@@ -18,6 +18,7 @@ import sys
 
 from sqlalchemy import text
 
+from adly_kit.cli import quieter_garbage_collection
 from adly_kit.service import Delivery, Runtime, Service, Subscription
 from adly_kit.settings import ServiceSettings
 from adly_kit.telemetry import setup_telemetry
@@ -89,5 +90,6 @@ if __name__ == "__main__":
     import uvloop
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    setup_telemetry(SERVICE)  # what `serve` does in every service process
+    setup_telemetry(SERVICE)  # what `serve` does in every service process, and its collector settings
+    quieter_garbage_collection()
     uvloop.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))

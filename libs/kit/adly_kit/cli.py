@@ -53,11 +53,11 @@ def main_for(build: Callable[[], Service]) -> Callable[[], None]:
 def _serve(service: Service, settings: ServiceSettings, roles: tuple[str, ...]) -> None:
     # Every role serves /health, /ready and /metrics, so worker-only pods can be probed too.
     app = create_app(Runtime(service, settings), roles)
-    _quieter_garbage_collection()
+    quieter_garbage_collection()
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
 
 
-def _quieter_garbage_collection() -> None:
+def quieter_garbage_collection() -> None:
     """What was loaded at start-up (modules, models, the app) lives as long as the process:
     freeze it out of the collector's scans, and collect the young generation less often.
     A sync page allocates tens of thousands of short-lived objects; with the defaults each
