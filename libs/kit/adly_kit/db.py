@@ -24,8 +24,13 @@ def safe_schema(schema: str) -> str:
 def make_engine(settings: ServiceSettings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
+        # Every connection the pool opens stays open, and a burst beyond the size waits for one.
+        # With an overflow, a burst above the kept size opened connections and closed them again
+        # as they came back (the pool is FIFO, so every connection took its turn): a backend
+        # forked, a login and the driver's type introspection each time, which under 16
+        # concurrent requests was most of auth's and Postgres's CPU (docs/benchmarks.md).
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        max_overflow=0,
         # No pre-ping: it costs a round trip per transaction (a fifth of an append's time).
         # A connection found dead is invalidated on its error and replaced; consumers
         # redeliver on such errors, and HTTP clients retry.

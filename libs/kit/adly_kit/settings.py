@@ -27,7 +27,9 @@ class ServiceSettings(BaseSettings):
     encryption_keys: SecretStr = SecretStr(DEV_ENCRYPTION_KEYS)
     database_url: str = Field(validation_alias=AliasChoices("ADLY_DATABASE_URL", "DATABASE_URL"))
     database_schema: str | None = None
-    database_pool_size: int = 10
+    # The most connections a process's engine holds, all kept open once opened (the maximum
+    # was the same before: 10 kept and 10 more opened and closed again per burst).
+    database_pool_size: int = 20
     kafka_bootstrap_servers: str = Field(
         validation_alias=AliasChoices("ADLY_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS")
     )
