@@ -23,7 +23,7 @@ from adly_gateway.adapters.audit import AuditLog
 from adly_gateway.adapters.idempotency import IdempotencyStore
 from adly_gateway.adapters.live import LiveFeed
 from adly_gateway.adapters.openapi import OpenApiMerger
-from adly_gateway.adapters.rate_limits import RateLimiter
+from adly_gateway.adapters.rate_limits import MemberAdmission, RateLimiter
 from adly_gateway.adapters.read_model import ReadModel, ReadModelWriter
 from adly_gateway.adapters.tokens import JWKS, TokenVerifier
 from adly_gateway.adapters.upstream import Upstreams, make_session
@@ -134,7 +134,8 @@ def _edge(settings: GatewaySettings, pool: asyncpg.Pool, client: httpx.AsyncClie
     return Edge(
         settings=settings,
         identity_key=key,
-        admitter=Admitter(tokens, ReadModel(pool, settings.schema), limiter, settings.quotas(), key),
+        admitter=Admitter(tokens, ReadModel(pool, settings.schema), limiter, MemberAdmission(pool, settings.schema),
+                          settings.quotas(), key),
         upstreams=Upstreams(session, settings.upstream_urls()),
         idempotency=IdempotencyStore(pool, settings.schema, retention_seconds=settings.idempotency_retention_seconds,
                                      lock_seconds=settings.upstream_timeout_seconds + 10.0),

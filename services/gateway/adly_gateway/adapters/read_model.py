@@ -78,16 +78,23 @@ class ReadModelWriter:
         )
 
 
+def member_query(s: str) -> str:
+    """One row: the user's role in the workspace (or NULL) and whether the session is revoked.
+
+    Parameters $1 workspace id, $2 user id, $3 session id; `s` a checked schema name."""
+    return (
+        f"SELECT (SELECT role FROM {s}.memberships WHERE workspace_id = $1 AND user_id = $2) AS role, "
+        f"EXISTS (SELECT 1 FROM {s}.revoked_sessions WHERE sid = $3) AS revoked"
+    )
+
+
 class ReadModel:
     """The `Directory` port: per-request lookups on the edge's asyncpg pool (one round trip each)."""
 
     def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
         self.pool = pool
         s = safe_schema(schema)
-        self._user = (
-            f"SELECT (SELECT role FROM {s}.memberships WHERE workspace_id = $1 AND user_id = $2) AS role, "
-            f"EXISTS (SELECT 1 FROM {s}.revoked_sessions WHERE sid = $3) AS revoked"
-        )
+        self._user = member_query(s)
         self._key = (
             f"SELECT k.workspace_id, k.role, k.secret_sha256, "
             f"NOT k.revoked AND NOT EXISTS (SELECT 1 FROM {s}.workspaces w WHERE w.id = k.workspace_id AND w.deleted) AS usable "

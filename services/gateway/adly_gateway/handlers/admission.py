@@ -1,8 +1,10 @@
 """Who may do what: authenticate the caller, rate-limit, authorize from the read model.
 
-One request's admission costs one read-model query (role in the workspace and session
-revocation together, or the API key's row) and one rate-limit statement (every policy of
-the request at once). Nothing here calls auth.
+A signed-in user's request costs one statement: the read model (role in the workspace,
+session revoked) and every rate-limit policy of the request together. Where the limits
+themselves depend on the session (a credential route, whose per-account limit falls back to
+the account a revoked session's request names), and for API keys, the read-model query
+comes first and the rate-limit statement after it. Nothing here calls auth.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from adly_gateway.domain.refusals import (
     UnsupportedBody,
 )
 from adly_gateway.domain.routes import Match, Resolution, resolve
-from adly_gateway.handlers.ports import Directory, Limiter, Tokens
+from adly_gateway.handlers.ports import Directory, Limiter, MemberLimiter, Tokens
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +80,12 @@ class Caller:
 class Admitter:
     """Admits a request or refuses it with a `Refusal` carrying its rate-limit headers."""
 
-    def __init__(self, tokens: Tokens, directory: Directory, limiter: Limiter, quotas: dict[str, Quota], key: bytes) -> None:
+    def __init__(self, tokens: Tokens, directory: Directory, limiter: Limiter, members: MemberLimiter,
+                 quotas: dict[str, Quota], key: bytes) -> None:
         self.tokens = tokens
         self.directory = directory
         self.limiter = limiter
+        self.members = members
         self.quotas = quotas
         self.key = key
 
@@ -94,11 +98,17 @@ class Admitter:
         failed = False
         if not (match and match.route.forward_authorization):
             try:
-                principal, role = await self.authenticate(caller.authorization, caller.two_factor, workspace_id)
+                principal = await self.identify(caller.authorization, caller.two_factor)
             except InvalidCredentials:
                 failed = True
         account, unreadable = _account(caller, match)
-        decisions = await self.limiter.check(self._limits(caller, match, principal, account))
+        if principal is not None and principal.user_id is not None:
+            role, revoked, decisions = await self._member(caller, match, principal, workspace_id, account)
+            if revoked:
+                principal, role, failed = None, None, True
+        else:
+            role = role_in(principal, workspace_id, None) if principal is not None and workspace_id else None
+            decisions = await self.limiter.check(self._limits(caller, match, principal, account))
         denied = [d for d in decisions if not d.allowed]
         try:
             if denied:
@@ -133,20 +143,31 @@ class Admitter:
             return match
         raise REFUSALS[verdict]()
 
+    async def _member(
+        self, caller: Caller, match: Match | None, principal: Principal, workspace_id: UUID | None, account: str | None,
+    ) -> tuple[str | None, bool, list[Decision]]:
+        """A signed-in user's role in `workspace_id`, whether the session is revoked, and the request's decisions.
+
+        A revoked session's request is charged as one without a principal, as if it had
+        presented no token: its user's own keys are not."""
+        assert principal.user_id is not None
+        if match is None or match.route.rate_policy is None:
+            limits = self._limits(caller, match, principal, account)
+            users_own = {limit.key for limit in limits if limit.policy == "default"}
+            role, revoked, decisions = await self.members.member_and_check(
+                principal.user_id, workspace_id, principal.sid, limits, users_own)
+        else:  # which account the policy charges depends on the session: ask first
+            role, revoked = await self.directory.user(principal.user_id, workspace_id, principal.sid)
+            decisions = await self.limiter.check(self._limits(caller, match, None if revoked else principal, account))
+        return role, revoked, decisions
+
     async def authenticate(
         self, authorization: str | None, two_factor: str | None, workspace_id: UUID | None
     ) -> tuple[Principal | None, str | None]:
         """(principal, role in `workspace_id`); (None, None) without credentials; raises on bad ones."""
-        if not authorization:
+        principal = await self.identify(authorization, two_factor)
+        if principal is None:
             return None, None
-        scheme, _, credential = authorization.strip().partition(" ")
-        credential = credential.strip()
-        if scheme.lower() != "bearer" or not credential:
-            raise InvalidCredentials("scheme")
-        if credential.startswith("adly_sk_"):
-            principal = await self._api_key(credential)
-        else:
-            principal = await self._access_token(credential, two_factor)
         user_id = principal.user_id
         if user_id is None:  # an API key: its own role, in its one workspace
             return principal, role_in(principal, workspace_id, None) if workspace_id else None
@@ -154,6 +175,19 @@ class Admitter:
         if revoked:
             raise InvalidCredentials("session revoked")
         return principal, member_role
+
+    async def identify(self, authorization: str | None, two_factor: str | None) -> Principal | None:
+        """Who the credentials name (None without any); raises on bad ones. A user's session is
+        not checked here: the read model says whether it was revoked."""
+        if not authorization:
+            return None
+        scheme, _, credential = authorization.strip().partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential:
+            raise InvalidCredentials("scheme")
+        if credential.startswith("adly_sk_"):
+            return await self._api_key(credential)
+        return await self._access_token(credential, two_factor)
 
     async def _api_key(self, credential: str) -> Principal:
         key_id = parse_api_key(credential)

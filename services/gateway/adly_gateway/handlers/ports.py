@@ -8,6 +8,7 @@ path, see adapters/container.py).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -49,6 +50,17 @@ class Directory(Protocol):
 class Limiter(Protocol):
     async def check(self, limits: list[Limit]) -> list[Decision]:
         """Decide every limit of one request at once; the order of `limits` is kept."""
+        ...
+
+
+class MemberLimiter(Protocol):
+    async def member_and_check(
+        self, user_id: UUID, workspace_id: UUID | None, sid: str | None, limits: list[Limit],
+        unless_revoked: Collection[str],
+    ) -> tuple[str | None, bool, list[Decision]]:
+        """`Directory.user` and `Limiter.check` in one round trip: (role, session revoked,
+        decisions). The limits whose keys are in `unless_revoked` are charged only when the
+        session is not revoked, and have no decision otherwise."""
         ...
 
 

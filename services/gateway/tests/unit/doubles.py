@@ -6,6 +6,7 @@ model is dictionaries, the rate limiter runs the domain's GCRA on a clock the te
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_gateway.domain.ratelimit import Decision, Limit, Quota, decide
 from adly_gateway.handlers.admission import Admitter
-from adly_gateway.handlers.ports import ApiKeyRecord, Directory, IdentityRecords, Limiter, Tokens
+from adly_gateway.handlers.ports import ApiKeyRecord, Directory, IdentityRecords, Limiter, MemberLimiter, Tokens
 
 KEY = b"k" * 32
 GENEROUS = Quota(1_000_000, 60.0)
@@ -126,6 +127,22 @@ class ClockedLimiter(Limiter):
         return decisions
 
 
+@dataclass
+class MemberLimiterOfBoth(MemberLimiter):
+    """The read model's answer, then the limits charged as it allows: what Postgres does in one statement."""
+
+    directory: ReadModelInMemory
+    limiter: ClockedLimiter
+
+    async def member_and_check(
+        self, user_id: UUID, workspace_id: UUID | None, sid: str | None, limits: list[Limit],
+        unless_revoked: Collection[str],
+    ) -> tuple[str | None, bool, list[Decision]]:
+        role, revoked = await self.directory.user(user_id, workspace_id, sid)
+        charged = [limit for limit in limits if not (revoked and limit.key in unless_revoked)]
+        return role, revoked, await self.limiter.check(charged)
+
+
 def quotas(**overrides: str) -> dict[str, Quota]:
     """Every policy admission knows, generous unless the test names it (`default="2/60"`)."""
     names = ["default", "ip", "login", "login-ip", "two-factor", "two-factor-ip", "password-reset", "password-reset-ip"]
@@ -145,4 +162,5 @@ class Gate:
 
 def gate(**quota_overrides: str) -> Gate:
     tokens, read_model, limiter = TokenTable(), ReadModelInMemory(), ClockedLimiter()
-    return Gate(tokens, read_model, limiter, Admitter(tokens, read_model, limiter, quotas(**quota_overrides), KEY))
+    members = MemberLimiterOfBoth(read_model, limiter)
+    return Gate(tokens, read_model, limiter, Admitter(tokens, read_model, limiter, members, quotas(**quota_overrides), KEY))

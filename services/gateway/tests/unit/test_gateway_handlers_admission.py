@@ -264,3 +264,20 @@ async def test_an_account_named_with_lone_surrogates_is_still_one_limited_accoun
     await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.1", body, "application/json"))
     with pytest.raises(TooManyRequests):
         await g.admitter.admit(Caller("POST", "/v1/auth/login", None, None, "10.0.0.2", body, "application/json"))
+
+
+async def test_a_revoked_sessions_requests_spend_the_ips_budget_and_not_its_users():
+    g = gate(default="2/60", ip="4/60")
+    user, sid = uuid.uuid4(), uuid.uuid4()
+    await read_model.session_revoked(NO_DATABASE, g.read_model, sid, datetime.now(UTC),
+                                     SessionRevoked(user_id=user, reason="logout"))
+    for _ in range(2):
+        with pytest.raises(NotSignedIn) as refused:
+            await g.admitter.admit(get("/v1/auth/me", g.tokens.issue(str(user), sid=str(sid))))
+        assert refused.value.headers()["RateLimit-Policy"] == '"ip";q=4;w=60'
+    fresh = g.tokens.issue(str(user), sid="after-login")
+    for _ in range(2):
+        await g.admitter.admit(get("/v1/auth/me", fresh))
+    with pytest.raises(TooManyRequests) as limited:
+        await g.admitter.admit(get("/v1/auth/me", fresh))
+    assert '"ip";r=0' in limited.value.headers()["RateLimit"]
