@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection
 from adly_kit import health
 from adly_kit import logging as adly_logging
 from adly_kit.access_log import AccessLog
+from adly_kit.active_requests import ActiveRequests
 from adly_kit.db import database_is_ready
 from adly_kit.errors import DomainError
 from adly_kit.eventstore import ConcurrencyConflict
@@ -124,6 +125,8 @@ def create_app(runtime: Runtime, roles: tuple[str, ...]) -> FastAPI:
     if runtime.settings.metrics_port is None:
         app.mount("/metrics", make_asgi_app())
     _add_probes(app, runtime)
+    # Innermost of the kit's: a request's wait for its turn shows in its metrics and access log.
+    app.add_middleware(ActiveRequests, limit=runtime.settings.http_max_active_requests)
     app.add_middleware(RequestMetrics)
     app.add_middleware(AccessLog)  # inside RequestIds, so its line carries the request id
     app.add_middleware(RequestIds)

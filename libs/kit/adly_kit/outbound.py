@@ -23,6 +23,7 @@ import httpx
 import orjson
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+from adly_kit.active_requests import waiting_elsewhere
 from adly_kit.health import EXTERNAL_APIS
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,13 @@ class Outbound:
     ) -> Reply:
         """Send once, or up to `retry.attempts` times when the request is `safe` to repeat
         (by default GET, HEAD, OPTIONS, PUT, DELETE). Returns the last reply, whatever its
-        status: what a status means is the platform client's business."""
+        status: what a status means is the platform client's business. An HTTP request that
+        makes the call gives its slot up meanwhile (adly_kit.active_requests)."""
+        async with waiting_elsewhere():
+            return await self._request(method, url, safe, retry, max_bytes, kwargs)
+
+    async def _request(self, method: str, url: str, safe: bool | None, retry: RetryPolicy | None,
+                       max_bytes: int | None, kwargs: dict[str, Any]) -> Reply:
         policy = retry or self.retry
         safe = method.upper() in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"} if safe is None else safe
         attempts = policy.attempts if safe else 1

@@ -41,6 +41,10 @@ class ServiceSettings(BaseSettings):
     topic_min_insync_replicas: int = 2
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Requests a process works on at once; more wait their turn (adly_kit.active_requests).
+    # 8 is the fewest that kept auth's own throughput in the benchmark with 16 clients (4
+    # lost a quarter of it: too few to cover the waits on Postgres). 0: no limit.
+    http_max_active_requests: int = 8
     # Prometheus metrics: on the app's own port at /metrics when unset (a service port only
     # the gateway and Prometheus reach); on a listener of their own, and not on the app, when
     # set (0: the OS picks, and the log says which). The gateway's port is public, so the
