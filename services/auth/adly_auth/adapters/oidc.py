@@ -14,6 +14,7 @@ import httpx
 import jwt
 
 from adly_auth.domain.ports import OidcError
+from adly_kit.active_requests import waiting_elsewhere
 
 ID_TOKEN_ALGORITHMS = ["RS256", "ES256"]
 CACHE_SECONDS = 3600
@@ -55,10 +56,12 @@ class OidcProvider:
 
     async def exchange(self, code: str, verifier: str) -> str:
         """The id_token the token endpoint returns for this code."""
-        response = await self.client.post((await self.discovery())["token_endpoint"], data={
-            "grant_type": "authorization_code", "code": code, "redirect_uri": self.config.redirect_uri,
-            "client_id": self.config.client_id, "client_secret": self.config.client_secret, "code_verifier": verifier,
-        }, headers={"Accept": "application/json"})
+        endpoint = (await self.discovery())["token_endpoint"]
+        async with waiting_elsewhere():  # the sign-in gives its turn up meanwhile (adly_kit.active_requests)
+            response = await self.client.post(endpoint, data={
+                "grant_type": "authorization_code", "code": code, "redirect_uri": self.config.redirect_uri,
+                "client_id": self.config.client_id, "client_secret": self.config.client_secret, "code_verifier": verifier,
+            }, headers={"Accept": "application/json"})
         body = self._json(response)
         if not isinstance(body.get("id_token"), str):
             raise OidcError("the token endpoint returned no id_token")
@@ -83,7 +86,8 @@ class OidcProvider:
     async def discovery(self) -> dict:
         if self._discovery is None or self._discovery[0] < time.monotonic():
             url = self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
-            document = self._json(await self.client.get(url))
+            async with waiting_elsewhere():
+                document = self._json(await self.client.get(url))
             if document.get("issuer") != self.config.issuer:
                 raise OidcError("discovery document names another issuer")
             self._discovery = (time.monotonic() + CACHE_SECONDS, document)
@@ -101,7 +105,9 @@ class OidcProvider:
 
     async def _keyset(self, refresh: bool) -> jwt.PyJWKSet:
         if refresh or self._jwks is None or self._jwks[0] < time.monotonic():
-            document = self._json(await self.client.get((await self.discovery())["jwks_uri"]))
+            uri = (await self.discovery())["jwks_uri"]
+            async with waiting_elsewhere():
+                document = self._json(await self.client.get(uri))
             self._jwks = (time.monotonic() + CACHE_SECONDS, jwt.PyJWKSet.from_dict(document))
         return self._jwks[1]
 

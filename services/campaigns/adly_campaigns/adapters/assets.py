@@ -10,6 +10,7 @@ import httpx
 
 from adly_campaigns.domain.ports import Media
 from adly_campaigns.settings import CampaignsSettings
+from adly_kit.active_requests import waiting_elsewhere
 from adly_kit.identity import HEADER, service_identity
 
 
@@ -26,7 +27,8 @@ class CreativeAssets:
     async def media(self, workspace_id: UUID, asset_id: UUID) -> Media:
         url = f"{self.base}/internal/creative/workspaces/{workspace_id}/assets/{asset_id}"
         try:
-            answer = await self.http.get(url, headers={HEADER: service_identity("campaigns", workspace_id, self.key)})
+            async with waiting_elsewhere():  # on creative: no turn held meanwhile (adly_kit.active_requests)
+                answer = await self.http.get(url, headers={HEADER: service_identity("campaigns", workspace_id, self.key)})
         except httpx.HTTPError as error:
             raise AssetUnavailable(f"creative unreachable: {type(error).__name__}") from None
         if answer.status_code != 200:

@@ -44,6 +44,7 @@ from adly_campaigns.domain.brief.parser import read_brief
 from adly_campaigns.domain.brief.proposal import PlanProposer, ProposalFailed, check_proposal, parse_brief_with
 from adly_campaigns.domain.brief.proposal_schema import SCHEMA, SCHEMA_NAME
 from adly_campaigns.settings import CampaignsSettings
+from adly_kit.active_requests import waiting_elsewhere
 
 OPENAI_MODEL = "gpt-5.4-mini"
 ANTHROPIC_MODEL = "claude-sonnet-4-6"
@@ -104,7 +105,8 @@ class OpenAIBriefProposer:
         if self._reasoning:
             arguments["reasoning"] = self._reasoning
         try:
-            response = await self._client.responses.create(**arguments)
+            async with waiting_elsewhere():  # a merchant's request gives its turn up meanwhile (adly_kit.active_requests)
+                response = await self._client.responses.create(**arguments)
         except openai.APIError as error:
             raise ProposalFailed(self.name, _openai_reason(error)) from error
         except ValueError:      # a 200 whose body is cut off or no JSON
@@ -133,11 +135,12 @@ class AnthropicBriefProposer:
 
     async def propose(self, text: str, context: BriefContext) -> Mapping[str, Any]:
         try:
-            message = await self._client.messages.create(
-                model=self.model, max_tokens=self._max_tokens, system=instructions_for(context),
-                messages=[{"role": "user", "content": text}],
-                output_config={"format": {"type": "json_schema", "schema": SCHEMA}},
-            )
+            async with waiting_elsewhere():
+                message = await self._client.messages.create(
+                    model=self.model, max_tokens=self._max_tokens, system=instructions_for(context),
+                    messages=[{"role": "user", "content": text}],
+                    output_config={"format": {"type": "json_schema", "schema": SCHEMA}},
+                )
         except anthropic.APIError as error:
             raise ProposalFailed(self.name, _anthropic_reason(error)) from error
         except ValueError:

@@ -27,6 +27,8 @@ import httpx
 import jwt
 from jwt import PyJWK
 
+from adly_kit.active_requests import waiting_elsewhere
+
 log = logging.getLogger(__name__)
 
 ALGORITHMS = ["EdDSA"]
@@ -60,8 +62,8 @@ class JWKS:
     async def key(self, kid: str) -> PyJWK | None:
         if kid in self.keys:
             return self.keys[kid]
-        if self._may_fetch():
-            async with self._lock:
+        if self._may_fetch():  # waiting on auth: the request's slot is not held meanwhile (adly_kit.active_requests)
+            async with waiting_elsewhere(), self._lock:
                 if kid not in self.keys and self._may_fetch():
                     await self._fetch()
         return self.keys.get(kid)

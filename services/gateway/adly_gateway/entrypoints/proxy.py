@@ -39,6 +39,7 @@ from adly_gateway.entrypoints.deps import EdgeDep, caller_of, client_ip
 from adly_gateway.entrypoints.errors import answer
 from adly_gateway.handlers.admission import Admission
 from adly_kit import identity as identity_header
+from adly_kit.active_requests import waiting_elsewhere
 from adly_kit.app import PROBLEM
 
 log = logging.getLogger(__name__)
@@ -99,14 +100,15 @@ async def _forward(edge: Edge, request: Request, admission: Admission, body: byt
         claimed = outcome
     upstream = admission.match.route.upstream
     try:
-        result = await edge.upstreams.send(
-            # The path as the client encoded it: decoding and re-encoding would turn an
-            # escaped control character into a URL httpx refuses (a 500 instead of the upstream's 4xx).
-            # It is canonical (the edge refused dot segments and the like), so the route it
-            # was matched as is the route the upstream serves.
-            upstream, request.method, _raw_path(request), request.url.query,
-            _upstream_headers(edge, request, admission), body,
-        )
+        async with waiting_elsewhere():  # its slot is for the gateway's own work (adly_kit.active_requests)
+            result = await edge.upstreams.send(
+                # The path as the client encoded it: decoding and re-encoding would turn an
+                # escaped control character into a URL httpx refuses (a 500 instead of the upstream's 4xx).
+                # It is canonical (the edge refused dot segments and the like), so the route it
+                # was matched as is the route the upstream serves.
+                upstream, request.method, _raw_path(request), request.url.query,
+                _upstream_headers(edge, request, admission), body,
+            )
     except UpstreamError as error:
         refusal = _refusal_of(error, upstream)
         if claimed:
