@@ -35,6 +35,7 @@ class _Slot:
     def __init__(self, slots: asyncio.Semaphore) -> None:
         self.slots = slots
         self.held = False
+        self.task = asyncio.current_task()  # the request's; tasks it starts inherit the context, not the slot
 
     async def take(self) -> None:
         WAITING.inc()
@@ -86,7 +87,7 @@ async def waiting_elsewhere() -> AsyncIterator[None]:
     """The request (if any) gives its slot up while the block waits on another party, and
     takes a slot again, in turn, before it goes on."""
     slot = _current.get()
-    if slot is None or not slot.held:
+    if slot is None or not slot.held or slot.task is not asyncio.current_task():
         yield
         return
     slot.give_back()

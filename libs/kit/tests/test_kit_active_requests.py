@@ -25,6 +25,7 @@ class Stalls:
         self.entered: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self.go: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self.arrived: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self.spawned: dict[str, asyncio.Task] = {}
 
 
 def kit_app(stalls: Stalls, limit: int):
@@ -41,6 +42,17 @@ def kit_app(stalls: Stalls, limit: int):
         stalls.entered[name].set()
         async with waiting_elsewhere():  # as a call to a third party does (adly_kit.outbound)
             await stalls.go[name].wait()
+        return {"name": name}
+
+    @router.get("/v1/spawns/{name}")
+    async def spawns(name: str) -> dict:
+        # A task started inside a request inherits its context; its wait must not free the request's slot.
+        async def elsewhere_later() -> None:
+            async with waiting_elsewhere():
+                stalls.entered[name].set()
+                await stalls.go[name].wait()
+        stalls.spawned[name] = asyncio.create_task(elsewhere_later())
+        await stalls.entered[name].wait()
         return {"name": name}
 
     @router.get("/v1/stream/{name}")
@@ -134,3 +146,14 @@ async def test_probes_and_metrics_never_wait_behind_requests():
         assert "adly_http_requests_active 1.0" in metrics.text
         stalls.go["a"].set()
         assert (await held).status_code == 200
+
+
+async def test_a_task_a_request_starts_neither_frees_nor_keeps_the_requests_slot():
+    stalls = Stalls()
+    async with client(kit_app(stalls, limit=1)) as http:
+        assert (await http.get("/v1/spawns/later")).status_code == 200
+        stalls.go["later"].set()
+        await stalls.spawned["later"]  # had it taken the slot back for itself, nothing would get in now
+        stalls.go["next"].set()
+        async with asyncio.timeout(30):
+            assert (await http.get("/v1/held/next")).status_code == 200
