@@ -58,6 +58,11 @@ class Shop:
         if role not in self.members:
             person = self.e2e.signup(prefix=role)
             self.e2e.add_members(self.workspace, self.owner, [(person, role)])
+            # Notifications learns members from auth's events on a consumer of its own; the new
+            # member's "joined" item is written in the same transaction as the membership. Until
+            # it shows, a notice could be addressed without them.
+            eventually(lambda: any(i["kind"] == "member.invited" for i in self.feed(person)), timeout=60,
+                       interval=0.1)
             self.members[role] = person
         return self.members[role]
 
