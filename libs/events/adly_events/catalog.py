@@ -114,8 +114,11 @@ class EventCatalog:
         correlation_id: UUID | None = None,
         causation_id: UUID | None = None,
         trace: TraceContext | None = None,
+        dumped: dict[str, Any] | None = None,
     ) -> EventEnvelope:
-        """Wrap a registered payload in a new envelope."""
+        """Wrap a registered payload in a new envelope. `dumped` is the payload's
+        `model_dump(mode="json")` when the caller has it already: a sync page has each
+        product's JSON for its fingerprint and row, and dumping it again is its largest cost."""
         event_type = self.type_of(payload)
         return EventEnvelope(
             event_type=event_type.name,
@@ -127,7 +130,7 @@ class EventCatalog:
             correlation_id=correlation_id,
             causation_id=causation_id,
             trace=trace,
-            payload=payload.model_dump(mode="json"),
+            payload=payload.model_dump(mode="json") if dumped is None else dumped,
         )
 
     def decode(self, envelope: EventEnvelope) -> BaseModel:

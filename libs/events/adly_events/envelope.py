@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import uuid6
+import uuid_utils
+import uuid_utils.compat
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
 def new_event_id() -> UUID:
-    """A time-ordered UUID (v7): sorts by creation time, unique across processes."""
-    return UUID(int=uuid6.uuid7().int)  # a plain UUID, not uuid6's subclass; no text round trip
+    """A time-ordered UUID (v7, RFC 9562): sorts by creation time, unique across processes.
+
+    `uuid_utils` (Rust) makes one in about 1 µs, a third of what `uuid6` took, whose
+    `secrets.randbits` is a system call per id, and keeps the millisecond's ids in order
+    with a counter instead of pushing the timestamp a millisecond ahead for each id made
+    within the same one. Every event, and every product of a sync, gets one."""
+    return uuid_utils.compat.uuid7()  # the standard library's UUID type
+
+
+# uuid_utils draws from a user-space generator that a forked child would inherit
+# unchanged, and would then repeat the parent's ids (aminalaee/uuid-utils#42): reseed it.
+os.register_at_fork(after_in_child=uuid_utils.reseed_rng)
 
 
 def utc_now() -> datetime:
