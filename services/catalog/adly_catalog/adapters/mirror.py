@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_catalog.domain.changes import Change, Known, Removal
 from adly_catalog.domain.store import StoreRef
-from adly_events import EventEnvelope
+from adly_events import CATALOG, EventEnvelope, TraceContext
 from adly_events.contracts.common import Contract
 from adly_kit.eventstore import EventStore
 from adly_kit.recording import envelopes_for
@@ -37,8 +37,7 @@ class Mirror:
 
     async def save(self, tx: AsyncConnection, table: str, store: StoreRef, changes: Sequence[Change]) -> None:
         trace = current_trace()
-        await self.events.append_many(tx, [(self.envelopes(c.event, c.aggregate_id, c.version, store, trace), c.version)
-                                           for c in changes])
+        await self.events.append_many(tx, [([self.envelope(c, store, trace)], c.version) for c in changes])
         await self.write_rows(tx, table, store, [(c.aggregate_id, c.external_id, c.new_version, c.fingerprint, c.data,
                                                   c.placed_at) for c in changes])
 
@@ -52,6 +51,12 @@ class Mirror:
         await self.events.append_many(tx, [(envelopes, removal.version)])
         await tx.execute(self.sql("UPDATE {s}.products SET removed = true, version = :v, fingerprint = '', synced_at = now() WHERE id = :id"),
                          {"id": removal.aggregate_id, "v": removal.version + 1})
+
+    @staticmethod
+    def envelope(change: Change, store: StoreRef, trace: TraceContext | None) -> EventEnvelope:
+        """The change's event, with the payload the domain dumped along with the row's JSON."""
+        return CATALOG.envelope(change.event, aggregate_id=change.aggregate_id, aggregate_version=change.new_version,
+                                workspace_id=store.workspace_id, trace=trace, dumped=change.payload)
 
     def envelopes(self, event: Contract, aggregate: UUID, version: int, store: StoreRef,
                   trace: Any = None) -> list[EventEnvelope]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from adly_catalog.domain import store as store_rules
-from adly_catalog.domain.identity import fingerprint, order_id, product_id
+from adly_catalog.domain.identity import fingerprint, order_id, order_ids, product_id, product_ids
 from adly_catalog.domain.sync import (
     ALL_RESOURCES,
     Counts,
@@ -85,6 +85,17 @@ def test_the_same_platform_product_always_has_the_same_id_and_other_stores_do_no
     assert product_id(store, "123") != order_id(store, "123")
 
 
+def test_product_and_order_ids_are_the_ones_already_stored():
+    """Ids are derived, never looked up: a change in how they are computed would give every
+    mirrored product a second aggregate. These are RFC 4122 name-based (v5) ids, as the
+    standard library's uuid5 made them when the first stores were synced."""
+    store = uuid.UUID("0b4e7f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
+    assert product_id(store, "منتج-١٢٣") == uuid.UUID("163016f6-5dac-5fb6-841c-ca20c71cd247")
+    assert order_id(store, "1001") == uuid.UUID("b1d4844e-b318-524f-99dd-0d240fe1ecdf")
+    assert product_ids(store)("منتج-١٢٣") == product_id(store, "منتج-١٢٣")
+    assert order_ids(store)("1001") == order_id(store, "1001")
+
+
 def test_the_fingerprint_changes_with_the_price_but_not_with_a_reread():
     def shirt(price: str) -> CatalogProduct:
         return CatalogProduct(external_id="1", name="Shirt", status=ProductStatus.ACTIVE, variants=[
@@ -92,3 +103,31 @@ def test_the_fingerprint_changes_with_the_price_but_not_with_a_reread():
 
     assert fingerprint(shirt("10.00")) == fingerprint(shirt("10.00"))
     assert fingerprint(shirt("10.00")) != fingerprint(shirt("10.01"))
+
+
+def test_a_changes_event_payload_is_the_events_own_dump():
+    """The payload is assembled from the item's JSON (made once, for the fingerprint and the
+    row); what the envelope carries must still be exactly the event's `model_dump`."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from adly_catalog.domain import changes
+    from adly_catalog.domain.store import StoreRef
+    from adly_events.contracts.catalog import CatalogOrder, OrderStatus, ProductImage, ProductOption
+
+    store = StoreRef(uuid.uuid4(), uuid.uuid4(), StorePlatform.SALLA)
+    riyadh = timezone(timedelta(hours=3))
+    gown = CatalogProduct(
+        external_id="٧٧", name="فستان سهرة \"ليلى\"", names={"ar": "فستان", "en": "Gown\u2028"}, description="a\nb\t<c>/",
+        status=ProductStatus.DRAFT, tags=["😀", ""], options=[ProductOption(name="Size", values=["S", "M"])],
+        variants=[ProductVariant(external_id="v1", price=Money(amount=Decimal("1234567.10"), currency="SAR"),
+                                 compare_at_price=Money(amount=Decimal("0.5"), currency="SAR"), inventory_quantity=-3,
+                                 options={"Size": "S"})],
+        images=[ProductImage(url="https://cdn.example/a.jpg?x=1&y=2", alt=None, position=0)],
+        updated_at=datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=riyadh))
+    order = CatalogOrder(external_id="1001", status=OrderStatus.PARTIALLY_REFUNDED, platform_status="partial",
+                         currency="SAR", total=Money(amount=Decimal("99.999"), currency="SAR"),
+                         placed_at=datetime(2026, 3, 1, tzinfo=UTC))
+    found = (changes.product_changes(store, changes.products_keyed(store.id, [gown]), {})
+             + changes.order_changes(store, changes.orders_keyed(store.id, [order]), {}))
+    assert [c.payload for c in found] == [c.event.model_dump(mode="json") for c in found]
+    assert found[0].data == gown.model_dump_json()  # the row, and what the fingerprint is of
