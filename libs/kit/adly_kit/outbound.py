@@ -21,10 +21,12 @@ from urllib.parse import urljoin
 
 import httpx
 import orjson
+from opentelemetry import propagate
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from adly_kit.active_requests import waiting_elsewhere
 from adly_kit.health import EXTERNAL_APIS
+from adly_kit.telemetry import recording
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +120,23 @@ async def _without_query(span, request) -> None:
 
 
 def traced(client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """Each call a client span, child of the current one, its traceparent sent along."""
-    if not getattr(client, "_is_instrumented_by_opentelemetry", False):
+    """Each call a client span, child of the current one, its traceparent sent along.
+
+    Only where this process collects spans (`recording()`: an exporter, or a test's
+    provider). Otherwise the span would be minted and dropped on every call, and that
+    instrumentation was a tenth of a webhook delivery's CPU (docs/benchmarks.md, issue 16):
+    the client then sends the current trace context along, and nothing else."""
+    if getattr(client, "_is_instrumented_by_opentelemetry", False) or _send_trace_context in client.event_hooks["request"]:
+        return client
+    if recording():
         HTTPXClientInstrumentor.instrument_client(client, request_hook=_without_query)
+    else:
+        client.event_hooks["request"].append(_send_trace_context)
     return client
+
+
+async def _send_trace_context(request: httpx.Request) -> None:
+    propagate.inject(request.headers)
 
 
 def make_client(*, timeout: float = 15.0, connect_timeout: float = 5.0, max_connections: int = 50) -> httpx.AsyncClient:

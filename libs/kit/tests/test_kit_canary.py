@@ -137,6 +137,28 @@ async def test_an_outbound_call_is_a_client_span_of_the_current_one_without_its_
     assert leaked(client.to_json()) == []
 
 
+async def test_where_no_spans_are_collected_an_outbound_call_still_carries_the_callers_trace(monkeypatch):
+    import adly_kit.outbound
+
+    monkeypatch.setattr(adly_kit.outbound, "recording", lambda: False)  # a service without an exporter
+    sent: list[httpx.Headers] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers)
+        return httpx.Response(204)
+
+    caller = trace.SpanContext(trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736, span_id=0x00F067AA0BA902B7,
+                               is_remote=True, trace_flags=trace.TraceFlags(0))
+    client = traced(traced(httpx.AsyncClient(transport=httpx.MockTransport(answer))))
+    assert not getattr(client, "_is_instrumented_by_opentelemetry", False)
+    with trace.use_span(trace.NonRecordingSpan(caller)):
+        await client.get("https://example.test/a")
+    await client.get("https://example.test/b")  # no trace in hand: none invented
+    await client.aclose()
+    assert sent[0]["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+    assert "traceparent" not in sent[1]
+
+
 def test_the_development_mail_line_is_kept_whole_for_adly_dev_mail(log_text):
     from email.message import EmailMessage
 
