@@ -147,3 +147,21 @@ async def test_events_of_one_append_bound_for_different_topics_each_reach_their_
     assert [(r[0], r[1], r[2]) for r in rows] == [
         (first, 1, counter), (first, 2, audit), (first, 3, counter), (first, 4, audit), (first, 5, counter),
         (second, 1, counter), (second, 2, counter)]
+
+
+async def test_events_encoded_already_are_stored_as_the_envelopes_they_encode(backbone):
+    """A payload handed over as JSON (a sync page's products) loads back as the envelope
+    `EventCatalog.envelope` would have made, beside events appended as envelopes."""
+    catalog, store = backbone.catalog, backbone.store
+    encoded, plain = new_aggregate(), new_aggregate()
+    events = [catalog.encoded(ItemCounted, ItemCounted(amount=v).model_dump_json(), aggregate_id=encoded,
+                              aggregate_version=v, workspace_id=None) for v in (1, 2)]
+    async with backbone.engine.begin() as tx:
+        await store.append_many(tx, [(events, 0), (counted(catalog, plain, range(1, 2)), 0)])
+    async with backbone.engine.connect() as conn:
+        loaded = await store.load(conn, encoded)
+    assert [(e.event_id, e.aggregate_version, catalog.decode(e)) for e in loaded] == [
+        (events[0].event_id, 1, ItemCounted(amount=1)), (events[1].event_id, 2, ItemCounted(amount=2))]
+    with pytest.raises(ConcurrencyConflict):
+        async with backbone.engine.begin() as tx:
+            await store.append_many(tx, [(events[1:], 1)])  # version 2 exists: nothing is written twice

@@ -5,11 +5,12 @@ payload models, topic names, the key rule and versioning.
 """
 
 from adly_events.catalog import CATALOG, EventCatalog, EventType, UnknownEventType
-from adly_events.envelope import EventEnvelope, TraceContext, new_event_id
+from adly_events.envelope import EncodedEvent, EventEnvelope, TraceContext, new_event_id
 from adly_events.topics import dead_letter_topic, topic_for
 
 __all__ = [
     "CATALOG",
+    "EncodedEvent",
     "EventCatalog",
     "EventEnvelope",
     "EventType",

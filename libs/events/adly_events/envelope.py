@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import uuid_utils
@@ -72,6 +72,26 @@ class EventEnvelope(BaseModel):
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
 
+    def encoded(self) -> EncodedEvent:
+        return EncodedEvent(self.event_id, self.event_type, self.schema_version, self.aggregate_type, self.aggregate_id,
+                            self.aggregate_version, self.workspace_id, self.occurred_at, self.model_dump_json())
+
     @classmethod
     def from_json(cls, raw: bytes | str) -> EventEnvelope:
         return cls.model_validate_json(raw)
+
+
+class EncodedEvent(NamedTuple):
+    """An event as the event store appends it: the envelope's columns and the envelope as JSON
+    (`EventEnvelope.model_dump_json()`, or `EventCatalog.encoded` for a payload that is JSON
+    already). What reads it back reads an `EventEnvelope`."""
+
+    event_id: UUID
+    event_type: str
+    schema_version: int
+    aggregate_type: str
+    aggregate_id: UUID
+    aggregate_version: int
+    workspace_id: UUID | None
+    occurred_at: datetime
+    json: str

@@ -37,6 +37,22 @@ def test_an_old_version_in_the_store_is_read_as_the_latest_shape():
     assert catalog.decode(old) == PriceSetV2(amount="49.90", currency="SAR")
 
 
+def test_an_event_encoded_from_its_payload_json_is_the_envelope_it_would_be():
+    catalog = catalog_with_two_versions()
+    aggregate, workspace = uuid4(), uuid4()
+    encoded = catalog.encoded(PriceSetV2, PriceSetV2(amount="1.50", currency="ر.س").model_dump_json(),
+                              aggregate_id=aggregate, aggregate_version=3, workspace_id=workspace)
+    envelope = EventEnvelope.model_validate_json(encoded.json)
+    assert (envelope.event_id, envelope.occurred_at, envelope.event_type, envelope.schema_version) == (
+        encoded.event_id, encoded.occurred_at, "PriceSet", 2)
+    assert envelope == catalog.envelope(PriceSetV2(amount="1.50", currency="ر.س"), aggregate_id=aggregate,
+                                        aggregate_version=3, workspace_id=workspace).model_copy(
+        update={"event_id": encoded.event_id, "occurred_at": encoded.occurred_at})
+    assert encoded.json == envelope.model_dump_json()  # byte for byte what the envelope itself writes
+    with pytest.raises(ValueError, match="JSON object"):
+        catalog.encoded(PriceSetV2, '"1.50"', aggregate_id=aggregate, aggregate_version=3, workspace_id=workspace)
+
+
 def test_a_registered_version_cannot_be_redefined():
     catalog = catalog_with_two_versions()
     with pytest.raises(ValueError, match="new version"):

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adly_events import EventCatalog, EventEnvelope
+from adly_events import EncodedEvent, EventCatalog, EventEnvelope
 from adly_kit import metrics
 from adly_kit.db import safe_schema
 
@@ -150,11 +150,13 @@ class EventStore:
             raise ConcurrencyConflict(first.aggregate_id, expected_version)
         self._appended(first.aggregate_type).inc(len(events))
 
-    async def append_many(self, tx: AsyncConnection, batches: Sequence[tuple[Sequence[EventEnvelope], int]]) -> None:
+    async def append_many(self, tx: AsyncConnection,
+                          batches: Sequence[tuple[Sequence[EventEnvelope | EncodedEvent], int]]) -> None:
         """Append the new events of many aggregates in one statement: each `(events,
         expected_version)` as `append` would, all or nothing. A sync page of 250 products
-        costs one round trip instead of 250."""
-        rows: list[tuple[EventEnvelope, int]] = []
+        costs one round trip instead of 250. Events may come encoded already
+        (`EventCatalog.encoded`)."""
+        rows: list[tuple[EventEnvelope | EncodedEvent, int]] = []
         for events, expected_version in batches:
             if events:
                 _check_contiguous(events, expected_version)
@@ -171,7 +173,7 @@ class EventStore:
             "event_types": [e.event_type for e, _ in rows],
             "schema_versions": [e.schema_version for e, _ in rows],
             "occurred_at": [e.occurred_at for e, _ in rows],
-            "envelopes": [e.model_dump_json() for e, _ in rows],
+            "envelopes": [e.json if isinstance(e, EncodedEvent) else e.model_dump_json() for e, _ in rows],
         }
         one_topic = self._topics([e for e, _ in rows], params)
         try:
@@ -182,7 +184,7 @@ class EventStore:
             raise ConcurrencyConflict(rows[0][0].aggregate_id, rows[0][1])
         self._appended(rows[0][0].aggregate_type).inc(len(rows))
 
-    def _topics(self, events: Sequence[EventEnvelope], params: dict[str, Any]) -> bool:
+    def _topics(self, events: Sequence[EventEnvelope | EncodedEvent], params: dict[str, Any]) -> bool:
         """Put the events' topics in `params`: one `topic` if they share it (True), else `topics`."""
         topics = [self.catalog.get(e.event_type, e.schema_version).topic for e in events]
         if all(topic == topics[0] for topic in topics):
@@ -210,7 +212,7 @@ class EventStore:
         return [StoredEvent(StorePosition(tx, pos), EventEnvelope.model_validate_json(env)) for tx, pos, env in rows]
 
 
-def _check_contiguous(events: Sequence[EventEnvelope], expected_version: int) -> None:
+def _check_contiguous(events: Sequence[EventEnvelope | EncodedEvent], expected_version: int) -> None:
     aggregate_id = events[0].aggregate_id
     for offset, event in enumerate(events, start=1):
         if event.aggregate_id != aggregate_id:

@@ -2,7 +2,8 @@
 
 A page of items is written in one go: the current versions and fingerprints of the
 page's aggregates in one query (`known`), the events of those the domain found new or
-changed in one append (`EventStore.append_many`), the rows in one upsert (`save`).
+changed in one append (`EventStore.append_many`, their envelopes' JSON
+spliced around the rows' JSON), the rows in one upsert (`save`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_catalog.domain.changes import Change, Known, Removal
 from adly_catalog.domain.store import StoreRef
-from adly_events import CATALOG, EventEnvelope, TraceContext
+from adly_events import CATALOG, EncodedEvent, EventEnvelope, TraceContext
 from adly_events.contracts.common import Contract
 from adly_kit.eventstore import EventStore
 from adly_kit.recording import envelopes_for
@@ -53,10 +54,10 @@ class Mirror:
                          {"id": removal.aggregate_id, "v": removal.version + 1})
 
     @staticmethod
-    def envelope(change: Change, store: StoreRef, trace: TraceContext | None) -> EventEnvelope:
-        """The change's event, with the payload the domain dumped along with the row's JSON."""
-        return CATALOG.envelope(change.event, aggregate_id=change.aggregate_id, aggregate_version=change.new_version,
-                                workspace_id=store.workspace_id, trace=trace, dumped=change.payload)
+    def envelope(change: Change, store: StoreRef, trace: TraceContext | None) -> EncodedEvent:
+        """The change's event, its payload the JSON the domain spliced from the row's JSON."""
+        return CATALOG.encoded(change.event_type, change.payload, aggregate_id=change.aggregate_id,
+                               aggregate_version=change.new_version, workspace_id=store.workspace_id, trace=trace)
 
     def envelopes(self, event: Contract, aggregate: UUID, version: int, store: StoreRef,
                   trace: Any = None) -> list[EventEnvelope]:

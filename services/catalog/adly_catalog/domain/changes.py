@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, TypeAlias, TypeVar
+from typing import NamedTuple, TypeAlias, TypeVar
 from uuid import UUID
 
 import orjson
@@ -48,8 +48,8 @@ class Change(NamedTuple):
     fingerprint: str
     data: str             # the normalised item as JSON: fingerprinted, and the mirror's row
     placed_at: datetime | None
-    event: ItemEvent
-    payload: dict[str, Any]  # the event as its envelope carries it (`model_dump(mode="json")`)
+    event_type: type[ItemEvent]
+    payload: str          # the event as JSON: the store's fields and `data`, spliced (see `payload_of`)
 
     @property
     def new_version(self) -> int:
@@ -74,39 +74,43 @@ def orders_keyed(store_id: UUID, items: Sequence[CatalogOrder]) -> list[tuple[UU
 
 def product_changes(store: StoreRef, page: Sequence[tuple[UUID, CatalogProduct]],
                     known: Mapping[UUID, Known]) -> list[Change]:
-    changes = []
+    changes, head = [], event_head(store)
     for aggregate, product in page:
         data = product.model_dump_json()
         print_ = fingerprint_of(data)
         found = known.get(aggregate)
         if found is not None and found.fingerprint == print_:
             continue  # unchanged
-        event = ProductUpserted(store_id=store.id, platform=store.platform, product=product)
-        changes.append(Change(aggregate, product.external_id, found.version if found else 0, print_, data, None, event,
-                              dumped(event, "product", data)))
+        changes.append(Change(aggregate, product.external_id, found.version if found else 0, print_, data, None,
+                              ProductUpserted, payload_of(head, "product", data)))
     return changes
 
 
 def order_changes(store: StoreRef, page: Sequence[tuple[UUID, CatalogOrder]],
                   known: Mapping[UUID, Known]) -> list[Change]:
-    changes = []
+    changes, head = [], event_head(store)
     for aggregate, order in page:
         data = order.model_dump_json()
         print_ = fingerprint_of(data)
         found = known.get(aggregate)
         if found is not None and found.fingerprint == print_:
             continue  # unchanged
-        event = (OrderUpdated if found else OrderPlaced)(store_id=store.id, platform=store.platform, order=order)
         changes.append(Change(aggregate, order.external_id, found.version if found else 0, print_, data,
-                              order.placed_at, event, dumped(event, "order", data)))
+                              order.placed_at, OrderUpdated if found else OrderPlaced, payload_of(head, "order", data)))
     return changes
 
 
-def dumped(event: ItemEvent, item: str, item_json: str) -> dict[str, Any]:
-    """`event.model_dump(mode="json")`, its item read back from the JSON made for the
-    fingerprint instead of dumped a second time (the item is nearly all of the event: a
-    third of the cost of a new product in a sync)."""
-    return event.model_dump(mode="json", exclude={item}) | {item: orjson.loads(item_json)}
+def event_head(store: StoreRef) -> str:
+    """The fields every item event has besides its item (`store_id`, `platform`), as the
+    start of a JSON object: made once per page."""
+    return orjson.dumps({"store_id": str(store.id), "platform": store.platform.value}).decode()[:-1] + ","
+
+
+def payload_of(head: str, item: str, item_json: str) -> str:
+    """The event's `model_dump_json()`, spliced from the page's head and the item's JSON made
+    for its fingerprint and row: the item is nearly all of the event, and parsing it back
+    into a dict to serialise it again was two fifths of the catalog's work per product."""
+    return f'{head}"{item}":{item_json}}}'
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,8 @@ class InMemoryMirror:
 
     async def save(self, tx: Tx, table: str, store: StoreRef, changes: Sequence[Change]) -> None:
         for change in changes:
-            self.log.append_checked(change.aggregate_id, change.version, [change.event])
+            # What a consumer reads: the event decoded from the payload the real mirror appends.
+            self.log.append_checked(change.aggregate_id, change.version, [change.event_type.model_validate_json(change.payload)])
             self.tables[table][change.aggregate_id] = Row(Known(change.new_version, change.fingerprint),
                                                           {"external_id": change.external_id, **json.loads(change.data)})
 

@@ -107,12 +107,19 @@ def test_the_fingerprint_changes_with_the_price_but_not_with_a_reread():
 
 def test_a_changes_event_payload_is_the_events_own_dump():
     """The payload is assembled from the item's JSON (made once, for the fingerprint and the
-    row); what the envelope carries must still be exactly the event's `model_dump`."""
+    row); what the envelope carries must still be exactly the event's `model_dump_json`."""
     from datetime import UTC, datetime, timedelta, timezone
 
     from adly_catalog.domain import changes
     from adly_catalog.domain.store import StoreRef
-    from adly_events.contracts.catalog import CatalogOrder, OrderStatus, ProductImage, ProductOption
+    from adly_events.contracts.catalog import (
+        CatalogOrder,
+        OrderPlaced,
+        OrderStatus,
+        ProductImage,
+        ProductOption,
+        ProductUpserted,
+    )
 
     store = StoreRef(uuid.uuid4(), uuid.uuid4(), StorePlatform.SALLA)
     riyadh = timezone(timedelta(hours=3))
@@ -129,5 +136,8 @@ def test_a_changes_event_payload_is_the_events_own_dump():
                          placed_at=datetime(2026, 3, 1, tzinfo=UTC))
     found = (changes.product_changes(store, changes.products_keyed(store.id, [gown]), {})
              + changes.order_changes(store, changes.orders_keyed(store.id, [order]), {}))
-    assert [c.payload for c in found] == [c.event.model_dump(mode="json") for c in found]
+    made = [ProductUpserted(store_id=store.id, platform=store.platform, product=gown),
+            OrderPlaced(store_id=store.id, platform=store.platform, order=order)]
+    assert [c.payload for c in found] == [event.model_dump_json() for event in made]  # byte for byte
+    assert [c.event_type for c in found] == [ProductUpserted, OrderPlaced]
     assert found[0].data == gown.model_dump_json()  # the row, and what the fingerprint is of
