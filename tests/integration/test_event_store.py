@@ -154,8 +154,8 @@ async def test_events_encoded_already_are_stored_as_the_envelopes_they_encode(ba
     `EventCatalog.envelope` would have made, beside events appended as envelopes."""
     catalog, store = backbone.catalog, backbone.store
     encoded, plain = new_aggregate(), new_aggregate()
-    events = [catalog.encoded(ItemCounted, ItemCounted(amount=v).model_dump_json(), aggregate_id=encoded,
-                              aggregate_version=v, workspace_id=None) for v in (1, 2)]
+    events = catalog.encoded([(ItemCounted, encoded, v, ItemCounted(amount=v).model_dump_json()) for v in (1, 2)],
+                             workspace_id=None)
     async with backbone.engine.begin() as tx:
         await store.append_many(tx, [(events, 0), (counted(catalog, plain, range(1, 2)), 0)])
     async with backbone.engine.connect() as conn:

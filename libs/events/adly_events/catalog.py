@@ -7,18 +7,17 @@ consumers always see the latest shape, whatever version sits in the store or on 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
 
-from adly_events.envelope import EncodedEvent, EventEnvelope, TraceContext
+from adly_events.envelope import EncodedEvent, EventEnvelope, TraceContext, new_event_id, utc_now
 from adly_events.topics import topic_for
-
-_EMPTY_PAYLOAD = '"payload":{}}'
 
 Payload = TypeVar("Payload", bound=type[BaseModel])
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -134,37 +133,29 @@ class EventCatalog:
 
     def encoded(
         self,
-        model: type[BaseModel],
-        payload_json: str,
+        events: Sequence[tuple[type[BaseModel], UUID, int, str]],
         *,
-        aggregate_id: UUID,
-        aggregate_version: int,
         workspace_id: UUID | None,
         trace: TraceContext | None = None,
-    ) -> EncodedEvent:
-        """A new event of `model` whose payload is JSON already, in its envelope's JSON. A sync
-        page's products are serialised once, for their fingerprints and mirror rows; parsing
-        that JSON into a payload dict, validating it in an envelope and serialising it again
-        was two fifths of the catalog's own work per product. The envelope's fields are
-        validated as any envelope's; the payload is the caller's `model_dump_json()` of a
-        `model` (the catalog's tests decode it back into one)."""
-        if not (payload_json.startswith("{") and payload_json.endswith("}")):
-            raise ValueError("a payload is a JSON object")
-        event_type = self.type_of_model(model)
-        head = EventEnvelope(
-            event_type=event_type.name,
-            schema_version=event_type.version,
-            aggregate_type=event_type.aggregate_type,
-            aggregate_id=aggregate_id,
-            aggregate_version=aggregate_version,
-            workspace_id=workspace_id,
-            trace=trace,
-            payload={},
-        ).encoded()
-        # `payload` is the envelope's last field, so its JSON ends with the empty payload.
-        if not head.json.endswith(_EMPTY_PAYLOAD):
-            raise RuntimeError("the envelope's JSON does not end with its payload")
-        return head._replace(json=head.json[: -len(_EMPTY_PAYLOAD)] + '"payload":' + payload_json + "}")
+    ) -> list[EncodedEvent]:
+        """New events whose payloads are JSON already, `(model, aggregate_id, aggregate_version,
+        payload_json)` each, in their envelopes' JSON. A sync page's products are serialised
+        once, for their fingerprints and mirror rows; parsing that JSON into a payload dict,
+        validating it in an envelope and serialising it again was two fifths of the catalog's
+        own work per product. One envelope per model is validated and serialised per call
+        (the events of one call occur at one instant), and each event's id, aggregate,
+        version and payload are set into a copy of its JSON. A payload is the caller's
+        `model_dump_json()` of its `model` (the catalog's tests decode it back into one)."""
+        occurred_at, templates = utc_now(), dict[type[BaseModel], _Template]()
+        encoded = []
+        for model, aggregate_id, version, payload_json in events:
+            if version < 1 or not (payload_json.startswith("{") and payload_json.endswith("}")):
+                raise ValueError("an event has a version from 1 and a JSON object for its payload")
+            template = templates.get(model)
+            if template is None:
+                template = templates[model] = _Template.of(self.type_of_model(model), workspace_id, occurred_at, trace)
+            encoded.append(template.event(new_event_id(), aggregate_id, version, payload_json))
+        return encoded
 
     def decode(self, envelope: EventEnvelope) -> BaseModel:
         """The envelope's payload as the latest registered model, upcasting old versions."""
@@ -185,3 +176,44 @@ class EventCatalog:
 
 CATALOG = EventCatalog()
 """The catalog of every event ADLY publishes; `adly_events.contracts` fills it."""
+
+
+# Stand-ins for an event's own fields in an envelope's JSON, as (key, value, what follows),
+# found once per call and cut out.
+_ID, _AGGREGATE, _VERSION = UUID(int=0xE1D), UUID(int=0xA66), 2_000_000_017
+_SLOTS = (('"event_id":"', str(_ID), '"'), ('"aggregate_id":"', str(_AGGREGATE), '"'),
+          ('"aggregate_version":', str(_VERSION), ","), ('"payload":', "{}", "}"))
+
+
+@dataclass(frozen=True)
+class _Template:
+    """An envelope's JSON cut where its event's id, aggregate, version and payload go."""
+
+    event_type: EventType
+    workspace_id: UUID | None
+    occurred_at: datetime
+    pieces: tuple[str, ...]  # the JSON before each slot
+
+    @classmethod
+    def of(cls, event_type: EventType, workspace_id: UUID | None, occurred_at: datetime,
+           trace: TraceContext | None) -> _Template:
+        rest = EventEnvelope(event_id=_ID, event_type=event_type.name, schema_version=event_type.version,
+                             aggregate_type=event_type.aggregate_type, aggregate_id=_AGGREGATE,
+                             aggregate_version=_VERSION, workspace_id=workspace_id, occurred_at=occurred_at,
+                             trace=trace, payload={}).model_dump_json()
+        pieces = []
+        for key, value, after in _SLOTS:
+            before, found, rest = rest.partition(key + value + after)
+            if not found or key + value in rest:
+                raise RuntimeError(f"an envelope's JSON has not exactly one {key}{value}")
+            pieces.append(before + key)
+            rest = after + rest
+        if rest != "}":  # `payload` is the envelope's last field
+            raise RuntimeError("an envelope's JSON goes on after its payload")
+        return cls(event_type, workspace_id, occurred_at, tuple(pieces))
+
+    def event(self, event_id: UUID, aggregate_id: UUID, version: int, payload_json: str) -> EncodedEvent:
+        before_id, before_aggregate, before_version, before_payload = self.pieces
+        text = f"{before_id}{event_id}{before_aggregate}{aggregate_id}{before_version}{version}{before_payload}{payload_json}}}"
+        return EncodedEvent(event_id, self.event_type.name, self.event_type.version, self.event_type.aggregate_type,
+                            aggregate_id, version, self.workspace_id, self.occurred_at, text)

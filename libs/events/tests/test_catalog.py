@@ -6,7 +6,15 @@ from uuid import UUID, uuid4
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from adly_events import EventCatalog, EventEnvelope, UnknownEventType, dead_letter_topic, new_event_id, topic_for
+from adly_events import (
+    EventCatalog,
+    EventEnvelope,
+    TraceContext,
+    UnknownEventType,
+    dead_letter_topic,
+    new_event_id,
+    topic_for,
+)
 
 
 class PriceSet(BaseModel):
@@ -37,20 +45,27 @@ def test_an_old_version_in_the_store_is_read_as_the_latest_shape():
     assert catalog.decode(old) == PriceSetV2(amount="49.90", currency="SAR")
 
 
-def test_an_event_encoded_from_its_payload_json_is_the_envelope_it_would_be():
+def test_events_encoded_from_their_payload_json_are_the_envelopes_they_would_be():
     catalog = catalog_with_two_versions()
-    aggregate, workspace = uuid4(), uuid4()
-    encoded = catalog.encoded(PriceSetV2, PriceSetV2(amount="1.50", currency="ر.س").model_dump_json(),
-                              aggregate_id=aggregate, aggregate_version=3, workspace_id=workspace)
-    envelope = EventEnvelope.model_validate_json(encoded.json)
-    assert (envelope.event_id, envelope.occurred_at, envelope.event_type, envelope.schema_version) == (
-        encoded.event_id, encoded.occurred_at, "PriceSet", 2)
-    assert envelope == catalog.envelope(PriceSetV2(amount="1.50", currency="ر.س"), aggregate_id=aggregate,
-                                        aggregate_version=3, workspace_id=workspace).model_copy(
-        update={"event_id": encoded.event_id, "occurred_at": encoded.occurred_at})
-    assert encoded.json == envelope.model_dump_json()  # byte for byte what the envelope itself writes
+    workspace, trace = uuid4(), {"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01", "tracestate": "k=v"}
+    payloads = [PriceSetV2(amount="1.50", currency="ر.س"), PriceSet(cents=0), PriceSetV2(amount="2", currency="😀")]
+    events = [(type(p), uuid4(), n, p.model_dump_json()) for n, p in enumerate(payloads, start=1)]
+    encoded = catalog.encoded(events, workspace_id=workspace, trace=TraceContext(**trace))
+    for (_, aggregate, version, _), payload, event in zip(events, payloads, encoded, strict=True):
+        envelope = EventEnvelope.model_validate_json(event.json)
+        expected = catalog.envelope(payload, aggregate_id=aggregate, aggregate_version=version, workspace_id=workspace,
+                                    trace=TraceContext(**trace)).model_copy(
+            update={"event_id": event.event_id, "occurred_at": event.occurred_at})
+        assert envelope == expected and event.json == expected.model_dump_json()  # byte for byte
+        assert (event.aggregate_id, event.aggregate_version, event.event_type, event.schema_version) == (
+            aggregate, version, "PriceSet", expected.schema_version)
+    assert len({e.event_id for e in encoded}) == 3
+
+
+@pytest.mark.parametrize("version, payload", [(0, "{}"), (1, '"1.50"'), (1, "[]")])
+def test_an_encoded_event_needs_a_version_and_an_object_payload(version, payload):
     with pytest.raises(ValueError, match="JSON object"):
-        catalog.encoded(PriceSetV2, '"1.50"', aggregate_id=aggregate, aggregate_version=3, workspace_id=workspace)
+        catalog_with_two_versions().encoded([(PriceSetV2, uuid4(), version, payload)], workspace_id=None)
 
 
 def test_a_registered_version_cannot_be_redefined():

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adly_catalog.domain.changes import Change, Known, Removal
 from adly_catalog.domain.store import StoreRef
-from adly_events import CATALOG, EncodedEvent, EventEnvelope, TraceContext
+from adly_events import CATALOG, EventEnvelope
 from adly_events.contracts.common import Contract
 from adly_kit.eventstore import EventStore
 from adly_kit.recording import envelopes_for
@@ -37,8 +37,9 @@ class Mirror:
         return {row[0]: Known(row[1], row[2]) for row in rows}
 
     async def save(self, tx: AsyncConnection, table: str, store: StoreRef, changes: Sequence[Change]) -> None:
-        trace = current_trace()
-        await self.events.append_many(tx, [([self.envelope(c, store, trace)], c.version) for c in changes])
+        events = CATALOG.encoded([(c.event_type, c.aggregate_id, c.new_version, c.payload) for c in changes],
+                                 workspace_id=store.workspace_id, trace=current_trace())
+        await self.events.append_many(tx, [([event], c.version) for event, c in zip(events, changes, strict=True)])
         await self.write_rows(tx, table, store, [(c.aggregate_id, c.external_id, c.new_version, c.fingerprint, c.data,
                                                   c.placed_at) for c in changes])
 
@@ -52,12 +53,6 @@ class Mirror:
         await self.events.append_many(tx, [(envelopes, removal.version)])
         await tx.execute(self.sql("UPDATE {s}.products SET removed = true, version = :v, fingerprint = '', synced_at = now() WHERE id = :id"),
                          {"id": removal.aggregate_id, "v": removal.version + 1})
-
-    @staticmethod
-    def envelope(change: Change, store: StoreRef, trace: TraceContext | None) -> EncodedEvent:
-        """The change's event, its payload the JSON the domain spliced from the row's JSON."""
-        return CATALOG.encoded(change.event_type, change.payload, aggregate_id=change.aggregate_id,
-                               aggregate_version=change.new_version, workspace_id=store.workspace_id, trace=trace)
 
     def envelopes(self, event: Contract, aggregate: UUID, version: int, store: StoreRef,
                   trace: Any = None) -> list[EventEnvelope]:
