@@ -53,25 +53,24 @@ def main_for(build: Callable[[], Service]) -> Callable[[], None]:
 def _serve(service: Service, settings: ServiceSettings, roles: tuple[str, ...]) -> None:
     # Every role serves /health, /ready and /metrics, so worker-only pods can be probed too.
     app = create_app(Runtime(service, settings), roles)
-    quieter_garbage_collection()
+    quieter_garbage_collection(settings.gc_young_threshold)
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
 
 
-def quieter_garbage_collection() -> None:
+def quieter_garbage_collection(young: int = 50_000) -> None:
     """What was loaded at start-up (modules, models, the app) lives as long as the process:
     freeze it out of the collector's scans, and collect the young generation less often.
     A sync page allocates tens of thousands of short-lived objects; with the defaults each
     page paid for repeated scans of the whole heap (measured: docs/benchmarks.md, issue 4).
 
-    The young generation is collected once 200,000 more container objects exist than at the
-    last collection. Nearly all of ours are freed by reference counting, which lowers that
-    count, so a 100,000-product sync runs with no collection at all; at 50,000 the pages
-    read ahead kept the count above the threshold and 66 collections took 1.7 s of the
-    sync's 16 CPU-s. Garbage in cycles still triggers a collection once 200,000 objects of
-    it pile up, which bounds what a leak of cycles can hold."""
+    `young` is how many more container objects than at the last collection start the next
+    one (`ServiceSettings.gc_young_threshold`). A pause scans the young objects still alive,
+    so a threshold higher than a service's live young objects means rarer but longer pauses:
+    the catalog's syncs want that, a latency-bound consumer does not (docs/benchmarks.md,
+    issue 16, stop of 2026-12-08)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(200_000, 20, 20)
+    gc.set_threshold(young, 20, 20)
 
 
 async def _command(runtime: Runtime, command, args: list[str]) -> None:

@@ -55,6 +55,9 @@ class ServiceSettings(BaseSettings):
     # ones; every answer says so. Refused in production.
     sandbox: bool = False
     log_level: str = "INFO"
+    # The collector's young-generation threshold once the process has started
+    # (`adly_kit.cli.quieter_garbage_collection`); the catalog raises it for its syncs.
+    gc_young_threshold: int = Field(default=50_000, ge=700)
     relay_batch_size: int = 2000
     consumer_max_retries: int = 3
     consumer_retry_backoff_seconds: float = 0.2

@@ -39,6 +39,12 @@ class CatalogSettings(ServiceSettings):
     sync_poll_seconds: float = 1.0
     sync_progress_every_pages: int = 10
     incremental_sync_every_seconds: float = 900.0
+    # A full sync's pages read ahead keep more than 50,000 young objects alive, so at the
+    # kit's threshold the collector ran 66 times in a 100,000-product sync (1.7 s of its
+    # 16 CPU-s), rescanning the same pages. They die by reference counting, so at 200,000 it
+    # does not run in such a sync at all; garbage in cycles still starts a collection once
+    # 200,000 objects of it pile up. (docs/benchmarks.md, issue 16, stop of 2026-12-08)
+    gc_young_threshold: int = 200_000
     orders_window_days: int = 60  # platforms with no updated-since filter: re-read this window
     oauth_state_ttl_seconds: int = 600
     # Shopify (INTEGRATIONS §1).
